@@ -1,0 +1,18 @@
+"""mailer: turn a safeguarding advisory into email that works everywhere, and deliver it.
+
+The package is split into small modules with one job each:
+
+- :mod:`mailer.errors`     the error hierarchy (turned into exit status 2 by the CLI)
+- :mod:`mailer.yamlfile`   YAML loading with file/line error reporting
+- :mod:`mailer.config`     ``mailer.yaml``
+- :mod:`mailer.workspace`  where snippets, templates and lists are found
+- :mod:`mailer.snippets`   advisory snippets (YAML + Markdown)
+- :mod:`mailer.render`     Jinja2 rendering and CSS inlining, once per campaign
+- :mod:`mailer.recipients` mailing lists to unique recipients
+- :mod:`mailer.compose`    MIME composition, one message per recipient
+- :mod:`mailer.transports` delivery: Maildir outbox or SMTP
+- :mod:`mailer.campaign`   the send loop
+- :mod:`mailer.cli`        the thin Typer command line
+"""
+
+__version__ = "0.1.0"

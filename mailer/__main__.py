@@ -1,0 +1,5 @@
+"""``python -m mailer`` entry point."""
+
+from mailer.cli import main
+
+main()

@@ -1,0 +1,364 @@
+"""``mailer.yaml``: the organisation, the sender and how to deliver.
+
+The file is validated strictly: unknown keys are errors (a typo must not silently turn
+off a setting), and every error names the file and the line.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from email.headerregistry import Address
+from email.utils import parseaddr
+from pathlib import Path
+from typing import Any
+
+from mailer.errors import ConfigError
+from mailer.yamlfile import Node, check_keys, load_yaml
+
+CONFIG_NAME = "mailer.yaml"
+
+
+@dataclass(frozen=True)
+class Contact:
+    """Who parents can contact about the advisory (shown in every message)."""
+
+    name: str
+    role: str = ""
+    email: str = ""
+    phone: str = ""
+
+
+@dataclass(frozen=True)
+class Organisation:
+    """The school or authority sending the advisory."""
+
+    name: str
+    website: str = ""
+    postal_address: str = ""
+    logo_url: str = ""
+    logo_alt: str = ""
+    logo_width: int = 120
+    brand_colour: str = "#1d4f91"
+    contact: Contact | None = None
+
+
+@dataclass(frozen=True)
+class Sender:
+    """Header fields of the sender.
+
+    Attributes:
+        address: the ``From`` address (display name and addr-spec), also the envelope
+            sender (RFC 5321 MAIL FROM).
+        reply_to: optional ``Reply-To``.
+        unsubscribe: optional ``mailto:`` or ``https:`` URL for ``List-Unsubscribe``
+            (RFC 2369; one-click per RFC 8058 when https).
+    """
+
+    address: Address
+    reply_to: Address | None = None
+    unsubscribe: str = ""
+
+    @property
+    def domain(self) -> str:
+        """The sender's domain, used for ``Message-ID`` (RFC 5322 §3.6.4)."""
+        return self.address.domain
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    """How to reach the SMTP submission server. ``host`` empty means: use the outbox.
+
+    Attributes:
+        security: ``starttls`` (RFC 3207, default), ``tls`` (implicit TLS, RFC 8314) or
+            ``none`` (allowed only to loopback hosts).
+        password_env: name of the environment variable holding the password.
+        rate_per_minute: most messages started in any 60 s window (0 = no limit).
+        daily_cap: most messages in any rolling 24 h (0 = no limit).
+        connections: concurrent SMTP connections.
+        timeout_s: seconds to wait for any one server reply.
+        ca_file: PEM file of extra certificate authorities to trust (private CA).
+    """
+
+    provider: str = "custom"
+    host: str = ""
+    port: int = 587
+    security: str = "starttls"
+    username: str = ""
+    password_env: str = "MAILER_SMTP_PASSWORD"
+    rate_per_minute: int = 0
+    daily_cap: int = 0
+    connections: int = 1
+    timeout_s: float = 60.0
+    ca_file: Path | None = None
+
+    @property
+    def is_loopback(self) -> bool:
+        """True when ``host`` is this machine (127.0.0.0/8, ::1 or ``localhost``)."""
+        if self.host in ("localhost", "localhost.localdomain"):
+            return True
+        try:
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            return False
+
+
+@dataclass(frozen=True)
+class ListsConfig:
+    """How mailing lists are read.
+
+    Attributes:
+        columns: field name -> list of column names to look for (overrides built-ins).
+        suppression: path of the suppression list (one address a line), workspace-relative.
+    """
+
+    columns: dict[str, list[str]] = field(default_factory=dict)
+    suppression: str = "lists/suppressed.txt"
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole of ``mailer.yaml``. ``path`` is where it was read from."""
+
+    path: Path
+    organisation: Organisation
+    sender: Sender
+    smtp: SmtpConfig
+    lists: ListsConfig
+    raw_text: str = ""
+
+    @property
+    def transport_name(self) -> str:
+        """``smtp`` when an SMTP host is configured, else ``outbox``."""
+        return "smtp" if self.smtp.host else "outbox"
+
+
+_ORG_KEYS = {
+    "name", "website", "postal_address", "logo_url", "logo_alt", "logo_width",
+    "brand_colour", "contact",
+}
+_CONTACT_KEYS = {"name", "role", "email", "phone"}
+_SENDER_KEYS = {"from", "reply_to", "unsubscribe"}
+_SMTP_KEYS = {
+    "provider", "host", "port", "security", "username", "password_env", "rate_per_minute",
+    "daily_cap", "connections", "timeout_s", "ca_file", "password",
+}
+_LISTS_KEYS = {"columns", "suppression"}
+_TOP_KEYS = {"organisation", "sender", "smtp", "lists"}
+
+
+def _section(node: Node, key: str, path: Path, required: bool) -> Node:
+    value = node.get(key)
+    if value is None:
+        if required:
+            raise ConfigError(f"the '{key}:' section is missing.", path=path, line=node.line)
+        empty = Node()
+        empty.line = node.line
+        return empty
+    if not isinstance(value, Node):
+        raise ConfigError(
+            f"'{key}:' must be a section of 'name: value' lines.", path=path, line=node.line_of(key)
+        )
+    return value
+
+
+def _text(node: Node, key: str, path: Path, default: str = "") -> str:
+    value = node.get(key, default)
+    if value is None:
+        return default
+    if isinstance(value, (dict, list)):
+        raise ConfigError(f"'{key}' must be a single value.", path=path, line=node.line_of(key))
+    return str(value).strip()
+
+
+def _int(node: Node, key: str, path: Path, default: int, minimum: int = 0) -> int:
+    value = node.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ConfigError(
+            f"'{key}' must be a whole number of at least {minimum}, not {value!r}.",
+            path=path,
+            line=node.line_of(key),
+        )
+    return value
+
+
+def parse_address(text: str, path: Path, line: int | None, what: str) -> Address:
+    """Parse ``"Name <user@domain>"`` or ``user@domain`` into an :class:`Address`.
+
+    Raises:
+        ConfigError: when ``text`` is not one valid address.
+    """
+    if "\n" in text or "\r" in text:
+        raise ConfigError(f"{what} must be on one line.", path=path, line=line)
+    name, addr = parseaddr(text)
+    if not addr or addr.count("@") != 1 or not addr.split("@")[0] or "." not in addr.split("@")[1]:
+        raise ConfigError(
+            f"{what} '{text}' is not an email address (expected 'Name <office@school.org>').",
+            path=path,
+            line=line,
+        )
+    local, domain = addr.split("@")
+    return Address(display_name=name, username=local, domain=domain)
+
+
+def parse_config(data: Any, path: Path, raw_text: str = "") -> Config:
+    """Validate loaded YAML ``data`` (from ``path``) into a :class:`Config`.
+
+    Raises:
+        ConfigError: naming the line of the first unknown key, missing key or bad value.
+    """
+    if not isinstance(data, Node):
+        raise ConfigError("the file must be a set of 'name: value' sections.", path=path, line=1)
+    check_keys(data, _TOP_KEYS, path, ConfigError)
+
+    org = _section(data, "organisation", path, required=True)
+    check_keys(org, _ORG_KEYS, path, ConfigError, "organisation", required={"name"})
+    contact = None
+    if "contact" in org:
+        c = _section(org, "contact", path, required=True)
+        check_keys(c, _CONTACT_KEYS, path, ConfigError, "organisation.contact", required={"name"})
+        contact = Contact(
+            name=_text(c, "name", path),
+            role=_text(c, "role", path),
+            email=_text(c, "email", path),
+            phone=_text(c, "phone", path),
+        )
+    colour = _text(org, "brand_colour", path, "#1d4f91")
+    if not (len(colour) == 7 and colour.startswith("#")) or any(
+        ch not in "0123456789abcdefABCDEF" for ch in colour[1:]
+    ):
+        raise ConfigError(
+            f"brand_colour must be a 6-digit hex colour like '#1d4f91', not '{colour}'.",
+            path=path,
+            line=org.line_of("brand_colour"),
+        )
+    logo_url = _text(org, "logo_url", path)
+    if logo_url and not logo_url.startswith("https://"):
+        raise ConfigError(
+            "logo_url must be an https:// address.", path=path, line=org.line_of("logo_url")
+        )
+    if logo_url and not _text(org, "logo_alt", path):
+        raise ConfigError(
+            "logo_alt is needed with logo_url: describe the logo for screen readers "
+            "(for example the school's name).",
+            path=path,
+            line=org.line_of("logo_url"),
+        )
+    organisation = Organisation(
+        name=_text(org, "name", path),
+        website=_text(org, "website", path),
+        postal_address=_text(org, "postal_address", path),
+        logo_url=logo_url,
+        logo_alt=_text(org, "logo_alt", path),
+        logo_width=_int(org, "logo_width", path, 120, minimum=1),
+        brand_colour=colour.lower(),
+        contact=contact,
+    )
+
+    snd = _section(data, "sender", path, required=True)
+    check_keys(snd, _SENDER_KEYS, path, ConfigError, "sender", required={"from"})
+    from_addr = parse_address(_text(snd, "from", path), path, snd.line_of("from"), "sender.from")
+    reply_to = None
+    if _text(snd, "reply_to", path):
+        reply_to = parse_address(
+            _text(snd, "reply_to", path), path, snd.line_of("reply_to"), "sender.reply_to"
+        )
+    unsubscribe = _text(snd, "unsubscribe", path)
+    if unsubscribe and not unsubscribe.startswith(("mailto:", "https://")):
+        raise ConfigError(
+            "sender.unsubscribe must start with 'mailto:' or 'https://'.",
+            path=path,
+            line=snd.line_of("unsubscribe"),
+        )
+    sender = Sender(address=from_addr, reply_to=reply_to, unsubscribe=unsubscribe)
+
+    smtp = _parse_smtp(_section(data, "smtp", path, required=False), path)
+
+    lst = _section(data, "lists", path, required=False)
+    check_keys(lst, _LISTS_KEYS, path, ConfigError, "lists")
+    columns: dict[str, list[str]] = {}
+    cols = lst.get("columns") or {}
+    if not isinstance(cols, dict):
+        raise ConfigError(
+            "lists.columns must map a field to column names.", path=path, line=lst.line_of("columns")
+        )
+    for key, value in cols.items():
+        names = value if isinstance(value, list) else [value]
+        columns[str(key)] = [str(v) for v in names]
+    lists = ListsConfig(
+        columns=columns, suppression=_text(lst, "suppression", path, "lists/suppressed.txt")
+    )
+    return Config(
+        path=path, organisation=organisation, sender=sender, smtp=smtp, lists=lists,
+        raw_text=raw_text,
+    )
+
+
+def _parse_smtp(node: Node, path: Path) -> SmtpConfig:
+    check_keys(node, _SMTP_KEYS, path, ConfigError, "smtp")
+    if "password" in node:
+        raise ConfigError(
+            "a password must never be written in mailer.yaml (anyone who can read the file "
+            "could send as the school). Delete the 'password' line and set the environment "
+            "variable named by smtp.password_env (MAILER_SMTP_PASSWORD by default) instead.",
+            path=path,
+            line=node.line_of("password"),
+        )
+    security = _text(node, "security", path, "starttls").lower()
+    if security not in ("starttls", "tls", "none"):
+        raise ConfigError(
+            f"smtp.security must be starttls, tls or none, not '{security}'.",
+            path=path,
+            line=node.line_of("security"),
+        )
+    default_port = {"starttls": 587, "tls": 465, "none": 25}[security]
+    ca = _text(node, "ca_file", path)
+    ca_file = None
+    if ca:
+        ca_file = Path(ca).expanduser()
+        if not ca_file.is_absolute():
+            ca_file = path.parent / ca_file
+    timeout = node.get("timeout_s", 60)
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+        raise ConfigError(
+            "smtp.timeout_s must be a number of seconds above 0.",
+            path=path,
+            line=node.line_of("timeout_s"),
+        )
+    cfg = SmtpConfig(
+        provider=_text(node, "provider", path, "custom"),
+        host=_text(node, "host", path),
+        port=_int(node, "port", path, default_port, minimum=1),
+        security=security,
+        username=_text(node, "username", path),
+        password_env=_text(node, "password_env", path, "MAILER_SMTP_PASSWORD"),
+        rate_per_minute=_int(node, "rate_per_minute", path, 0),
+        daily_cap=_int(node, "daily_cap", path, 0),
+        connections=_int(node, "connections", path, 1, minimum=1),
+        timeout_s=float(timeout),
+        ca_file=ca_file,
+    )
+    if cfg.host and cfg.security == "none" and not cfg.is_loopback:
+        raise ConfigError(
+            f"smtp.security: none sends passwords and parents' addresses unencrypted, so it is "
+            f"only allowed to this machine (127.0.0.1), not to '{cfg.host}'. Use starttls or tls.",
+            path=path,
+            line=node.line_of("security"),
+        )
+    return cfg
+
+
+def load_config(path: Path) -> Config:
+    """Read and validate ``mailer.yaml`` at ``path``.
+
+    Raises:
+        ConfigError: when the file is missing, not valid YAML, or not a valid configuration.
+    """
+    if not path.exists():
+        raise ConfigError(
+            "there is no mailer.yaml here. Run the command from your workspace folder, pass "
+            "--workspace DIR, or create one with 'mailer init DIR'.",
+            path=path,
+        )
+    data = load_yaml(path, ConfigError)
+    return parse_config(data, path, raw_text=path.read_text(encoding="utf-8-sig"))

@@ -1,0 +1,59 @@
+"""One error hierarchy for everything a user can get wrong.
+
+The CLI turns any :class:`MailerError` into a one- or two-sentence message on stderr and
+exit status 2 (bad input or configuration, nothing sent). Library code never prints and
+never calls ``sys.exit``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class MailerError(Exception):
+    """Base class: a problem the user can fix. ``str(err)`` is the message to show.
+
+    Attributes:
+        path: the file the problem is in, if any.
+        line: 1-based line number in ``path``, if known.
+        exit_code: process exit status the CLI uses (2 = bad input, nothing sent).
+    """
+
+    exit_code = 2
+
+    def __init__(self, message: str, *, path: Path | str | None = None, line: int | None = None):
+        self.message = message
+        self.path = Path(path) if path is not None else None
+        self.line = line
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        if self.path is None:
+            return self.message
+        where = str(self.path)
+        if self.line is not None:
+            where += f", line {self.line}"
+        return f"{where}: {self.message}"
+
+
+class ConfigError(MailerError):
+    """``mailer.yaml`` is missing a value, has an unknown key or an invalid value."""
+
+
+class SnippetError(MailerError):
+    """A snippet file cannot be found or does not follow the snippet format."""
+
+
+class TemplateError(MailerError):
+    """A Jinja2 template failed to render (syntax error or undefined value)."""
+
+
+class ListError(MailerError):
+    """A mailing list cannot be read, or yields no recipient where one is needed."""
+
+
+class TransportError(MailerError):
+    """The transport could not be set up before the first message (TLS, AUTH, connect).
+
+    Nothing was sent when this is raised.
+    """

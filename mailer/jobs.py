@@ -1,0 +1,68 @@
+"""High-level operations shared by the CLI and the preview server.
+
+Each function takes a :class:`Workspace` and names, and returns data; nothing here prints.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mailer.errors import MailerError
+from mailer.recipients import ListReport, read_list
+from mailer.render import Rendered, render
+from mailer.snippets import find_snippet, load_snippet
+from mailer.workspace import Workspace
+
+RENDER_FILES = {"html": "email.html", "text": "email.txt", "block": "block.html"}
+
+
+def render_snippet(ws: Workspace, name: str) -> Rendered:
+    """Load snippet ``name`` (id or path) and render it with the workspace's configuration.
+
+    Raises:
+        MailerError: for a missing snippet, a snippet/config mistake or a template error.
+    """
+    snippet = load_snippet(find_snippet(name, ws.snippet_dirs))
+    return render(snippet, ws.config, ws.template_dirs)
+
+
+def write_render(rendered: Rendered, out_dir: Path, formats: list[str]) -> list[Path]:
+    """Write the chosen formats (``html``, ``text``, ``block``) into ``out_dir``.
+
+    The full email and the text part are written for a neutral reader
+    ("Dear Parent/Carer"). Returns the files written.
+
+    Raises:
+        MailerError: when the folder cannot be written.
+    """
+    html, text = rendered.personalise(rendered.preview_fields())
+    content = {"html": html, "text": text, "block": rendered.block}
+    written = []
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for fmt in formats:
+            path = out_dir / RENDER_FILES[fmt]
+            path.write_text(content[fmt], encoding="utf-8")
+            written.append(path)
+    except OSError as exc:
+        raise MailerError(f"cannot write the output ({exc.strerror}).", path=out_dir) from None
+    return written
+
+
+def read_workspace_list(ws: Workspace, name: str) -> ListReport:
+    """Read list ``name`` (a path, or a file in ``lists/``) with the workspace's column
+    mapping and suppression list.
+
+    Raises:
+        mailer.errors.ListError: for a missing or unreadable list.
+    """
+    path = ws.list_path(name)
+    config = ws.config
+    suppression = ws.root / config.lists.suppression
+    suppressed: set[str] = set()
+    if suppression.is_file():
+        for line in suppression.read_text(encoding="utf-8-sig").splitlines():
+            line = line.split("#", 1)[0].strip()
+            if line:
+                suppressed.add(line.lower())
+    return read_list(path, config.lists.columns, suppressed)

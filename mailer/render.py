@@ -1,0 +1,220 @@
+"""Rendering: a snippet and ``mailer.yaml`` to the full email, its text part and the block.
+
+The expensive work happens once per campaign (Jinja2 rendering, CSS inlining with
+premailer, about 10-20 ms); per recipient only a few personal fields are substituted into
+the inlined result (microseconds). Personal fields therefore travel through the templates
+and premailer as plain sentinel strings (``__MAILER_GREETING__``), which premailer leaves
+alone even inside ``href`` (it would URL-escape Jinja's ``{{ }}``), and are swapped for
+each recipient's values afterwards, HTML-escaped in the HTML parts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cssutils
+import jinja2
+from lxml import html as lxml_html
+from markupsafe import Markup
+from premailer import Premailer
+
+from mailer.config import Config
+from mailer.errors import TemplateError
+from mailer.plaintext import markdown_to_text, wrap
+from mailer.snippets import Snippet, markdown_to_html
+
+# premailer serialises CSS through cssutils, which by default shortens #111111 to #111;
+# email clients and checklist S5/E18 want 6-digit hex.
+cssutils.ser.prefs.minimizeColorHash = False
+cssutils.log.setLevel(logging.CRITICAL)
+
+#: Personal fields a template may use as ``{{ recipient.NAME }}``. See
+#: :meth:`mailer.recipients.Recipient.fields` for their values.
+PERSONAL_FIELDS: tuple[str, ...] = (
+    "greeting", "email", "name", "title", "forename", "surname", "children", "children_details",
+)
+
+#: Fields every recipient always has a value for (so using them is never an error).
+ALWAYS_PRESENT = frozenset({"greeting", "email"})
+
+_SENTINEL_RE = re.compile(r"__MAILER_([A-Z_]+?)__")
+
+
+def sentinel(name: str) -> str:
+    """The placeholder string for personal field ``name`` (letters, digits, underscores)."""
+    return f"__MAILER_{name.upper()}__"
+
+
+class _Placeholders:
+    """The ``recipient`` object templates see while rendering once for everyone."""
+
+    def __init__(self) -> None:
+        for name in PERSONAL_FIELDS:
+            setattr(self, name, Markup(sentinel(name)))
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A snippet rendered once, ready to personalise.
+
+    Attributes:
+        subject: the ``Subject`` header text (not personalised).
+        html: the full email after CSS inlining, with personal-field sentinels.
+        text: the ``text/plain`` part, with personal-field sentinels.
+        block: the pasteable block (one root element, no personal fields).
+        fields_used: personal field names the html or text part uses.
+        digest: SHA-256 hex of subject, html, text and block; changes whenever the snippet,
+            a template or the configuration changes what recipients get.
+    """
+
+    snippet: Snippet
+    subject: str
+    html: str
+    text: str
+    block: str
+    fields_used: frozenset[str]
+    digest: str
+
+    def personalise(self, fields: dict[str, str]) -> tuple[str, str]:
+        """Return ``(html, text)`` for one recipient.
+
+        ``fields`` maps personal field names to values; HTML values are escaped.
+
+        Raises:
+            KeyError: when a used field is missing from ``fields``.
+        """
+        html_out = self.html
+        text_out = self.text
+        for name in self.fields_used:
+            value = fields[name]
+            token = sentinel(name)
+            html_out = html_out.replace(token, html.escape(value, quote=True))
+            text_out = text_out.replace(token, value)
+        return html_out, text_out
+
+    def preview_fields(self) -> dict[str, str]:
+        """Neutral values for a preview with no list: ``Dear Parent/Carer`` and so on."""
+        return {
+            "greeting": "Dear Parent/Carer",
+            "email": "parent@example.com",
+            "name": "Parent/Carer",
+            "title": "",
+            "forename": "Parent/Carer",
+            "surname": "",
+            "children": "your child",
+            "children_details": "your child",
+        }
+
+
+def _environment(template_dirs: list[Path]) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(d) for d in template_dirs]),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default=False),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+    env.filters["wrap"] = wrap
+    return env
+
+
+def _context(snippet: Snippet, config: Config) -> dict[str, Any]:
+    org = config.organisation
+    return {
+        "snippet": snippet,
+        "org": org,
+        "sender": config.sender,
+        "lang": snippet.language,
+        "dir": snippet.direction,
+        "align": "right" if snippet.direction == "rtl" else "left",
+        "brand": org.brand_colour,
+        "body_html": Markup(markdown_to_html(snippet.body)),
+        "body_text": markdown_to_text(snippet.body),
+        "recipient": _Placeholders(),
+    }
+
+
+def _inline(document: str) -> str:
+    """Inline the document's CSS with premailer, keeping media queries and ``!important``
+    (``strip_important=False``; checklist E16) and ``data-premailer="ignore"`` blocks (E22)."""
+    return Premailer(
+        document,
+        strip_important=False,
+        keep_style_tags=False,
+        allow_network=False,
+        disable_link_rewrites=True,
+        disable_validation=True,
+        cssutils_logging_level=logging.CRITICAL,
+    ).transform()
+
+
+def _extract_block(document: str) -> str:
+    """Take the single root element out of the inlined block document, drop ``class`` and
+    ``id`` attributes (checklist S2: the block is styled only by ``style=""``)."""
+    tree = lxml_html.document_fromstring(document)
+    body = tree.find("body")
+    roots = [el for el in body if isinstance(el.tag, str)] if body is not None else []
+    if len(roots) != 1:
+        raise TemplateError("the block template must produce exactly one root element.")
+    root = roots[0]
+    for el in root.iter():
+        if isinstance(el.tag, str):
+            el.attrib.pop("class", None)
+            el.attrib.pop("id", None)
+    return lxml_html.tostring(root, encoding="unicode", method="html").strip() + "\n"
+
+
+def _render_template(env: jinja2.Environment, name: str, context: dict[str, Any]) -> str:
+    try:
+        return env.get_template(name).render(context)
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError(f"template error: {exc.message}", path=exc.filename or name,
+                            line=exc.lineno) from None
+    except jinja2.UndefinedError as exc:
+        raise TemplateError(f"the template uses a value that does not exist: {exc.message}.",
+                            path=name) from None
+    except jinja2.TemplateNotFound as exc:
+        raise TemplateError(f"the template '{exc.name}' was not found.") from None
+
+
+def render(snippet: Snippet, config: Config, template_dirs: list[Path]) -> Rendered:
+    """Render ``snippet`` with ``config`` through the templates in ``template_dirs``
+    (``email.html``, ``email.txt``, ``block.html``; earlier folders win).
+
+    Raises:
+        TemplateError: when a template has a syntax error or uses an undefined value.
+    """
+    env = _environment(template_dirs)
+    ctx = _context(snippet, config)
+    full = _inline(_render_template(env, "email.html", ctx))
+    text = _render_template(env, "email.txt", ctx).strip() + "\n"
+    text = re.sub(r"\n{3,}", "\n\n", text)
+    block = _extract_block(_inline(_render_template(env, "block.html", ctx)))
+    used = frozenset(m.lower() for m in _SENTINEL_RE.findall(full + text))
+    unknown = used - set(PERSONAL_FIELDS)
+    if unknown:
+        raise TemplateError(f"unknown personal field(s): {', '.join(sorted(unknown))}.")
+    if _SENTINEL_RE.search(block):
+        raise TemplateError(
+            "the newsletter block cannot use personal fields (recipient.*): it is the same for "
+            "every reader."
+        )
+    digest = hashlib.sha256(
+        "\x00".join((snippet.subject, full, text, block)).encode("utf-8")
+    ).hexdigest()
+    return Rendered(
+        snippet=snippet,
+        subject=snippet.subject,
+        html=full,
+        text=text,
+        block=block,
+        fields_used=used,
+        digest=digest,
+    )

@@ -1,0 +1,300 @@
+"""Advisory snippets: one YAML file each in ``snippets/``; the id is the file stem.
+
+A snippet has ``title``, ``subject``, ``preheader``, ``date``, ``body`` (Markdown, no raw
+HTML), ``links`` (``title``, ``url``, ``description``, nested ``links``), and optionally
+``language``, ``links_heading``, ``call_to_action`` (``text``, ``url``), ``sources`` and
+``reviewed``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from markdown_it import MarkdownIt
+
+from mailer.errors import SnippetError
+from mailer.yamlfile import Node, check_keys, load_yaml
+
+SNIPPET_KEYS = {
+    "title", "subject", "preheader", "date", "language", "body", "links_heading", "links",
+    "call_to_action", "sources", "reviewed", "audience",
+}
+REQUIRED_KEYS = {"title", "subject", "preheader", "date", "body"}
+LINK_KEYS = {"title", "url", "description", "links"}
+CTA_KEYS = {"text", "url", "description"}
+SOURCE_KEYS = {"title", "url"}
+
+# Languages written right to left (ISO 639-1), for the ``dir`` attribute.
+RTL_LANGUAGES = {"ar", "arc", "dv", "fa", "ha", "he", "khw", "ks", "ku", "ps", "sd", "ur", "yi"}
+
+URL_SCHEMES = ("https://", "http://", "mailto:", "tel:")
+
+
+@dataclass(frozen=True)
+class Link:
+    """A link in the snippet's list of further help. ``links`` nests under it."""
+
+    title: str
+    url: str
+    description: str = ""
+    links: tuple[Link, ...] = ()
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class CallToAction:
+    """A button: ``text`` says what happens, ``url`` is where it goes."""
+
+    text: str
+    url: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Snippet:
+    """A loaded, validated snippet. ``body`` is Markdown source; ``body_line`` is the file
+    line where the body text starts (for error messages)."""
+
+    id: str
+    path: Path
+    title: str
+    subject: str
+    preheader: str
+    date: dt.date
+    body: str
+    body_line: int = 1
+    language: str = "en"
+    links_heading: str = "Useful links"
+    links: tuple[Link, ...] = ()
+    call_to_action: CallToAction | None = None
+    sources: tuple[Link, ...] = ()
+    reviewed: dt.date | None = None
+    audience: str = "Parents and carers"
+    source_text: str = field(default="", repr=False)
+
+    @property
+    def direction(self) -> str:
+        """``rtl`` for right-to-left languages, else ``ltr``."""
+        return "rtl" if self.language.split("-")[0].lower() in RTL_LANGUAGES else "ltr"
+
+    def all_links(self) -> list[Link]:
+        """Every link, nested ones included, in document order."""
+        out: list[Link] = []
+
+        def walk(links: tuple[Link, ...]) -> None:
+            for link in links:
+                out.append(link)
+                walk(link.links)
+
+        walk(self.links)
+        return out
+
+
+def list_snippets(dirs: list[Path]) -> dict[str, Path]:
+    """Map snippet id -> file for every ``*.yaml``/``*.yml`` in ``dirs`` (earlier dirs win)."""
+    found: dict[str, Path] = {}
+    for d in dirs:
+        if not d.is_dir():
+            continue
+        for p in sorted(d.iterdir()):
+            if p.suffix in (".yaml", ".yml") and p.is_file() and p.stem not in found:
+                found[p.stem] = p
+    return dict(sorted(found.items()))
+
+
+def find_snippet(name: str, dirs: list[Path]) -> Path:
+    """Resolve a snippet id (or a path to a snippet file).
+
+    Raises:
+        SnippetError: naming the snippets that exist when ``name`` is not one of them.
+    """
+    as_path = Path(name)
+    if as_path.suffix in (".yaml", ".yml") and as_path.is_file():
+        return as_path.resolve()
+    available = list_snippets(dirs)
+    if name in available:
+        return available[name]
+    names = ", ".join(available) or "none"
+    raise SnippetError(
+        f"there is no snippet called '{name}'. Snippets available: {names}. "
+        "Run 'mailer snippets' to list them."
+    )
+
+
+_md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+_md_html_probe = MarkdownIt("commonmark", {"html": True})
+
+
+def markdown_to_html(text: str) -> str:
+    """Render snippet Markdown to HTML (CommonMark, raw HTML disabled)."""
+    return _md.render(text)
+
+
+def markdown_tokens(text: str) -> list[Any]:
+    """Parse Markdown into markdown-it tokens (for the plain-text renderer)."""
+    return _md.parse(text)
+
+
+def _str(node: Node, key: str, path: Path, where: str = "") -> str:
+    value = node.get(key)
+    if value is None:
+        return ""
+    if isinstance(value, (dict, list)):
+        prefix = f"in {where}: " if where else ""
+        raise SnippetError(
+            f"{prefix}'{key}' must be text, not a list or section.",
+            path=path,
+            line=node.line_of(key),
+        )
+    return str(value).strip()
+
+
+def _date(node: Node, key: str, path: Path) -> dt.date | None:
+    value = node.get(key)
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise SnippetError(
+            f"'{key}' must be a date written as YYYY-MM-DD, not '{value}'.",
+            path=path,
+            line=node.line_of(key),
+        ) from None
+
+
+def _check_url(url: str, node: Node, path: Path, where: str) -> None:
+    if not url.startswith(URL_SCHEMES) or len(url.split(":", 1)[1].strip("/")) == 0:
+        raise SnippetError(
+            f"in {where}: the url '{url}' must be a full address starting with https:// "
+            "(or mailto: / tel:).",
+            path=path,
+            line=node.line_of("url"),
+        )
+    if any(ch.isspace() for ch in url):
+        raise SnippetError(
+            f"in {where}: the url '{url}' contains a space.", path=path, line=node.line_of("url")
+        )
+
+
+def _parse_links(value: Any, path: Path, line: int | None, where: str) -> tuple[Link, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise SnippetError(f"'{where}' must be a list of links (lines starting with '- ').",
+                           path=path, line=line)
+    links = []
+    for i, item in enumerate(value, 1):
+        here = f"{where} item {i}"
+        if not isinstance(item, Node):
+            raise SnippetError(
+                f"{here} must have 'title:' and 'url:' lines.", path=path, line=line
+            )
+        check_keys(item, LINK_KEYS, path, SnippetError, here, required={"url"})
+        title = _str(item, "title", path, here)
+        if not title:
+            raise SnippetError(
+                f"{here}: the link to {item.get('url')} has no text. Add a 'title:' that "
+                "says where the link goes (for example the organisation's name).",
+                path=path,
+                line=item.line,
+            )
+        url = _str(item, "url", path, here)
+        _check_url(url, item, path, here)
+        links.append(
+            Link(
+                title=title,
+                url=url,
+                description=_str(item, "description", path, here),
+                links=_parse_links(item.get("links"), path, item.line_of("links"), f"{here} links"),
+                line=item.line,
+            )
+        )
+    return tuple(links)
+
+
+def _check_no_html(body: str, path: Path, first_line: int) -> None:
+    """Raw HTML in Markdown is refused: it bypasses escaping and email-safe styling."""
+    for token in _md_html_probe.parse(body):
+        candidates = [token] + list(token.children or [])
+        for t in candidates:
+            if t.type in ("html_block", "html_inline"):
+                line = first_line + (token.map[0] if token.map else 0)
+                raise SnippetError(
+                    f"the body contains raw HTML ({t.content.strip()[:40]!r}). Write it in "
+                    "Markdown instead: **bold**, [link text](https://...), '- ' for lists.",
+                    path=path,
+                    line=line,
+                )
+
+
+def parse_snippet(data: Any, path: Path, source_text: str = "") -> Snippet:
+    """Validate loaded YAML ``data`` from ``path`` into a :class:`Snippet`.
+
+    Raises:
+        SnippetError: naming the line of an unknown key, a missing key or a bad value.
+    """
+    if not isinstance(data, Node):
+        raise SnippetError(
+            "a snippet must be a set of 'name: value' lines (title, subject, body, ...).",
+            path=path,
+            line=1,
+        )
+    check_keys(data, SNIPPET_KEYS, path, SnippetError, required=REQUIRED_KEYS)
+    body = data.get("body")
+    if not isinstance(body, str):
+        raise SnippetError("'body' must be Markdown text.", path=path, line=data.line_of("body"))
+    body_line = (data.line_of("body") or 1) + 1
+    _check_no_html(body, path, body_line)
+    cta = None
+    if data.get("call_to_action") is not None:
+        node = data["call_to_action"]
+        if not isinstance(node, Node):
+            raise SnippetError("'call_to_action' must have 'text:' and 'url:' lines.",
+                               path=path, line=data.line_of("call_to_action"))
+        check_keys(node, CTA_KEYS, path, SnippetError, "call_to_action", required={"text", "url"})
+        url = _str(node, "url", path)
+        _check_url(url, node, path, "call_to_action")
+        cta = CallToAction(text=_str(node, "text", path), url=url,
+                           description=_str(node, "description", path))
+    sources_raw = data.get("sources") or []
+    if isinstance(sources_raw, list):
+        sources_raw = [
+            s if isinstance(s, Node) else Node(title=str(s), url=str(s)) for s in sources_raw
+        ]
+    language = _str(data, "language", path) or "en"
+    return Snippet(
+        id=path.stem,
+        path=path,
+        title=_str(data, "title", path),
+        subject=_str(data, "subject", path),
+        preheader=_str(data, "preheader", path),
+        date=_date(data, "date", path) or dt.date.today(),
+        body=body,
+        body_line=body_line,
+        language=language,
+        links_heading=_str(data, "links_heading", path) or "Useful links",
+        links=_parse_links(data.get("links"), path, data.line_of("links"), "links"),
+        call_to_action=cta,
+        sources=_parse_links(sources_raw, path, data.line_of("sources"), "sources"),
+        reviewed=_date(data, "reviewed", path),
+        audience=_str(data, "audience", path) or "Parents and carers",
+        source_text=source_text,
+    )
+
+
+def load_snippet(path: Path) -> Snippet:
+    """Load and validate the snippet file at ``path``.
+
+    Raises:
+        SnippetError: for a missing file, a YAML syntax error or an invalid snippet.
+    """
+    data = load_yaml(path, SnippetError)
+    return parse_snippet(data, path, source_text=path.read_text(encoding="utf-8-sig"))

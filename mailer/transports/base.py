@@ -1,0 +1,60 @@
+"""The transport interface: open once, deliver many messages, close once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import Protocol
+
+from mailer.compose import Composed
+
+
+class TransportStatus(str, Enum):
+    """Outcome of delivering one message."""
+
+    SENT = "sent"            # accepted (2xx reply, or written to the outbox)
+    DEFERRED = "deferred"    # temporary failure (4xx): try again later
+    FAILED = "failed"        # permanent failure (5xx): do not retry automatically
+    UNCERTAIN = "uncertain"  # the data went out but no reply came back
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What happened to one message.
+
+    Attributes:
+        status: the outcome.
+        code: the SMTP reply code (RFC 5321 §4.2), 250 for the outbox, 0 if none came.
+        text: the server's reply text, or a plain description.
+        throttled: True when the reply says the account hit a rate or quota limit, so the
+            whole send should stop and resume later.
+    """
+
+    status: TransportStatus
+    code: int = 0
+    text: str = ""
+    throttled: bool = False
+
+
+class Transport(Protocol):
+    """Delivers composed messages. ``open`` raises :class:`mailer.errors.TransportError`
+    when the transport cannot be used at all (nothing sent); ``deliver`` never raises for a
+    per-message problem, it returns a :class:`Delivery`."""
+
+    name: str
+
+    def describe(self) -> str:
+        """A short description for the summary, e.g. ``smtp.office365.com:587 (STARTTLS)``."""
+        ...
+
+    async def open(self) -> None:
+        """Connect / prepare. Raises :class:`mailer.errors.TransportError`."""
+        ...
+
+    async def deliver(self, message: Composed) -> Delivery:
+        """Deliver one message to its one recipient."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections; safe to call twice."""
+        ...

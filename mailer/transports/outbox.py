@@ -1,0 +1,53 @@
+"""The outbox transport: each message becomes a file in a Maildir.
+
+A Maildir (``cur/``, ``new/``, ``tmp/``) is read by mail clients such as Thunderbird,
+mutt and Evolution, and by the stdlib :mod:`mailbox` module; writing goes through
+``tmp/`` and a rename, so a crash never leaves half a message in ``new/``.
+"""
+
+from __future__ import annotations
+
+import mailbox
+from pathlib import Path
+
+from mailer.compose import Composed
+from mailer.errors import TransportError
+from mailer.transports.base import Delivery, TransportStatus
+
+
+class OutboxTransport:
+    """Writes messages into the Maildir at ``path`` (created if missing)."""
+
+    name = "outbox"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._box: mailbox.Maildir | None = None
+
+    def describe(self) -> str:
+        """``outbox folder PATH``."""
+        return f"outbox folder {self.path}"
+
+    async def open(self) -> None:
+        """Create the Maildir. Raises :class:`TransportError` if the folder cannot be made."""
+        try:
+            self._box = mailbox.Maildir(self.path, create=True)
+        except OSError as exc:
+            raise TransportError(
+                f"the outbox folder cannot be created ({exc.strerror}).", path=self.path
+            ) from None
+
+    async def deliver(self, message: Composed) -> Delivery:
+        """Add the message to ``new/``; a disk problem is a temporary failure."""
+        if self._box is None:
+            await self.open()
+        assert self._box is not None
+        try:
+            key = self._box.add(message.data)
+        except OSError as exc:
+            return Delivery(TransportStatus.DEFERRED, 0, f"cannot write to the outbox: {exc}")
+        return Delivery(TransportStatus.SENT, 250, f"written to outbox as {key}")
+
+    async def close(self) -> None:
+        """Nothing to release."""
+        self._box = None

@@ -1,0 +1,107 @@
+"""A workspace: the folder holding ``mailer.yaml``, ``snippets/``, ``templates/``, ``lists/``.
+
+Snippets and templates are looked up in the workspace first, then in the defaults that
+ship inside the package (so ``mailer`` works outside a checkout).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from mailer.config import CONFIG_NAME, Config, load_config
+from mailer.errors import ListError
+
+
+def defaults_dir() -> Path:
+    """The folder holding the packaged ``templates/`` and ``snippets/``.
+
+    In an installed wheel they live in ``mailer/defaults``; in a source checkout (editable
+    install) they are the repository's own ``templates/`` and ``snippets/``.
+    """
+    packaged = Path(__file__).resolve().parent / "defaults"
+    if (packaged / "templates").is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Workspace:
+    """A workspace folder. ``root`` is absolute."""
+
+    root: Path
+    _config: Config | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        self.root = self.root.expanduser().resolve()
+
+    @property
+    def config_path(self) -> Path:
+        """``ROOT/mailer.yaml``."""
+        return self.root / CONFIG_NAME
+
+    @property
+    def config(self) -> Config:
+        """The validated configuration, read on first use. Raises :class:`ConfigError`."""
+        if self._config is None:
+            self._config = load_config(self.config_path)
+        return self._config
+
+    def reload(self) -> None:
+        """Forget the cached configuration (the preview re-reads it after an edit)."""
+        self._config = None
+
+    @cached_property
+    def snippet_dirs(self) -> list[Path]:
+        """Folders searched for snippets, workspace first."""
+        return _unique([self.root / "snippets", defaults_dir() / "snippets"])
+
+    @cached_property
+    def template_dirs(self) -> list[Path]:
+        """Folders searched for templates, workspace first."""
+        return _unique([self.root / "templates", defaults_dir() / "templates"])
+
+    @property
+    def outbox_dir(self) -> Path:
+        """The Maildir used when no SMTP host is configured."""
+        return self.root / "outbox"
+
+    @property
+    def state_dir(self) -> Path:
+        """``.mailer/``: the send journal lives here."""
+        return self.root / ".mailer"
+
+    def build_dir(self, snippet_id: str) -> Path:
+        """Default output folder of ``mailer render``."""
+        return self.root / "build" / snippet_id
+
+    def list_path(self, name: str) -> Path:
+        """Resolve a list argument: a path (relative to the current folder or the workspace),
+        or a bare name in ``lists/``.
+
+        Raises:
+            ListError: naming the places it looked when the file does not exist.
+        """
+        given = Path(name).expanduser()
+        candidates = [given] if given.is_absolute() else [
+            Path.cwd() / given,
+            self.root / given,
+            self.root / "lists" / given,
+            self.root / "lists" / f"{name}.csv",
+        ]
+        for candidate in candidates:
+            if candidate.is_file():
+                return candidate.resolve()
+        available = sorted(p.name for p in (self.root / "lists").glob("*") if p.is_file())
+        hint = f" Lists in {self.root / 'lists'}: {', '.join(available)}." if available else ""
+        raise ListError(f"the list file '{name}' does not exist.{hint}")
+
+
+def _unique(paths: list[Path]) -> list[Path]:
+    seen: list[Path] = []
+    for p in paths:
+        rp = p.resolve()
+        if rp not in seen:
+            seen.append(rp)
+    return seen

@@ -1,0 +1,131 @@
+"""Load YAML files so that every later error can name the file and line.
+
+Mappings are loaded as :class:`Node` (a ``dict`` that also remembers the 1-based line of
+itself and of each key), so validation code can say ``mailer.yaml, line 12: unknown key``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from mailer.errors import MailerError
+
+
+class Node(dict):
+    """A YAML mapping: a plain ``dict`` plus ``line`` (of the mapping) and ``key_lines``."""
+
+    line: int | None = None
+    key_lines: dict[Any, int]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.key_lines = {}
+
+    def line_of(self, key: Any) -> int | None:
+        """1-based line where ``key`` was written, else the mapping's own line."""
+        return self.key_lines.get(key, self.line)
+
+
+class _LineLoader(yaml.SafeLoader):
+    """SafeLoader that builds :class:`Node` mappings carrying line numbers."""
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> Node:
+    loader.flatten_mapping(node)
+    result = Node()
+    result.line = node.start_mark.line + 1
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            hash(key)
+        except TypeError as exc:
+            raise yaml.constructor.ConstructorError(
+                None, None, "a key here is not a plain value", key_node.start_mark
+            ) from exc
+        if key in result:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"the key {key!r} is written twice", key_node.start_mark
+            )
+        result[key] = loader.construct_object(value_node, deep=True)
+        result.key_lines[key] = key_node.start_mark.line + 1
+    return result
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def parse_yaml(text: str, path: Path, error: type[MailerError] = MailerError) -> Any:
+    """Parse YAML ``text`` (from ``path``, used only in messages).
+
+    Returns plain Python values with mappings as :class:`Node`.
+
+    Raises:
+        error: (a :class:`MailerError` subclass) naming ``path``, line and column of a
+            syntax mistake.
+    """
+    try:
+        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or "this is not valid YAML"
+        line = mark.line + 1 if mark else None
+        column = f" (column {mark.column + 1})" if mark else ""
+        raise error(
+            f"this is not valid YAML: {problem}{column}. Check the indentation and "
+            "that any text containing ':' or '#' is in quotes.",
+            path=path,
+            line=line,
+        ) from None
+    except yaml.YAMLError as exc:
+        raise error(f"this is not valid YAML: {exc}", path=path) from None
+
+
+def load_yaml(path: Path, error: type[MailerError] = MailerError) -> Any:
+    """Read and parse the YAML file at ``path``; see :func:`parse_yaml`.
+
+    Raises:
+        error: when the file is missing, unreadable, not UTF-8, or not valid YAML.
+    """
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise error("the file does not exist.", path=path) from None
+    except OSError as exc:
+        raise error(f"the file cannot be read ({exc.strerror}).", path=path) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise error(
+            "the file is not UTF-8 text. Save it as UTF-8 in your editor.", path=path, line=line
+        ) from None
+    return parse_yaml(text, path, error)
+
+
+def check_keys(
+    node: Node,
+    allowed: set[str] | dict[str, Any],
+    path: Path,
+    error: type[MailerError],
+    where: str = "",
+    required: set[str] | frozenset[str] = frozenset(),
+) -> None:
+    """Check a mapping's keys: every key known, every required key present.
+
+    Raises:
+        error: naming the unknown key and the allowed keys, or the missing key.
+    """
+    prefix = f"in {where}: " if where else ""
+    for key in node:
+        if key not in allowed:
+            raise error(
+                f"{prefix}unknown key '{key}'. Allowed keys: {', '.join(sorted(allowed))}.",
+                path=path,
+                line=node.line_of(key),
+            )
+    for key in sorted(required):
+        if key not in node or node[key] in (None, ""):
+            raise error(f"{prefix}the required key '{key}' is missing.", path=path, line=node.line)
