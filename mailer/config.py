@@ -280,7 +280,9 @@ def parse_config(data: Any, path: Path, raw_text: str = "") -> Config:
     cols = lst.get("columns") or {}
     if not isinstance(cols, dict):
         raise ConfigError(
-            "lists.columns must map a field to column names.", path=path, line=lst.line_of("columns")
+            "lists.columns must map a field to column names.",
+            path=path,
+            line=lst.line_of("columns"),
         )
     for key, value in cols.items():
         names = value if isinstance(value, list) else [value]

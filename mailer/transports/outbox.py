@@ -43,7 +43,8 @@ class OutboxTransport:
             await self.open()
         assert self._box is not None
         try:
-            key = self._box.add(message.data)
+            # Files on disk use the local convention (LF); CRLF is for the wire.
+            key = self._box.add(message.data.replace(b"\r\n", b"\n"))
         except OSError as exc:
             return Delivery(TransportStatus.DEFERRED, 0, f"cannot write to the outbox: {exc}")
         return Delivery(TransportStatus.SENT, 250, f"written to outbox as {key}")
