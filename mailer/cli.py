@@ -178,6 +178,19 @@ def send_cmd(
         raise typer.Exit(1)
 
 
+@app.command("init")
+def init_cmd(
+    directory: Annotated[Path, typer.Argument(help="Folder for the new workspace.")],
+) -> None:
+    """Create a new workspace: a starter mailer.yaml, the advisories and a lists/ folder."""
+    from mailer.scaffold import init_workspace
+
+    for path in init_workspace(directory):
+        typer.echo(f"Created {path}")
+    typer.echo(f"Next: edit {directory / 'mailer.yaml'} with your school's details, put your "
+               f"parent list in {directory / 'lists'}, then run 'mailer render' from there.")
+
+
 def main() -> None:
     """Console entry point: run the app, turning :class:`MailerError` into exit status 2."""
     try:
