@@ -11,7 +11,10 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-SEED = REPO.parent / "shared" / "seed" / "online-safety-concern-letter.txt"
+# The seed advisory the demo snippet was written from (a copy kept with the tests, so they
+# run anywhere; test_render_demo checks it still matches ../shared/seed when that exists).
+SEED = REPO / "tests" / "fixtures" / "seed-online-safety-concern-letter.txt"
+SHARED_SEED = REPO.parent / "shared" / "seed" / "online-safety-concern-letter.txt"
 
 
 @pytest.fixture

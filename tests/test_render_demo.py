@@ -11,7 +11,7 @@ from lxml import html as lxml_html
 
 from mailer.jobs import render_snippet
 from mailer.workspace import Workspace
-from tests.conftest import REPO, SEED, run_mailer
+from tests.conftest import REPO, SEED, SHARED_SEED, run_mailer
 
 FACTS = [
     "contacted by people they do not know through apps and websites that allow video chat",
@@ -55,6 +55,8 @@ def rendered():
 def test_seed_links_are_all_in_the_snippet_as_https() -> None:
     """Every link of the seed item (written www.x or http://x there) is in LINKS as https."""
     seed = SEED.read_text(encoding="utf-8")
+    if SHARED_SEED.exists():
+        assert SHARED_SEED.read_text(encoding="utf-8") == seed
     seed_hosts = re.findall(r"(?:http://)?(www\.[a-z0-9.\-]+(?:/[\w.\-/]*)?)", seed)
     assert len(seed_hosts) == 10
     for host in seed_hosts:
