@@ -284,3 +284,15 @@ def test_ctrl_c_stops_the_preview_cleanly(workspace: Path) -> None:
     assert "Traceback" not in err
     with socket.socket() as probe, pytest.raises(ConnectionRefusedError):
         probe.connect(("127.0.0.1", port))
+
+
+def test_no_browser_is_opened_without_a_display(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mailer.preview import has_display, open_browser
+
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.setattr(sys, "platform", "linux")
+    assert has_display() is False
+    assert open_browser("http://127.0.0.1:9/") is False
+    monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-0")
+    assert has_display() is True

@@ -225,7 +225,7 @@
       sev.textContent = `${f.severity === "error" ? "Error" : "Warning"} ${f.id}`;
       const msg = document.createElement("p");
       msg.className = "msg";
-      msg.textContent = f.message;
+      msg.textContent = capitalise(f.message);
       li.append(sev, msg);
       if (f.element) {
         const code = document.createElement("code");
