@@ -108,6 +108,34 @@ def test_unknown_key_in_mailer_yaml_names_file_line_and_key(workspace: Path) -> 
     assert problem.where == f"mailer.yaml, line {line}"
 
 
+def test_a_template_syntax_error_names_the_template_and_line(workspace: Path) -> None:
+    session = PreviewSession(Workspace(workspace), SNIPPET)
+    session.rebuild()
+    template = workspace / "templates" / "partials" / "content.html"
+    text = rewrite(template, "{% if personal %}", "{% if personal %")
+    line = next(i for i, row in enumerate(text.splitlines(), 1) if "{% if personal %" in row)
+    session.reload_if_changed()
+    problem = session.snapshot.problem
+    assert problem is not None
+    assert problem.file == "templates/partials/content.html"
+    # Jinja2 reports the line where it noticed the unclosed tag: this one or the next.
+    assert problem.line in (line, line + 1)
+    assert (line, "{% if personal %") in problem.excerpt
+
+
+def test_a_snippet_given_as_a_path_outside_the_workspace_is_watched(
+    workspace: Path, tmp_path: Path
+) -> None:
+    outside = tmp_path / "drafts" / "webcams-draft.yaml"
+    outside.parent.mkdir()
+    outside.write_text(snippet_path(workspace).read_text(encoding="utf-8"), encoding="utf-8")
+    session = PreviewSession(Workspace(workspace), str(outside))
+    assert session.rebuild().problem is None
+    rewrite(outside, f"title: {TITLE}", "title: A draft title")
+    assert session.reload_if_changed() is not None
+    assert "A draft title" in session.snapshot.rendered.html  # type: ignore[union-attr]
+
+
 def test_the_picker_holds_the_first_fifty_recipients_of_a_list(workspace: Path) -> None:
     header = "Contact Title,Contact Forename,Contact Surname,Pupil Forename,Email\n"
     rows = "".join(f"Ms,Carer{i},Example,Child{i},carer{i}@example.com\n" for i in range(1, 61))

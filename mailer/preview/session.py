@@ -32,6 +32,7 @@ from mailer.errors import MailerError
 from mailer.jobs import read_workspace_list, render_snippet
 from mailer.recipients import Recipient
 from mailer.render import Rendered
+from mailer.snippets import find_snippet
 from mailer.workspace import Workspace
 
 #: Seconds between two looks at the watched files' modification times. Checking about
@@ -283,6 +284,7 @@ class PreviewSession:
         self._fingerprint: Fingerprint = {}
         self._list_cache: tuple[tuple[Any, ...], tuple[Recipient, ...], int] | None = None
         self._list_files: list[Path] = []
+        self._snippet_file: list[Path] = []
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -325,16 +327,17 @@ class PreviewSession:
 
     def watched_fingerprint(self) -> Fingerprint:
         """Modification time (ns) and size of every file the preview depends on: ``*.yaml``
-        and ``*.yml`` in the snippet folders, everything under the template folders (hidden
-        and editor backup files excepted), ``mailer.yaml``, the list and its suppression
-        list. Files that do not exist are absent."""
+        and ``*.yml`` in the snippet folders (and the snippet file when given as a path),
+        everything under the template folders (hidden and editor backup files excepted),
+        ``mailer.yaml``, the list and its suppression list. Files that do not exist are
+        absent."""
         ws = self.workspace
         out: Fingerprint = {}
         for folder in ws.snippet_dirs:
             _scan_dir(folder, out, (".yaml", ".yml"), recursive=False)
         for folder in ws.template_dirs:
             _scan_dir(folder, out, None, recursive=True)
-        _stat_files([ws.config_path, *self._list_files], out)
+        _stat_files([ws.config_path, *self._snippet_file, *self._list_files], out)
         return out
 
     # -- rendering -----------------------------------------------------------------------
@@ -373,6 +376,9 @@ class PreviewSession:
         ws = self.workspace
         ws.reload()
         self._list_files = self._find_list_files()
+        self._snippet_file = []
+        with contextlib.suppress(MailerError):  # a missing snippet is reported below
+            self._snippet_file = [find_snippet(self.snippet, ws.snippet_dirs)]
         if not self._fingerprint:
             self._fingerprint = self.watched_fingerprint()
         try:
@@ -547,8 +553,6 @@ def check_start(workspace: Workspace, snippet: str, list_name: str | None) -> No
         SnippetError: when ``snippet`` is not a snippet id or file.
         ListError: when ``list_name`` is given and no such list exists.
     """
-    from mailer.snippets import find_snippet
-
     find_snippet(snippet, workspace.snippet_dirs)
     if list_name is not None:
         workspace.list_path(list_name)
