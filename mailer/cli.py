@@ -191,6 +191,40 @@ def init_cmd(
                f"parent list in {directory / 'lists'}, then run 'mailer render' from there.")
 
 
+@app.command("preview")
+def preview_cmd(
+    ctx: typer.Context,
+    snippet: Annotated[str, typer.Argument(help="Snippet id (see 'mailer snippets').")],
+    list_name: Annotated[
+        str | None, typer.Option("--list", help="List to pick a recipient from (first 50).")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option("--port", help="Port (0 = any free port; default 8321).")
+    ] = None,
+    no_browser: Annotated[
+        bool, typer.Option("--no-browser", help="Do not open the web browser.")
+    ] = False,
+    host: Annotated[
+        str, typer.Option("--host", help="Only 127.0.0.1 (this computer) is allowed.")
+    ] = "127.0.0.1",
+) -> None:
+    """Show the advisory in your web browser as parents will see it; copy it for a newsletter.
+    The page updates by itself when you save the snippet, a template or mailer.yaml."""
+    from mailer import preview
+
+    ws = _ws(ctx)
+    preview.check_start(ws, snippet, list_name)
+    server = preview.PreviewServer(preview.PreviewSession(ws, snippet, list_name), host, port)
+    typer.echo(f"Preview of '{snippet}' at {server.url}")
+    if no_browser or not preview.open_browser(server.url):
+        typer.echo("Open that address in your web browser.")
+    typer.echo("Press Ctrl+C to stop the preview.")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        typer.echo("Preview stopped.")
+
+
 def main() -> None:
     """Console entry point: run the app, turning :class:`MailerError` into exit status 2."""
     try:

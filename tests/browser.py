@@ -1,0 +1,38 @@
+"""One shared Playwright fixture: Debian's Chromium, launched once per test session.
+
+Browser tests skip when /usr/bin/chromium is missing, unless ``MAILER_REQUIRE_BROWSER=1``
+(CI), where a missing browser is a failure. Import the fixture into a test module with
+``from tests.browser import browser  # noqa: F401``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """A headless Chromium ``playwright.sync_api.Browser``; closed after the session."""
+    if not CHROMIUM.exists():
+        if os.environ.get("MAILER_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"{CHROMIUM} is missing and MAILER_REQUIRE_BROWSER=1")
+        pytest.skip(f"{CHROMIUM} is missing (set MAILER_REQUIRE_BROWSER=1 to fail instead)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        launched = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
