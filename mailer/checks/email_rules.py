@@ -384,12 +384,14 @@ def e10_contrast(inp: Inputs) -> list[Finding]:
     for _, page in inp.pages():
         modes = [False, True] if page.dark_overrides else [False]
         for el in page.text_elements():
+            light: tuple[object, object] | None = None
             for dark in modes:
                 fg = page.colour(el, dark) or (0, 0, 0)
                 bg = page.background(el, dark) or (255, 255, 255)
                 ratio = contrast_ratio(fg, bg)
-                if ratio >= MIN_CONTRAST:
-                    continue
+                if ratio >= MIN_CONTRAST or (fg, bg) == light:
+                    continue  # readable, or the same colours already reported
+                light = (fg, bg)
                 fg_hex, bg_hex = hex_colour(fg), hex_colour(bg)
                 note = ""
                 if brand in (fg_hex, bg_hex) and fg_hex != bg_hex:
