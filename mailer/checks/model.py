@@ -305,7 +305,7 @@ def select(root: etree._Element, selector: str) -> list[etree._Element] | None:
     classes such as ``:hover``, unknown syntax)."""
     try:
         return list(CSSSelector(selector)(root))
-    except (SelectorError, etree.XPathError, Exception):  # noqa: BLE001 - any is "cannot"
+    except (SelectorError, etree.XPathError):
         return None
 
 
