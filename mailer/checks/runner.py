@@ -14,10 +14,11 @@ from mailer.jobs import render_snippet
 from mailer.render import Rendered
 from mailer.workspace import Workspace
 
-#: Every rule, in report order: the email (E1-E22, then the brand colour), the headers
-#: (H1-H10), the block (S1-S7), the plain-text part (T1-T6).
+#: Every rule, in report order: mailer.yaml's brand colour first (a root cause of other
+#: findings), the email (E1-E22), the headers (H1-H10), the block (S1-S7), the plain-text
+#: part (T1-T6).
 RULES: list[RuleFn] = [
-    *email_rules.RULES, *config_rules.RULES, *header_rules.RULES, *block_rules.RULES,
+    *config_rules.RULES, *email_rules.RULES, *header_rules.RULES, *block_rules.RULES,
     *text_rules.RULES,
 ]
 
