@@ -16,6 +16,7 @@ import typer
 
 from mailer import __version__
 from mailer.campaign import SendSummary, check_fields, send_all
+from mailer.checks import check_snippet
 from mailer.compose import Composer
 from mailer.errors import MailerError
 from mailer.jobs import RENDER_FILES, read_workspace_list, render_snippet, write_render
@@ -102,6 +103,19 @@ def render_cmd(
     out_dir = out if out is not None else ws.build_dir(rendered.snippet.id)
     for path in write_render(rendered, out_dir, formats):
         typer.echo(f"Wrote {path}")
+
+
+@app.command("check")
+def check_cmd(
+    ctx: typer.Context,
+    snippet: Annotated[str, typer.Argument(help="Snippet id (see 'mailer snippets').")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Check an advisory against the email checklist before sending. Exit 1 on errors."""
+    report = check_snippet(_ws(ctx), snippet)
+    typer.echo(json.dumps(report.as_dict(), indent=2) if as_json else report.as_text())
+    if report.errors:
+        raise typer.Exit(1)
 
 
 @lists_app.command("check")
@@ -228,7 +242,11 @@ def preview_cmd(
 def main() -> None:
     """Console entry point: run the app, turning :class:`MailerError` into exit status 2."""
     try:
-        app(standalone_mode=False)
+        # With standalone_mode=False, click returns a command's typer.Exit code instead of
+        # exiting, so pass it on (exit 1 from 'check' and 'send').
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except MailerError as exc:
         typer.echo(f"Error: {exc}", err=True)
         sys.exit(exc.exit_code)

@@ -235,6 +235,29 @@ def _check_no_html(body: str, path: Path, first_line: int) -> None:
                 )
 
 
+def _check_body_links(body: str, path: Path, first_line: int) -> None:
+    """A Markdown link with no text (``[](https://...)``) is refused: screen readers would
+    read out the address, and sighted readers would see nothing to click (checklist E9)."""
+    for token in _md.parse(body):
+        children = list(token.children or [])
+        for i, child in enumerate(children):
+            if child.type != "link_open":
+                continue
+            text = ""
+            for inner in children[i + 1:]:
+                if inner.type == "link_close":
+                    break
+                text += inner.content or ""
+            if not text.strip():
+                line = first_line + (token.map[0] if token.map else 0)
+                raise SnippetError(
+                    f"the body has a link to {child.attrs.get('href', '')} with no text. Write "
+                    "the words to click inside the brackets: [the site's name](https://...).",
+                    path=path,
+                    line=line,
+                )
+
+
 def parse_snippet(data: Any, path: Path, source_text: str = "") -> Snippet:
     """Validate loaded YAML ``data`` from ``path`` into a :class:`Snippet`.
 
@@ -253,6 +276,7 @@ def parse_snippet(data: Any, path: Path, source_text: str = "") -> Snippet:
         raise SnippetError("'body' must be Markdown text.", path=path, line=data.line_of("body"))
     body_line = (data.line_of("body") or 1) + 1
     _check_no_html(body, path, body_line)
+    _check_body_links(body, path, body_line)
     cta = None
     if data.get("call_to_action") is not None:
         node = data["call_to_action"]

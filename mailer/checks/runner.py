@@ -1,0 +1,140 @@
+"""Run every rule on a rendered snippet: :func:`run_checks`, plus the helpers the CLI
+uses to check a snippet of a workspace as it would be sent."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from mailer.checks import block_rules, config_rules, email_rules, header_rules, text_rules
+from mailer.checks.model import Finding, Inputs, RuleFn
+from mailer.compose import Composer
+from mailer.config import Config
+from mailer.jobs import render_snippet
+from mailer.render import Rendered
+from mailer.workspace import Workspace
+
+#: Every rule, in report order: mailer.yaml's brand colour first (a root cause of other
+#: findings), the email (E1-E22), the headers (H1-H10), the block (S1-S7), the plain-text
+#: part (T1-T6).
+RULES: list[RuleFn] = [
+    *config_rules.RULES, *email_rules.RULES, *header_rules.RULES, *block_rules.RULES,
+    *text_rules.RULES,
+]
+
+#: The neutral recipient of the sample message that ``mailer check`` composes.
+SAMPLE_RECIPIENT = "parent@example.com"
+
+
+def compose_sample(rendered: Rendered, config: Config) -> bytes:
+    """One message as :class:`~mailer.compose.Composer` would send it, to a neutral
+    reader (``parent@example.com``, "Dear Parent/Carer"), as bytes with CRLF."""
+    composer = Composer(rendered, config.sender)
+    return composer.compose(SAMPLE_RECIPIENT, "Parent/Carer", rendered.preview_fields()).data
+
+
+def tidy(findings: Iterable[Finding]) -> list[Finding]:
+    """Drop a finding reported twice for the same element (once for the email, once for
+    the block) and fold findings with the same id and message into one, whose element
+    says how many more there are. Order is kept."""
+    seen: set[tuple[str, str]] = set()
+    groups: dict[tuple[str, str, str], list[Finding]] = {}
+    for f in findings:
+        if (f.element, f.message) in seen:
+            continue
+        seen.add((f.element, f.message))
+        groups.setdefault((f.id, f.severity, f.message), []).append(f)
+    out = []
+    for (rule_id, severity, message), items in groups.items():
+        element = items[0].element
+        if len(items) > 1:
+            element += f" (and {len(items) - 1} more like it)"
+        out.append(Finding(rule_id, severity, element, message))
+    return out
+
+
+def run_checks(rendered: Rendered, composed_sample: bytes | None, config: Config) -> list[Finding]:
+    """Check a rendered snippet against every line of ``email-checklist.md`` a program can
+    test without a browser.
+
+    Args:
+        rendered: the snippet rendered once (full email, block, text part).
+        composed_sample: one whole message as sent (see :func:`compose_sample`), for the
+            MIME structure, line lengths and headers; ``None`` skips those rules.
+        config: the workspace's ``mailer.yaml`` (sender, brand colour, contact).
+
+    Returns:
+        The findings, errors and warnings in checklist order; empty when all is well.
+    """
+    html, text = rendered.personalise(rendered.preview_fields())
+    inputs = Inputs(html=html, block=rendered.block, text=text, message=composed_sample,
+                    snippet=rendered.snippet, config=config)
+    found: list[Finding] = []
+    for rule in RULES:
+        found.extend(rule(inputs))
+    return tidy(found)
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """The result of ``mailer check SNIPPET``.
+
+    Attributes:
+        snippet: the snippet id.
+        findings: what :func:`run_checks` found.
+    """
+
+    snippet: str
+    findings: list[Finding]
+
+    @property
+    def errors(self) -> int:
+        """How many findings are errors."""
+        return sum(1 for f in self.findings if f.severity == "error")
+
+    @property
+    def warnings(self) -> int:
+        """How many findings are warnings."""
+        return sum(1 for f in self.findings if f.severity == "warning")
+
+    def as_dict(self) -> dict[str, object]:
+        """``{"snippet", "ok", "errors", "warnings", "rules", "findings": [{id, severity,
+        element, message}]}`` for ``--json``."""
+        return {
+            "snippet": self.snippet,
+            "ok": self.errors == 0,
+            "errors": self.errors,
+            "warnings": self.warnings,
+            "rules": len(RULES),
+            "findings": [
+                {"id": f.id, "severity": f.severity, "element": f.element, "message": f.message}
+                for f in self.findings
+            ],
+        }
+
+    def as_text(self) -> str:
+        """The report in plain words, one finding per paragraph."""
+        if not self.findings:
+            return (f"{self.snippet}: no problems found ({len(RULES)} checks of the email, "
+                    "the newsletter block, the plain text and the headers).")
+        lines = [f"{self.snippet}: {self.errors} error(s), {self.warnings} warning(s)"]
+        for f in self.findings:
+            lines.append(f"  {f.severity.upper():7} {f.id:4} {f.element}")
+            lines.append(f"               {f.message}")
+        if self.errors:
+            lines.append("Fix the errors before sending: some parents would not be able to "
+                         "read the email.")
+        return "\n".join(lines)
+
+
+def check_snippet(ws: Workspace, name: str) -> CheckReport:
+    """Render snippet ``name`` of workspace ``ws`` as it would be sent, compose a sample
+    message and run every check on them.
+
+    Raises:
+        MailerError: for a missing snippet, a snippet/config mistake or a template error.
+    """
+    rendered = render_snippet(ws, name)
+    config = ws.config
+    findings = run_checks(rendered, compose_sample(rendered, config), config)
+    return CheckReport(snippet=rendered.snippet.id, findings=findings)
