@@ -1,8 +1,8 @@
 """One shared Playwright fixture: Debian's Chromium, launched once per test session.
 
 Browser tests skip when /usr/bin/chromium is missing, unless ``MAILER_REQUIRE_BROWSER=1``
-(CI), where a missing browser is a failure. Import the fixture into a test module with
-``from tests.browser import browser  # noqa: F401``.
+(CI), where a missing browser is a failure. conftest.py registers it; test modules just
+ask for ``browser``.
 """
 
 from __future__ import annotations

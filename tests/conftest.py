@@ -55,3 +55,8 @@ def set_smtp(ws: Path, **smtp: object) -> None:
     cfg = yaml.safe_load((ws / "mailer.yaml").read_text())
     cfg["smtp"] = smtp
     (ws / "mailer.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+
+
+# The one browser fixture (Debian's Chromium through Playwright), shared by every browser
+# test module: defined here so it is launched once per session.
+from tests.browser import browser  # noqa: E402, F401

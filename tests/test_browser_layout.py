@@ -22,7 +22,6 @@ from mailer.checks.css import contrast_ratio, parse_colour
 from mailer.jobs import render_snippet
 from mailer.render import Rendered, _context, _environment, _inline, _render_template
 from mailer.workspace import Workspace
-from tests.browser import browser  # noqa: F401  (the shared session fixture)
 from tests.conftest import REPO
 
 SHOTS = REPO / "test-artifacts" / "screenshots"

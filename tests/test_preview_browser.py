@@ -11,7 +11,6 @@ import pytest
 
 from mailer.jobs import render_snippet
 from mailer.workspace import Workspace
-from tests.browser import browser  # noqa: F401 - the shared fixture
 from tests.preview_helpers import SNIPPET, TITLE, rewrite, running_preview, snippet_path, write
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "build" / "screenshots"
