@@ -64,7 +64,7 @@ def lists(draw: st.DrawFn) -> dict:
     }
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(lists())
 def test_fates_add_up_and_no_address_is_sent_to_twice(spec: dict) -> None:
     out = io.StringIO()

@@ -6,10 +6,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mailer.errors import ListError
-from mailer.lists.addresses import Address, check_address, split_cell
-from mailer.lists.columns import map_columns
+from mailer.lists.addresses import (
+    SIMPLE_ADDRESS,
+    Address,
+    check_address,
+    split_cell,
+    validate_address_fully,
+)
+from mailer.lists.columns import column_key, find_columns, map_columns
 from mailer.lists.filters import normalise, parse_where
 from mailer.lists.people import Carer, Child, Recipient, split_carer_name
 from mailer.lists.reader import flag_is_set, read_list
@@ -167,3 +175,24 @@ def test_recipient_add_reports_whether_the_row_was_new() -> None:
     assert r.add(Carer("MRS", "sadia", "KHAN"), Child("amy", year="4"), 3) is False
     assert r.add(Carer("Mrs", "Sadia", "Khan"), Child("Ben"), 4) is True
     assert r.lines == [2, 3, 4] and [c.forename for c in r.children] == ["Amy", "Ben"]
+
+
+def test_column_references_by_occurrence_or_literal_hash() -> None:
+    cmap = map_columns(["Phone #2", "Email", "Email"], {"email": ["Email#2"]})
+    assert cmap.slots[0].fields["email"] == 2
+    keys = [column_key(h) for h in ["Ref #1", "Email", "Ref"]]
+    assert find_columns("Ref #1", keys) == [0]  # a column really called "Ref #1"
+    assert find_columns("Ref#1", keys) == [0]
+    assert find_columns("Ref #2", keys) == []
+    assert find_columns("email", keys) == [1]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(
+    st.from_regex(SIMPLE_ADDRESS, fullmatch=True),
+    st.sampled_from(["a@b.test", "x@localhost.localdomain", "a@123.com", "a@b.c0",
+                     "a" * 65 + "@example.com", "a@" + "b" * 64 + ".com",
+                     "a@" + ".".join(["b" * 60] * 5) + ".com", "A.B@EXAMPLE.Invalid"]),
+))
+def test_fast_path_gives_email_validators_verdict(address: str) -> None:
+    assert check_address(address) == validate_address_fully(address)

@@ -158,6 +158,18 @@ def parse_column_ref(ref: str) -> tuple[str, int | None]:
     return column_key(ref), None
 
 
+def find_columns(ref: str, keys: list[str]) -> list[int]:
+    """Indexes of the columns ``ref`` names, given the header's :func:`column_key` keys:
+    every column with that name, or just the Nth for ``Name#N`` (unless a column is
+    literally called ``Name#N``)."""
+    literal = [i for i, k in enumerate(keys) if k == column_key(ref)]
+    key, occurrence = parse_column_ref(ref)
+    if literal or occurrence is None:
+        return literal
+    cols = [i for i, k in enumerate(keys) if k == key]
+    return cols[occurrence - 1:occurrence] if occurrence >= 1 else []
+
+
 @dataclass
 class Slot:
     """One contact's columns in a row: the only contact, or contact N of a wide export.
@@ -285,11 +297,7 @@ def map_columns(
         if fname not in FIELDS:
             continue
         for ref in names:
-            key, occurrence = parse_column_ref(ref)
-            cols = columns_with(key)
-            if occurrence is not None:
-                cols = cols[occurrence - 1:occurrence] if occurrence >= 1 else []
-            cols = [c for c in cols if c not in used]
+            cols = [c for c in find_columns(ref, keys) if c not in used]
             if cols:
                 assigned[fname] = cols[0]
                 used.add(cols[0])

@@ -22,6 +22,7 @@ from mailer.lists.columns import (
     Slot,
     canonical_field,
     column_key,
+    find_columns,
     parse_column_ref,
 )
 
@@ -101,10 +102,8 @@ def bind_where(wheres: Sequence[Where], cmap: ColumnMap, path: Path) -> list[Bou
     year_col = cmap.pupil.get("year")
     bound = []
     for w in wheres:
-        key, occurrence = parse_column_ref(w.column)
-        cols = [i for i, h in enumerate(cmap.header) if column_key(h) == key]
-        if occurrence is not None:
-            cols = cols[occurrence - 1:occurrence] if occurrence >= 1 else []
+        key, _ = parse_column_ref(w.column)
+        cols = find_columns(w.column, [column_key(h) for h in cmap.header])
         if cols:
             bound.append(BoundWhere(w, cols[0], None, cols[0] == year_col))
             continue
