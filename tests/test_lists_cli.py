@@ -19,7 +19,7 @@ def outbox(ws: Path) -> dict[str, str]:
     """To address -> plain-text part, for every message in the outbox."""
     box = mailbox.Maildir(ws / "outbox", create=False)
     out = {}
-    for key in box:
+    for key in box.keys():  # noqa: SIM118 - a Maildir iterates messages, not keys
         msg = BytesParser(policy=policy.default).parsebytes(box.get_bytes(key))
         out[msg["To"].addresses[0].addr_spec] = msg.get_body(("plain",)).get_content()
     return out
