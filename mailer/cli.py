@@ -20,6 +20,7 @@ from mailer.checks import check_snippet
 from mailer.compose import Composer
 from mailer.errors import MailerError
 from mailer.jobs import RENDER_FILES, read_workspace_list, render_snippet, write_render
+from mailer.lists import require_recipients, summary_json, summary_text
 from mailer.snippets import list_snippets, load_snippet
 from mailer.transports import make_transport
 from mailer.workspace import Workspace
@@ -118,62 +119,48 @@ def check_cmd(
         raise typer.Exit(1)
 
 
+WhereOption = Annotated[
+    list[str] | None,
+    typer.Option("--where", metavar="COLUMN=VALUE",
+                 help="Keep only rows where COLUMN has VALUE (ignoring case), e.g. year=7. "
+                 "Repeat to require several."),
+]
+
+
 @lists_app.command("check")
 def lists_check_cmd(
     ctx: typer.Context,
-    list_name: Annotated[str, typer.Argument(metavar="LIST", help="CSV file of parents/carers.")],
+    list_name: Annotated[str, typer.Argument(metavar="LIST", help="CSV or YAML list.")],
+    where: WhereOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """Read a list and report what happens to every row."""
-    report = read_workspace_list(_ws(ctx), list_name)
-    counts = report.counts()
+    """Read a list and report what happens to every row (exit 0 even with no recipients)."""
+    report = read_workspace_list(_ws(ctx), list_name, where or [])
     if as_json:
-        typer.echo(json.dumps({
-            "list": str(report.path),
-            "rows": len(report.rows),
-            "recipients": len(report.recipients),
-            "counts": counts,
-            "rows_not_accepted": [
-                {"line": r.line, "fate": r.fate.value, "address": r.address, "reason": r.reason}
-                for r in report.rows if r.fate.value != "recipient"
-            ],
-        }, indent=2))
-        return
-    typer.echo(_list_summary(report))
-
-
-def _list_summary(report) -> str:  # type: ignore[no-untyped-def]
-    counts = report.counts()
-    lines = [f"{report.path.name}: {len(report.rows)} rows, {len(report.recipients)} recipients"]
-    for fate, n in counts.items():
-        if n:
-            lines.append(f"  {fate:11} {n}")
-    for row in report.rows:
-        if row.fate.value in ("invalid", "excluded", "suppressed"):
-            reason = f": {row.reason}" if row.reason else ""
-            lines.append(f"  line {row.line}: {row.fate.value} {row.address}{reason}")
-    return "\n".join(lines)
+        typer.echo(json.dumps(summary_json(report), indent=2, ensure_ascii=False))
+    else:
+        typer.echo(summary_text(report))
 
 
 @app.command("send")
 def send_cmd(
     ctx: typer.Context,
     snippet: Annotated[str, typer.Argument(help="Snippet id (see 'mailer snippets').")],
-    list_name: Annotated[str, typer.Option("--list", help="CSV file of parents/carers.")],
+    list_name: Annotated[str, typer.Option("--list", help="CSV or YAML list of parents/carers.")],
+    where: WhereOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Send the advisory: one message per parent/carer address, nobody else in To/Cc/Bcc."""
     ws = _ws(ctx)
     rendered = render_snippet(ws, snippet)
-    report = read_workspace_list(ws, list_name)
-    if not report.recipients:
-        raise MailerError("the list has no recipients, so nothing was sent.", path=report.path)
+    report = read_workspace_list(ws, list_name, where or [])
+    typer.echo(summary_text(report), err=True)
+    require_recipients(report)
     check_fields(rendered, report.recipients, str(report.path))
     config = ws.config
     transport = make_transport(config, ws.outbox_dir)
     campaign = f"{rendered.snippet.id}--{report.path.stem}"
     if not as_json:
-        typer.echo(_list_summary(report), err=True)
         typer.echo(f"Sending to {len(report.recipients)} recipients via {transport.describe()}",
                    err=True)
     composer = Composer(rendered, config.sender)

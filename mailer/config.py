@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from mailer.errors import ConfigError
+from mailer.lists.columns import FIELDS, canonical_field
 from mailer.yamlfile import Node, check_keys, load_yaml
 
 CONFIG_NAME = "mailer.yaml"
@@ -108,7 +109,9 @@ class ListsConfig:
     """How mailing lists are read.
 
     Attributes:
-        columns: field name -> list of column names to look for (overrides built-ins).
+        columns: field name (see :data:`mailer.lists.columns.FIELDS`) -> column names to
+            look for before the built-in ones; ``"Name#2"`` is the second column called
+            Name.
         suppression: path of the suppression list (one address a line), workspace-relative.
     """
 
@@ -285,8 +288,24 @@ def parse_config(data: Any, path: Path, raw_text: str = "") -> Config:
             line=lst.line_of("columns"),
         )
     for key, value in cols.items():
+        fname = canonical_field(str(key))
+        line = cols.line_of(key) if isinstance(cols, Node) else lst.line_of("columns")
+        if fname is None:
+            raise ConfigError(
+                f"lists.columns: '{key}' is not a field a column can be read as. Fields: "
+                f"{', '.join(FIELDS)}.",
+                path=path,
+                line=line,
+            )
         names = value if isinstance(value, list) else [value]
-        columns[str(key)] = [str(v) for v in names]
+        if any(isinstance(v, (dict, list)) or v is None or str(v).strip() == "" for v in names):
+            raise ConfigError(
+                f"lists.columns.{key} must be a column name or a list of column names, "
+                f"for example {fname}: [\"Contact Email\"].",
+                path=path,
+                line=line,
+            )
+        columns[fname] = [str(v) for v in names]
     lists = ListsConfig(
         columns=columns, suppression=_text(lst, "suppression", path, "lists/suppressed.txt")
     )

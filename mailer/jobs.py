@@ -5,10 +5,12 @@ Each function takes a :class:`Workspace` and names, and returns data; nothing he
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
+from mailer.config import ListsConfig
 from mailer.errors import MailerError
-from mailer.recipients import ListReport, read_list
+from mailer.lists import ListReport, read_list, read_suppression
 from mailer.render import Rendered, render
 from mailer.snippets import find_snippet, load_snippet
 from mailer.workspace import Workspace
@@ -49,20 +51,20 @@ def write_render(rendered: Rendered, out_dir: Path, formats: list[str]) -> list[
     return written
 
 
-def read_workspace_list(ws: Workspace, name: str) -> ListReport:
+def read_workspace_list(ws: Workspace, name: str, where: Sequence[str] = ()) -> ListReport:
     """Read list ``name`` (a path, or a file in ``lists/``) with the workspace's column
-    mapping and suppression list.
+    mapping (``lists.columns``) and suppression list (``lists.suppression``), keeping the
+    rows that match every ``--where COLUMN=VALUE`` in ``where``.
 
     Raises:
-        mailer.errors.ListError: for a missing or unreadable list.
+        mailer.errors.ListError: for a missing or unreadable list, a configured
+            suppression list that is missing, or an unknown ``--where`` column.
+        mailer.errors.MailerError: for a malformed ``--where``.
     """
     path = ws.list_path(name)
     config = ws.config
-    suppression = ws.root / config.lists.suppression
-    suppressed: set[str] = set()
-    if suppression.is_file():
-        for line in suppression.read_text(encoding="utf-8-sig").splitlines():
-            line = line.split("#", 1)[0].strip()
-            if line:
-                suppressed.add(line.lower())
-    return read_list(path, config.lists.columns, suppressed)
+    configured = config.lists.suppression
+    suppression = read_suppression(
+        ws.root / configured, required=configured != ListsConfig().suppression
+    )
+    return read_list(path, config.lists.columns, suppression, where)

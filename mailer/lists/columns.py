@@ -1,0 +1,395 @@
+"""Find the columns of a list by name: built-in aliases for common school exports (SIMS,
+Arbor, Bromcom, ScholarPack, ParentMail), overridable in ``mailer.yaml``::
+
+    lists:
+      columns:
+        email: ["Main Email"]
+        pupil_forename: ["Forename#1"]   # the first of two columns called Forename
+        forename: ["Forename#2"]
+
+Names are compared ignoring case, spaces and punctuation (``E-mail`` = ``email``).
+Exports that repeat a name (``Forename`` for the pupil and then the carer) are read by
+position, pupil first, and the choice is reported. Wide exports with numbered contacts
+(``Contact 1 Email``, ``Contact 2 Email``) give one contact per number.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mailer.errors import ListError
+
+#: Every field a column can be mapped to, with the words used in reports.
+FIELDS: dict[str, str] = {
+    "email": "address",
+    "salutation": "carer's salutation",
+    "title": "carer's title",
+    "forename": "carer's forename",
+    "surname": "carer's surname",
+    "name": "carer's full name",
+    "relationship": "relationship",
+    "priority": "priority",
+    "no_contact": "no-contact flag",
+    "no_correspondence": "no-correspondence flag",
+    "court_order": "court-order flag",
+    "receives_correspondence": "receives-correspondence flag",
+    "pupil_forename": "pupil's forename",
+    "pupil_surname": "pupil's surname",
+    "pupil_name": "pupil's full name",
+    "year": "year group",
+    "group": "class or registration group",
+}
+
+#: Other names accepted for a field in ``lists.columns`` (the design sketch's names).
+FIELD_SYNONYMS: dict[str, str] = {
+    "parent_name": "name", "carer_name": "name", "child_name": "pupil_name",
+    "child_forename": "pupil_forename", "child_surname": "pupil_surname",
+    "class": "group", "reg_group": "group", "registration_group": "group", "form": "group",
+    "address": "email", "e-mail": "email",
+}
+
+#: Flag fields whose any non-"no" value excludes the contact (see :func:`flag_is_set`).
+FLAG_FIELDS = ("no_contact", "no_correspondence", "court_order")
+#: Flag field whose "no" value excludes the contact.
+INVERSE_FLAG = "receives_correspondence"
+
+CONTACT_FIELDS = (
+    "email", "salutation", "title", "forename", "surname", "name", "relationship",
+    "priority", *FLAG_FIELDS, INVERSE_FLAG,
+)
+PUPIL_FIELDS = ("pupil_forename", "pupil_surname", "pupil_name", "year", "group")
+
+_CARER = ("contact", "carer", "parent", "parent/carer", "parent or carer", "parent carer",
+          "guardian", "adult", "primary contact", "main contact", "parental")
+_PUPIL = ("pupil", "student", "child", "learner")
+_FORENAME = ("forename", "first name", "given name", "preferred forename", "legal forename")
+_SURNAME = ("surname", "last name", "family name", "legal surname", "preferred surname")
+_FULLNAME = ("name", "full name")
+
+
+def _with(prefixes: tuple[str, ...], words: tuple[str, ...]) -> list[str]:
+    return [f"{p} {w}" for p in prefixes for w in words]
+
+
+#: Built-in column names per field, most specific first.
+COLUMN_ALIASES: dict[str, list[str]] = {
+    "email": ["email", "e-mail", "email address", "e-mail address", "primary email",
+              "main email", "home email", "personal email", "preferred email",
+              *_with(_CARER, ("email", "e-mail", "email address"))],
+    "salutation": ["salutation", "parental salutation", *_with(_CARER, ("salutation",))],
+    "title": ["title", *_with(_CARER, ("title",))],
+    "forename": _with(_CARER, _FORENAME),
+    "surname": _with(_CARER, _SURNAME),
+    "name": _with(_CARER, _FULLNAME),
+    "relationship": ["relationship", "relation", "relationship type", "relationship to pupil",
+                     "relationship to student", "relationship to child",
+                     *_with(_CARER, ("relationship",))],
+    "priority": ["priority", "contact priority", "priority order", "contact order", "order",
+                 *_with(_CARER, ("priority",))],
+    "no_contact": ["no contact", "do not contact", "contact not allowed", "no contact allowed",
+                   "not to be contacted"],
+    "no_correspondence": ["no correspondence", "do not send correspondence", "no mailings",
+                          "exclude from correspondence", "correspondence not allowed",
+                          "no mail", "email opt out", "opted out", "opt out"],
+    "court_order": ["court order", "court orders", "court order in place", "legal restriction",
+                    "contact restriction", "restricted contact",
+                    "parental responsibility restricted"],
+    "receives_correspondence": ["receives correspondence", "correspondence",
+                                "send correspondence", "receives email", "receive email",
+                                "email correspondence", "receives mail", "include in mailings"],
+    "pupil_forename": [*_with(_PUPIL, _FORENAME), "legal forename", "preferred forename",
+                       "child's forename"],
+    "pupil_surname": [*_with(_PUPIL, _SURNAME), "legal surname", "preferred surname",
+                      "child's surname"],
+    "pupil_name": [*_with(_PUPIL, _FULLNAME), "pupil", "student", "child", "learner"],
+    "year": ["year", "year group", "yeargroup", "nc year", "year taught in", "curriculum year",
+             "yr", *_with(_PUPIL, ("year", "year group"))],
+    "group": ["reg group", "registration group", "reg", "form", "form group", "tutor group",
+              "class", "registration form", "reg form", "tutor", "homeroom",
+              *_with(_PUPIL, ("class", "form", "reg group", "registration group"))],
+}
+
+#: Generic name columns: (carer field, pupil field) and their names.
+GENERIC_NAMES: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "forename": ("forename", "pupil_forename", ("forename", "first name", "given name")),
+    "surname": ("surname", "pupil_surname", ("surname", "last name", "family name")),
+    "name": ("name", "pupil_name", ("name", "full name")),
+}
+
+
+def column_key(name: str) -> str:
+    """Compare form of a column name: case-folded letters and digits only."""
+    return "".join(ch for ch in name.casefold() if ch.isalnum())
+
+
+ALIAS_KEYS: dict[str, list[str]] = {
+    f: list(dict.fromkeys(column_key(a) for a in names)) for f, names in COLUMN_ALIASES.items()
+}
+_GENERIC_KEYS: dict[str, set[str]] = {
+    kind: {column_key(n) for n in names} for kind, (_, _, names) in GENERIC_NAMES.items()
+}
+_KNOWN_KEYS = {k for keys in ALIAS_KEYS.values() for k in keys} | {
+    k for keys in _GENERIC_KEYS.values() for k in keys
+}
+_CONTACT_KEY_FIELD: dict[str, str] = {}
+for _f in CONTACT_FIELDS:
+    for _k in ALIAS_KEYS[_f]:
+        _CONTACT_KEY_FIELD.setdefault(_k, _f)
+for _kind, (_carer_field, _, _) in GENERIC_NAMES.items():
+    for _k in _GENERIC_KEYS[_kind]:
+        _CONTACT_KEY_FIELD.setdefault(_k, _carer_field)
+
+
+def canonical_field(name: str) -> str | None:
+    """The field called ``name`` in ``lists.columns`` (synonyms accepted), else ``None``."""
+    n = name.strip().lower().replace(" ", "_").replace("-", "_")
+    if n in FIELDS:
+        return n
+    return FIELD_SYNONYMS.get(n) or FIELD_SYNONYMS.get(name.strip().lower())
+
+
+def parse_column_ref(ref: str) -> tuple[str, int | None]:
+    """``"Forename#2"`` -> (key of ``Forename``, 2); ``"Email"`` -> (key, None)."""
+    m = re.fullmatch(r"(.*?)\s*#\s*(\d+)\s*", ref)
+    if m and m.group(1).strip():
+        return column_key(m.group(1)), int(m.group(2))
+    return column_key(ref), None
+
+
+def find_columns(ref: str, keys: list[str]) -> list[int]:
+    """Indexes of the columns ``ref`` names, given the header's :func:`column_key` keys:
+    every column with that name, or just the Nth for ``Name#N`` (unless a column is
+    literally called ``Name#N``)."""
+    literal = [i for i, k in enumerate(keys) if k == column_key(ref)]
+    key, occurrence = parse_column_ref(ref)
+    if literal or occurrence is None:
+        return literal
+    cols = [i for i, k in enumerate(keys) if k == key]
+    return cols[occurrence - 1:occurrence] if occurrence >= 1 else []
+
+
+@dataclass
+class Slot:
+    """One contact's columns in a row: the only contact, or contact N of a wide export.
+
+    Attributes:
+        number: ``None`` for unnumbered columns, else the number in the column names.
+        fields: contact field -> 0-based column index.
+    """
+
+    number: int | None
+    fields: dict[str, int]
+
+    @property
+    def label(self) -> str:
+        """``contact 2`` for a numbered slot, else ``""``."""
+        return "" if self.number is None else f"contact {self.number}"
+
+
+@dataclass
+class ColumnMap:
+    """Which column holds which field.
+
+    Attributes:
+        header: the file's column names.
+        slots: the contacts per row (one unless the export numbers its contacts); each
+            has an ``email`` column.
+        pupil: pupil field -> column index (shared by all slots of a row).
+        notes: choices made that the user should see (repeated names, overrides).
+    """
+
+    header: list[str]
+    slots: list[Slot]
+    pupil: dict[str, int]
+    notes: list[str] = field(default_factory=list)
+
+    def column_name(self, index: int) -> str:
+        """The column's name, or ``column N`` (1-based) when it has none."""
+        name = self.header[index] if index < len(self.header) else ""
+        return f"'{name}'" if name else f"column {index + 1}"
+
+    def field_columns(self) -> dict[str, list[str]]:
+        """field -> names of the columns it is read from (all slots), for reports."""
+        out: dict[str, list[str]] = {}
+        for f, i in self.pupil.items():
+            out.setdefault(f, []).append(self.header[i])
+        for slot in self.slots:
+            for f, i in slot.fields.items():
+                if self.header[i] not in out.get(f, []):
+                    out.setdefault(f, []).append(self.header[i])
+        return {f: out[f] for f in FIELDS if f in out}
+
+    def describe(self) -> str:
+        """One line saying which columns were used, e.g.
+        ``address 'Email'; carer 'Title', 'Forename', 'Surname'; year 'Year'``."""
+        groups = (
+            ("address", ("email",)),
+            ("carer", ("salutation", "title", "forename", "surname", "name")),
+            ("relationship", ("relationship",)),
+            ("priority", ("priority",)),
+            ("contact flags", (*FLAG_FIELDS, INVERSE_FLAG)),
+            ("pupil", ("pupil_forename", "pupil_surname", "pupil_name")),
+            ("year", ("year",)),
+            ("class", ("group",)),
+        )
+        cols = self.field_columns()
+        parts = []
+        for label, names in groups:
+            found = [f"'{c}'" for n in names for c in cols.get(n, [])]
+            if found:
+                parts.append(f"{label} {', '.join(dict.fromkeys(found))}")
+        return "; ".join(parts)
+
+
+def _note_repeat(name: str, cols: list[int], chosen: int, field_name: str) -> str:
+    where = " and ".join(str(c + 1) for c in cols)
+    other = next(c for c in cols if c != chosen)
+    return (
+        f"'{name}' appears in columns {where}; column {chosen + 1} is read as the "
+        f"{FIELDS[field_name]}. To use column {other + 1} instead, set in mailer.yaml under "
+        f"lists: columns: {field_name}: [\"{name}#{cols.index(other) + 1}\"]."
+    )
+
+
+def _guess_address_column(header: list[str], sample: list[list[str]]) -> str | None:
+    best, best_count = None, 0
+    for i, name in enumerate(header):
+        count = sum(1 for row in sample if i < len(row) and "@" in row[i])
+        if count > best_count:
+            best, best_count = name, count
+    if best:
+        return best
+    return next((h for h in header if "mail" in column_key(h)), None)
+
+
+def map_columns(
+    header: list[str],
+    overrides: dict[str, list[str]] | None = None,
+    path: Path | None = None,
+    header_line: int | None = 1,
+    sample: list[list[str]] | None = None,
+) -> ColumnMap:
+    """Decide which column holds which field.
+
+    Order: names configured in ``overrides`` (``lists.columns``; ``Name#N`` picks the
+    Nth column called Name), then numbered contact columns, then the built-in aliases,
+    then generic name columns (``Forename``...), which go to the pupil when the name is
+    repeated (first occurrence) or the export numbers its contacts, else to the carer.
+
+    Raises:
+        ListError: when no column holds addresses; the message lists the columns seen
+            and the ``mailer.yaml`` lines that would map one.
+    """
+    overrides = overrides or {}
+    keys = [column_key(h) for h in header]
+    used: set[int] = set()
+    assigned: dict[str, int] = {}
+    notes: list[str] = []
+
+    def columns_with(key: str) -> list[int]:
+        return [i for i, k in enumerate(keys) if k == key]
+
+    # 1. mailer.yaml lists.columns
+    for raw_field, names in overrides.items():
+        fname = canonical_field(raw_field) or raw_field
+        if fname not in FIELDS:
+            continue
+        for ref in names:
+            cols = [c for c in find_columns(ref, keys) if c not in used]
+            if cols:
+                assigned[fname] = cols[0]
+                used.add(cols[0])
+                break
+        else:
+            shown = ", ".join(f"'{n}'" for n in names)
+            notes.append(
+                f"mailer.yaml names {shown} for the {FIELDS[fname]} (lists.columns.{fname}), "
+                "but the list has no such column, so the built-in names were tried."
+            )
+
+    # 2. numbered contacts: "Contact 1 Email", "Email2"...
+    numbered: dict[int, dict[str, int]] = {}
+    for i, name in enumerate(header):
+        if i in used or keys[i] in _KNOWN_KEYS:
+            continue
+        numbers = re.findall(r"\d+", name)
+        if len(numbers) != 1:
+            continue
+        fname = _CONTACT_KEY_FIELD.get(column_key(re.sub(r"\d+", " ", name)))
+        if fname and fname not in numbered.setdefault(int(numbers[0]), {}):
+            numbered[int(numbers[0])][fname] = i
+    numbered = {n: f for n, f in numbered.items() if "email" in f}
+    wide = bool(numbered)
+    for fields in numbered.values():
+        used.update(fields.values())
+
+    # 3. built-in aliases
+    for fname, alias_keys in ALIAS_KEYS.items():
+        if fname in assigned:
+            continue
+        for key in alias_keys:
+            cols = [c for c in columns_with(key) if c not in used]
+            if cols:
+                assigned[fname] = cols[0]
+                used.add(cols[0])
+                if len(cols) > 1:
+                    notes.append(_note_repeat(header[cols[0]], cols, cols[0], fname))
+                break
+
+    # 4. generic name columns: pupil first when repeated
+    carer_named = any(f in assigned for f in ("forename", "surname", "name"))
+    pupil_named = any(f in assigned for f in ("pupil_forename", "pupil_surname", "pupil_name"))
+    for kind, (carer_field, pupil_field, _) in GENERIC_NAMES.items():
+        cols = [i for i, k in enumerate(keys) if k in _GENERIC_KEYS[kind] and i not in used]
+        if not cols:
+            continue
+        free = [f for f in (pupil_field, carer_field) if f not in assigned]
+        if not free:
+            continue
+        if len(cols) >= 2 and len(free) == 2:
+            assigned[pupil_field], assigned[carer_field] = cols[0], cols[1]
+            name = header[cols[0]]
+            notes.append(
+                f"'{name}' appears twice (columns {cols[0] + 1} and {cols[1] + 1}): column "
+                f"{cols[0] + 1} is read as the {FIELDS[pupil_field]} and column {cols[1] + 1} "
+                f"as the {FIELDS[carer_field]}, by position (exports list the pupil first). "
+                f"To swap them, set in mailer.yaml under lists: columns: "
+                f"{carer_field}: [\"{name}#1\"] and {pupil_field}: [\"{name}#2\"]."
+            )
+            used.update(cols[:2])
+            continue
+        if len(free) == 2:
+            target = pupil_field if wide or (carer_named and not pupil_named) else carer_field
+        else:
+            target = free[0]
+            if wide and target == carer_field:
+                continue
+        assigned[target] = cols[0]
+        used.add(cols[0])
+        if len(cols) > 1:
+            notes.append(_note_repeat(header[cols[0]], cols, cols[0], target))
+
+    pupil = {f: assigned[f] for f in PUPIL_FIELDS if f in assigned}
+    contact = {f: assigned[f] for f in CONTACT_FIELDS if f in assigned}
+    slots: list[Slot] = []
+    if "email" in contact:
+        slots.append(Slot(None, contact))
+    shared = {} if slots else {
+        f: c for f, c in contact.items() if f in (*FLAG_FIELDS, INVERSE_FLAG)
+    }
+    for number in sorted(numbered):
+        slots.append(Slot(number, {**shared, **numbered[number]}))
+    if not slots:
+        seen = ", ".join(f"'{h}'" for h in header if h) or "none"
+        guess = _guess_address_column(header, sample or [])
+        raise ListError(
+            f"no column of email addresses was found. Columns in the file: {seen}. If "
+            f"{'one' if guess is None else repr(guess)} holds the addresses, add to "
+            "mailer.yaml:\n  lists:\n    columns:\n      email: "
+            f"[\"{guess or 'Your Column Name'}\"]",
+            path=path,
+            line=header_line,
+        )
+    return ColumnMap(header=header, slots=slots, pupil=pupil, notes=notes)

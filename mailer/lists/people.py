@@ -1,0 +1,230 @@
+"""Carers, pupils and recipients, and the personal template fields built from them.
+
+A recipient is one unique address. It may stand for several carers (two carers sharing
+an address) and several pupils (a carer of siblings); the greeting names them:
+``Dear Mrs Khan``, ``Dear Mr and Mrs Wilson``, ``Dear Parent/Carer of Amy and Ben``, or
+``Dear Parent/Carer`` when the list says nothing about them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+#: Titles recognised at the start of a full name ("Mrs Sadia Khan").
+TITLES = frozenset({
+    "mr", "mrs", "ms", "miss", "mx", "dr", "prof", "professor", "rev", "revd", "reverend",
+    "sir", "dame", "lady", "lord", "fr", "sr", "capt", "major", "sgt",
+})
+
+
+def clean_text(value: str) -> str:
+    """One line of text: control characters (CR and LF above all) become spaces and runs of
+    whitespace collapse, so a name can never start a new header line."""
+    return " ".join(_CONTROL.sub(" ", value).split())
+
+
+def join_names(items: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c`` (empty items and repeats dropped)."""
+    items = list(dict.fromkeys(i for i in items if i))
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def split_carer_name(full: str) -> tuple[str, str, str]:
+    """``"Mrs Sadia Khan"`` -> (``Mrs``, ``Sadia``, ``Khan``); ``"Khan, Sadia"`` ->
+    (``""``, ``Sadia``, ``Khan``); a single word is taken as the surname when a title
+    precedes it, else as the forename."""
+    full = clean_text(full)
+    words = full.split()
+    surname = ""
+    if "," in full:
+        last, _, rest = full.partition(",")
+        surname, words = last.strip(), rest.split()
+    title = ""
+    if words and words[0].rstrip(".").lower() in TITLES and (surname or len(words) > 1):
+        title = words.pop(0)
+    if surname:
+        return title, " ".join(words), surname
+    if not words:
+        return title, "", ""
+    if len(words) == 1:
+        return (title, "", words[0]) if title else ("", words[0], "")
+    return title, " ".join(words[:-1]), words[-1]
+
+
+def split_pupil_name(full: str) -> tuple[str, str]:
+    """``"Amy Khan"`` or ``"Khan, Amy"`` -> (``Amy``, ``Khan``)."""
+    full = clean_text(full)
+    if "," in full:
+        surname, _, forename = full.partition(",")
+        return forename.strip(), surname.strip()
+    words = full.split()
+    if len(words) <= 1:
+        return full, ""
+    return " ".join(words[:-1]), words[-1]
+
+
+@dataclass(frozen=True)
+class Child:
+    """A pupil named in a recipient's message; empty strings where the list is silent."""
+
+    forename: str
+    surname: str = ""
+    year: str = ""
+    group: str = ""
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """Identity for de-duplication: the name, case-folded (year/class may differ
+        between rows of one export)."""
+        return (self.forename.casefold(), self.surname.casefold())
+
+    @property
+    def details(self) -> str:
+        """``Amy (Year 3, 3K)``, or just ``Amy`` when year and class are unknown; a bare
+        year number is written ``Year 3``."""
+        year = f"Year {self.year}" if self.year.isdigit() else self.year
+        extra = ", ".join(p for p in (year, self.group) if p)
+        return f"{self.forename} ({extra})" if extra else self.forename
+
+
+@dataclass(frozen=True)
+class Carer:
+    """A parent or carer; any part may be empty when the list does not say.
+
+    ``salutation`` is the export's own ready salutation (``Mr & Mrs Khan``), if any.
+    """
+
+    title: str = ""
+    forename: str = ""
+    surname: str = ""
+    salutation: str = ""
+
+    @property
+    def known(self) -> bool:
+        """True when the list says anything about this carer."""
+        return any((self.title, self.forename, self.surname, self.salutation))
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        """Identity for de-duplication, case-folded."""
+        return (self.title.casefold().rstrip("."), self.forename.casefold(),
+                self.surname.casefold(), self.salutation.casefold())
+
+    @property
+    def formal(self) -> str:
+        """How a letter addresses them: the salutation, else ``Mrs Khan``, else
+        ``Sadia Khan``; ``""`` when neither a surname nor a salutation is known."""
+        if self.salutation:
+            return self.salutation
+        if self.surname and self.title:
+            return f"{self.title} {self.surname}"
+        if self.surname and self.forename:
+            return f"{self.forename} {self.surname}"
+        return ""
+
+    @property
+    def full_name(self) -> str:
+        """``Sadia Khan``, else ``Mrs Khan``, else whatever part is known."""
+        if self.forename:
+            return " ".join(p for p in (self.forename, self.surname) if p)
+        return " ".join(p for p in (self.title, self.surname) if p)
+
+
+@dataclass
+class Recipient:
+    """One message's addressee: one unique address (compared case-insensitively).
+
+    Attributes:
+        email: the address for the SMTP envelope (RFC 5321) and the ``To`` header: the
+            domain in its ASCII (IDNA/punycode) form, e.g. ``info@xn--bcher-kva.example``.
+        display_email: the address as first written in the list (Unicode domain kept).
+        carers: everyone on the list who shares this address, in list order.
+        children: pupils this recipient is listed for, in list order, without repeats.
+        lines: list line numbers that fed this recipient (1-based; the header is line 1).
+        unnamed_carer: True when a row with this address names no carer, so someone the
+            list does not name also reads the message.
+    """
+
+    email: str
+    display_email: str
+    carers: list[Carer] = field(default_factory=list)
+    children: list[Child] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)
+    unnamed_carer: bool = False
+
+    def add(self, carer: Carer, child: Child | None, line: int) -> bool:
+        """Record that list ``line`` names ``carer`` and ``child`` at this address.
+
+        Returns True when the row added something new (a carer or a child)."""
+        new = False
+        if not carer.known:
+            new = not self.unnamed_carer
+            self.unnamed_carer = True
+        elif carer.key not in {c.key for c in self.carers}:
+            self.carers.append(carer)
+            new = True
+        if child is not None and child.forename and child.key not in {
+            c.key for c in self.children
+        }:
+            self.children.append(child)
+            new = True
+        if line not in self.lines:
+            self.lines.append(line)
+        return new
+
+    @property
+    def name(self) -> str:
+        """Display name for the ``To`` header: the carers' names joined, or ``""``."""
+        return join_names([c.full_name for c in self.carers])
+
+    @property
+    def children_names(self) -> str:
+        """``Amy and Ben``; children sharing a forename are given their full names."""
+        forenames = [c.forename.casefold() for c in self.children if c.forename]
+        return join_names([
+            c.forename if forenames.count(c.forename.casefold()) == 1
+            else " ".join(p for p in (c.forename, c.surname) if p)
+            for c in self.children if c.forename
+        ])
+
+    @property
+    def greeting(self) -> str:
+        """``Dear Mrs Khan``, ``Dear Mr and Mrs Wilson``, ``Dear Parent/Carer of Amy and
+        Ben`` (when any carer sharing the address has no surname or salutation, or is not
+        named at all) or ``Dear Parent/Carer``."""
+        carers = self.carers
+        formal = [c.formal for c in carers]
+        if carers and all(formal) and not self.unnamed_carer:
+            no_salutations = not any(c.salutation for c in carers)
+            if (no_salutations and len(carers) == 2 and all(c.title for c in carers)
+                    and carers[0].surname.casefold() == carers[1].surname.casefold()):
+                return f"Dear {carers[0].title} and {carers[1].title} {carers[1].surname}"
+            unique: dict[str, str] = {}
+            for f in formal:
+                unique.setdefault(f.casefold(), f)
+            return "Dear " + join_names(list(unique.values()))
+        if self.children_names:
+            return f"Dear Parent/Carer of {self.children_names}"
+        return "Dear Parent/Carer"
+
+    def fields(self) -> dict[str, str]:
+        """The personal template fields (see :data:`mailer.render.PERSONAL_FIELDS`);
+        ``""`` means the list does not say. ``title``/``forename``/``surname`` are the
+        first named carer's."""
+        first = next((c for c in self.carers if c.forename or c.surname), None)
+        first = first or (self.carers[0] if self.carers else Carer())
+        return {
+            "greeting": self.greeting,
+            "email": self.display_email,
+            "name": self.name,
+            "title": first.title,
+            "forename": first.forename,
+            "surname": first.surname,
+            "children": self.children_names,
+            "children_details": join_names([c.details for c in self.children if c.forename]),
+        }

@@ -1,0 +1,257 @@
+"""A list file to recipients, with every data row's fate.
+
+Per row and per contact, in this order: ``--where`` filters, contact flags, address
+validity, the suppression list, then de-duplication by address (case-insensitive): the
+first row with an address makes the recipient, later rows merge into it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from mailer.lists.addresses import Address, check_address, split_cell
+from mailer.lists.columns import (
+    FIELDS,
+    FLAG_FIELDS,
+    INVERSE_FLAG,
+    ColumnMap,
+    Slot,
+    map_columns,
+)
+from mailer.lists.filters import BoundWhere, Where, bind_where, parse_where
+from mailer.lists.people import (
+    Carer,
+    Child,
+    Recipient,
+    clean_text,
+    split_carer_name,
+    split_pupil_name,
+)
+from mailer.lists.report import FATE_RANK, LEFT_OUT, AddressOutcome, Fate, ListReport, RowOutcome
+from mailer.lists.suppression import Suppression, suppression_key
+from mailer.lists.table import RawRow, Table, read_table
+
+#: Flag values that mean "not set" (compared case-insensitively).
+FLAG_OFF = frozenset({"", "n", "no", "false", "f", "0", "-", "none", "nil", "n/a", "na", "off"})
+_LOST_LETTER = re.compile(r"\w\?|\?\w")
+
+
+def flag_is_set(value: str) -> bool:
+    """True unless the cell is empty or clearly "no" (``N``, ``No``, ``False``, ``0``...):
+    any other text in a no-contact or court-order column excludes the contact."""
+    return " ".join(value.casefold().split()) not in FLAG_OFF
+
+
+def _lines_text(lines: list[int]) -> str:
+    shown = ", ".join(str(n) for n in lines[:10])
+    return shown + (f" and {len(lines) - 10} more" if len(lines) > 10 else "")
+
+
+class _Builder:
+    """Turns table rows into recipients and outcomes (one instance per read)."""
+
+    def __init__(self, table: Table, cmap: ColumnMap, where: list[BoundWhere],
+                 suppressed: set[str], suppression_name: str) -> None:
+        self.table = table
+        self.cmap = cmap
+        self.where = where
+        self.suppressed = suppressed
+        self.suppression_name = suppression_name
+        self.by_key: dict[str, Recipient] = {}
+        self.recipients: list[Recipient] = []
+        self.short_lines: list[int] = []
+        self.lost_letter_lines: list[int] = []
+        self.critical = {
+            i for s in cmap.slots for f, i in s.fields.items()
+            if f in ("email", *FLAG_FIELDS, INVERSE_FLAG)
+        }
+
+    def get(self, cells: list[str], index: int | None) -> str:
+        return clean_text(cells[index]) if index is not None else ""
+
+    def child(self, cells: list[str]) -> Child | None:
+        p = self.cmap.pupil
+        forename, surname = self.get(cells, p.get("pupil_forename")), self.get(
+            cells, p.get("pupil_surname"))
+        if not forename and p.get("pupil_name") is not None:
+            forename, full_surname = split_pupil_name(self.get(cells, p["pupil_name"]))
+            surname = surname or full_surname
+        if not forename:
+            return None
+        return Child(forename, surname, self.get(cells, p.get("year")),
+                     self.get(cells, p.get("group")))
+
+    def carer(self, cells: list[str], slot: Slot) -> Carer:
+        f = slot.fields
+        title, forename, surname = (self.get(cells, f.get(k)) for k in
+                                    ("title", "forename", "surname"))
+        if not (forename or surname) and f.get("name") is not None:
+            t, forename, surname = split_carer_name(self.get(cells, f["name"]))
+            title = title or t
+        salutation = self.get(cells, f.get("salutation"))
+        if salutation.casefold().startswith("dear "):
+            salutation = salutation[5:].strip()
+        return Carer(title, forename, surname, salutation)
+
+    def flag(self, cells: list[str], slot: Slot) -> str:
+        for fname in FLAG_FIELDS:
+            index = slot.fields.get(fname)
+            if index is not None and flag_is_set(cells[index]):
+                return (f"{FIELDS[fname]} {self.cmap.column_name(index)} says "
+                        f"'{clean_text(cells[index])}'")
+        index = slot.fields.get(INVERSE_FLAG)
+        if index is not None and cells[index].strip() and not flag_is_set(cells[index]):
+            return f"{self.cmap.column_name(index)} says '{clean_text(cells[index])}'"
+        return ""
+
+    def contact(self, raw: RawRow, slot: Slot, child: Child | None) -> list[AddressOutcome]:
+        cells = raw.cells
+        cell = cells[slot.fields["email"]]
+        for bound in self.where:
+            if not bound.matches(cells, slot):
+                return [AddressOutcome(Fate.FILTERED, cell.strip(),
+                                       f"does not match --where {bound.where.text}")]
+        flag = self.flag(cells, slot)
+        if flag:
+            return [AddressOutcome(Fate.EXCLUDED, cell.strip(), flag)]
+        pieces = split_cell(cell)
+        if not pieces:
+            column = self.cmap.column_name(slot.fields["email"])
+            return [AddressOutcome(Fate.INVALID, "", f"no address in {column}")]
+        carer = self.carer(cells, slot)
+        out = []
+        for piece in pieces:
+            found = check_address(piece)
+            if not isinstance(found, Address):
+                out.append(AddressOutcome(Fate.INVALID, piece, found))
+            elif found.key in self.suppressed:
+                out.append(AddressOutcome(Fate.SUPPRESSED, piece,
+                                          f"on the suppression list {self.suppression_name}"))
+            else:
+                out.append(self.accept(found, carer, child, raw.line))
+        return out
+
+    def accept(self, address: Address, carer: Carer, child: Child | None,
+               line: int) -> AddressOutcome:
+        rec = self.by_key.get(address.key)
+        if rec is None:
+            rec = Recipient(email=address.email, display_email=address.display)
+            self.by_key[address.key] = rec
+            self.recipients.append(rec)
+            rec.add(carer, child, line)
+            return AddressOutcome(Fate.RECIPIENT, address.display)
+        first = rec.lines[0]
+        new = rec.add(carer, child, line)
+        fate = Fate.MERGED if new else Fate.DUPLICATE
+        what = "adds a carer or child to" if new else "adds nothing new to"
+        return AddressOutcome(fate, address.display,
+                              f"same address as line {first}; {what} that message", first)
+
+    def malformed(self, raw: RawRow) -> str:
+        width = len(self.table.header)
+        if raw.extra:
+            return (f"this row has {raw.given} fields but the header has {width}; a value "
+                    f"containing a {self.table.delimiter_name} must be in quotes")
+        missing = [i for i in range(raw.given, width) if i in self.critical]
+        if missing:
+            return (f"this row has {raw.given} fields but the header has {width}, so "
+                    f"{self.cmap.column_name(missing[0])} is missing")
+        if raw.given < width:
+            self.short_lines.append(raw.line)
+        return ""
+
+    def row(self, raw: RawRow) -> RowOutcome:
+        problem = self.malformed(raw)
+        if problem:
+            address = next((c for c in raw.cells if "@" in c), "")
+            return RowOutcome(raw.line, Fate.INVALID, address, problem)
+        self.check_lost_letters(raw)
+        child = self.child(raw.cells)
+        outcomes: list[AddressOutcome] = []
+        several = len(self.cmap.slots) > 1
+        for slot in self.cmap.slots:
+            if several and not raw.cells[slot.fields["email"]].strip():
+                continue  # this row has no contact N
+            outcomes.extend(self.contact(raw, slot, child))
+        if not outcomes:
+            columns = ", ".join(self.cmap.column_name(s.fields["email"]) for s in self.cmap.slots)
+            return RowOutcome(raw.line, Fate.INVALID, "", f"no address in {columns}")
+        best = min(outcomes, key=lambda o: FATE_RANK.index(o.fate))
+        others = [o for o in outcomes if o is not best and o.fate in LEFT_OUT]
+        return RowOutcome(raw.line, best.fate, best.address, best.reason, best.merged_into,
+                          others)
+
+    def check_lost_letters(self, raw: RawRow) -> None:
+        names = [i for s in self.cmap.slots for f, i in s.fields.items()
+                 if f in ("title", "forename", "surname", "name", "salutation")]
+        names += [i for f, i in self.cmap.pupil.items() if f != "year"]
+        if any(_LOST_LETTER.search(raw.cells[i]) for i in names):
+            self.lost_letter_lines.append(raw.line)
+
+    def warnings(self) -> list[str]:
+        out = []
+        if self.short_lines:
+            out.append(
+                f"line(s) {_lines_text(self.short_lines)} have fewer fields than the header; "
+                "their missing last cells were read as empty."
+            )
+        if self.lost_letter_lines:
+            out.append(
+                f"line(s) {_lines_text(self.lost_letter_lines)} have a '?' inside a name, "
+                "where Excel puts a letter it could not save (such as 'ł' in 'CSV (Comma "
+                "delimited)'); names will show the '?'. Save the list as 'CSV UTF-8' to "
+                "keep every letter."
+            )
+        return out
+
+
+def read_list(
+    path: Path,
+    column_overrides: dict[str, list[str]] | None = None,
+    suppressed: Iterable[str] | Suppression | None = None,
+    where: Sequence[str | Where] = (),
+) -> ListReport:
+    """Read a CSV or YAML list and return its recipients and every data row's fate.
+
+    Args:
+        path: the list file (``.yaml``/``.yml`` are YAML, anything else CSV).
+        column_overrides: ``lists.columns`` from ``mailer.yaml`` (field -> column names).
+        suppressed: addresses not to send to, or a :class:`Suppression` read from a file.
+        where: ``--where`` filters (``"year=7"`` strings or parsed :class:`Where`).
+
+    Raises:
+        ListError: when the file cannot be read as a list at all (missing, empty, bad
+            bytes, unclosed quote, no address column, unknown ``--where`` column); rows
+            that cannot be used are reported in the result instead.
+        MailerError: for a malformed ``--where``.
+    """
+    wheres = [w if isinstance(w, Where) else parse_where([w])[0] for w in where]
+    table = read_table(path)
+    cmap = map_columns(table.header, column_overrides, path, table.header_line or None,
+                       [r.cells for r in table.rows[:50]])
+    bound = bind_where(wheres, cmap, path)
+    if isinstance(suppressed, Suppression):
+        suppression = suppressed
+    else:
+        suppression = Suppression(keys={suppression_key(a) for a in (suppressed or ())})
+    name = f"({suppression.path.name})" if suppression.path else ""
+    builder = _Builder(table, cmap, bound, suppression.keys, name)
+    rows = [builder.row(raw) for raw in table.rows]
+    return ListReport(
+        path=path,
+        columns=table.header,
+        recipients=builder.recipients,
+        rows=rows,
+        column_map=cmap,
+        blank_lines=table.blank_lines,
+        format=table.format,
+        encoding=table.encoding,
+        delimiter=table.delimiter,
+        where=[w.text for w in wheres],
+        notes=cmap.notes,
+        warnings=[*table.warnings, *builder.warnings(), *suppression.warnings],
+        suppression=str(suppression.path) if suppression.path else "",
+        suppressed_addresses=len(suppression.keys),
+    )

@@ -1,0 +1,294 @@
+"""Read a list file into a table: cleaned header names and data rows with line numbers.
+
+CSV follows RFC 4180 as Excel writes it: ``,`` ``;`` or tab between fields (sniffed from
+the header line, or given by Excel's ``sep=;`` first line), fields in double quotes may
+hold separators, doubled quotes and line breaks, and lines end in CRLF, LF or CR. Blank
+lines are skipped and counted; trailing empty columns are dropped. YAML lists are a
+sequence of mappings, one per row.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mailer.errors import ListError
+from mailer.lists.decode import decode_list_bytes
+from mailer.yamlfile import Node, parse_yaml
+
+YAML_SUFFIXES = (".yaml", ".yml")
+DELIMITERS = (",", ";", "\t")
+_DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+_INVISIBLE = re.compile(r"[\u00a0\u200b\u200c\u200d\u2060\ufeff]")
+
+
+@dataclass
+class RawRow:
+    """One data row as read.
+
+    Attributes:
+        line: 1-based line where the row starts (CSV) or its mapping starts (YAML).
+        cells: one string per header column (short rows padded with ``""``), stripped.
+        given: how many fields the row really had (before padding); equals the header
+            width for YAML rows.
+        extra: True when the row had non-empty fields beyond the header's columns.
+    """
+
+    line: int
+    cells: list[str]
+    given: int
+    extra: bool = False
+
+
+@dataclass
+class Table:
+    """A list file read as a table.
+
+    Attributes:
+        header: column names, whitespace-trimmed and collapsed; ``""`` for a nameless one.
+        rows: data rows (blank lines left out).
+        blank_lines: blank lines (or rows of empty cells) after the header, skipped.
+        format: ``csv`` or ``yaml``.
+        encoding: see :class:`mailer.lists.decode.Decoded`.
+        delimiter: the CSV field separator (``""`` for YAML).
+        header_line: 1-based line of the header (0 for YAML).
+    """
+
+    path: Path
+    header: list[str]
+    rows: list[RawRow]
+    blank_lines: int = 0
+    format: str = "csv"
+    encoding: str = "utf-8"
+    delimiter: str = ","
+    header_line: int = 1
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def delimiter_name(self) -> str:
+        """``comma``, ``semicolon`` or ``tab``."""
+        return _DELIMITER_NAMES.get(self.delimiter, repr(self.delimiter))
+
+
+def clean_header(name: str) -> str:
+    """Trim a column name and collapse inner whitespace (non-breaking spaces included)."""
+    return " ".join(_INVISIBLE.sub(" ", name).split())
+
+
+def read_table(path: Path) -> Table:
+    """Read the CSV or YAML (by suffix ``.yaml``/``.yml``) list at ``path``.
+
+    Raises:
+        ListError: missing, unreadable, empty (0 bytes) or blank file; undecodable bytes;
+            an unclosed quote (naming the line where it opens) or a stray quote; a YAML
+            list that is not a sequence of mappings.
+    """
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ListError("the list file does not exist.", path=path) from None
+    except IsADirectoryError:
+        raise ListError("this is a folder, not a list file.", path=path) from None
+    except OSError as exc:
+        raise ListError(f"the list file cannot be read ({exc.strerror}).", path=path) from None
+    if not raw:
+        raise ListError(
+            "the list file is empty (0 bytes). Export the list again from your records "
+            "system.",
+            path=path,
+        )
+    decoded = decode_list_bytes(raw, path)
+    if path.suffix.lower() in YAML_SUFFIXES:
+        return _read_yaml(decoded.text, path, decoded.encoding)
+    return _read_csv(decoded.text, path, decoded.encoding)
+
+
+# --- CSV -------------------------------------------------------------------------------
+
+
+def _first_record_line(text: str) -> str:
+    """The first non-blank physical line (for sniffing; quotes are handled by the count)."""
+    for line in _NEWLINE.split(text):
+        if line.strip():
+            return line
+    return ""
+
+
+def sniff_delimiter(header_line: str) -> str:
+    """The separator used most often outside quotes in ``header_line``: ``,``, ``;`` or
+    tab (ties go to that order; none at all means a one-column comma file)."""
+    counts = dict.fromkeys(DELIMITERS, 0)
+    quoted = False
+    for ch in header_line:
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch in counts:
+            counts[ch] += 1
+    best = max(DELIMITERS, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def _offset_of_line(text: str, line: int) -> int:
+    """Character offset where 1-based ``line`` starts."""
+    if line <= 1:
+        return 0
+    for n, match in enumerate(_NEWLINE.finditer(text), start=2):
+        if n == line:
+            return match.end()
+    return len(text)
+
+
+def unclosed_quote_line(text: str, start_line: int, delimiter: str) -> int | None:
+    """Scan from ``start_line`` as a CSV reader would; return the line where a quoted
+    field opens that is never closed, or ``None``."""
+    i = _offset_of_line(text, start_line)
+    line = start_line
+    quoted = False
+    field_start = True
+    opened = None
+    n = len(text)
+    while i < n:
+        ch = text[i]
+        if ch in "\r\n":
+            if ch == "\r" and i + 1 < n and text[i + 1] == "\n":
+                i += 1
+            line += 1
+            if not quoted:
+                field_start = True
+        elif quoted:
+            if ch == '"':
+                if i + 1 < n and text[i + 1] == '"':
+                    i += 1
+                else:
+                    quoted = False
+        elif ch == '"' and field_start:
+            quoted = True
+            opened = line
+        else:
+            field_start = ch == delimiter
+        i += 1
+    return opened if quoted else None
+
+
+def _read_csv(text: str, path: Path, encoding: str) -> Table:
+    lines_iter = _NEWLINE.split(text, maxsplit=1)
+    sep_line = re.fullmatch(r"\s*sep=(.)\s*", lines_iter[0]) if lines_iter else None
+    delimiter = sep_line.group(1) if sep_line else sniff_delimiter(_first_record_line(text))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    header: list[str] | None = None
+    header_line = 0
+    rows: list[RawRow] = []
+    blank = 0
+    prev = 0
+    try:
+        for cells in reader:
+            start, prev = prev + 1, reader.line_num
+            if sep_line and start == 1:
+                continue
+            stripped = [c.strip() for c in cells]
+            if not any(stripped):
+                if header is not None:
+                    blank += 1
+                continue
+            if header is None:
+                names = [clean_header(c) for c in cells]
+                while names and not names[-1]:
+                    names.pop()
+                header, header_line = names, start
+                continue
+            width = len(header)
+            extra = any(stripped[width:])
+            given = len(stripped)
+            row_cells = stripped[:width] + [""] * max(0, width - given)
+            rows.append(RawRow(start, row_cells, given, extra))
+    except csv.Error as exc:
+        start = prev + 1
+        opened = unclosed_quote_line(text, start, delimiter)
+        if opened is not None:
+            raise ListError(
+                "a quoted field opens on this line and is never closed, so the rest of the "
+                "file would be read as one field. Add the closing '\"' (a quote mark inside "
+                "a field is written twice: \"\").",
+                path=path,
+                line=opened,
+            ) from None
+        raise ListError(
+            f"this line cannot be read as CSV ({exc}). A field that contains a quote mark "
+            "must be wholly in quotes, with the inner quote written twice (\"\").",
+            path=path,
+            line=reader.line_num,
+        ) from None
+    if header is None:
+        raise ListError(
+            "the list file holds only blank lines: there is no header line with column "
+            "names.",
+            path=path,
+        )
+    return Table(path=path, header=header, rows=rows, blank_lines=blank, format="csv",
+                 encoding=encoding, delimiter=delimiter, header_line=header_line)
+
+
+# --- YAML ------------------------------------------------------------------------------
+
+
+def _yaml_cell(value: object, path: Path, line: int | None, key: str) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (str, int, float, dt.date)):
+        return str(value).strip()
+    if isinstance(value, list) and all(
+        isinstance(v, (str, int, float)) or v is None for v in value
+    ):
+        return "; ".join(str(v).strip() for v in value if v is not None)
+    raise ListError(
+        f"'{key}' must be a single value or a list of values, not a nested section.",
+        path=path,
+        line=line,
+    )
+
+
+def _read_yaml(text: str, path: Path, encoding: str) -> Table:
+    data = parse_yaml(text, path, ListError)
+    if data is None:
+        data = []
+    if not isinstance(data, list):
+        raise ListError(
+            "a YAML list must be a sequence of entries, each starting with '- ' (for example "
+            "'- email: parent@example.org').",
+            path=path,
+            line=getattr(data, "line", 1),
+        )
+    header: list[str] = []
+    seen: dict[str, int] = {}
+    for number, item in enumerate(data, start=1):
+        if not isinstance(item, Node):
+            raise ListError(
+                f"entry {number} of the list is not a set of 'name: value' lines.", path=path
+            )
+        for key in item:
+            name = clean_header(str(key))
+            if name not in seen:
+                seen[name] = len(header)
+                header.append(name)
+    rows: list[RawRow] = []
+    blank = 0
+    for item in data:
+        cells = [""] * len(header)
+        for key, value in item.items():
+            cells[seen[clean_header(str(key))]] = _yaml_cell(
+                value, path, item.line_of(key), str(key)
+            )
+        if any(cells):
+            rows.append(RawRow(item.line or 0, cells, len(header)))
+        else:
+            blank += 1
+    return Table(path=path, header=header, rows=rows, blank_lines=blank, format="yaml",
+                 encoding=encoding,
+                 delimiter="", header_line=0)
