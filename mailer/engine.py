@@ -296,7 +296,7 @@ class Engine:
                 if self._stopping:
                     return
                 try:
-                    await self._send_one(transport, job)
+                    await self._send_one(transport, job, self.clock.time())
                 except TransportError as exc:
                     # A reconnect failed. Another connection may still be working (for
                     # example a server that allows fewer connections than configured).
@@ -314,7 +314,7 @@ class Engine:
             self._active -= 1
             await transport.close()
 
-    async def _send_one(self, transport: Transport, job: _Job) -> None:
+    async def _send_one(self, transport: Transport, job: _Job, started: float) -> None:
         rec = job.recipient
         key = job.key
         message = self.composer.compose(
@@ -326,7 +326,8 @@ class Engine:
         def on_data() -> None:
             nonlocal marked
             self.journal.mark_uncertain(self.campaign, key, message.message_id,
-                                        submission=self.settings.counts_submissions)
+                                        submission=self.settings.counts_submissions,
+                                        started=started)
             marked = True
 
         delivery = await transport.deliver(message, on_data)

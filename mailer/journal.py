@@ -294,11 +294,12 @@ class Journal:
         return row[0] if row else None
 
     def mark_uncertain(self, name: str, email: str, message_id: str, *,
-                       submission: bool = True) -> None:
+                       submission: bool = True, started: float | None = None) -> None:
         """Just before a message's data goes out: state ``uncertain`` ("data sent, awaiting
-        reply"), one more attempt, the Message-ID, and (for SMTP) a submission time for the
-        daily cap. Committed before returning."""
-        at = self.now()
+        reply"), one more attempt, the Message-ID, and (for SMTP) a submission for the
+        daily cap, dated ``started`` (when the message was started; default now).
+        Committed before returning."""
+        at = self.now() if started is None else started
         with self._transaction() as db:
             db.execute(
                 "UPDATE recipients SET state = 'uncertain', code = 0, reply = ?, "

@@ -291,6 +291,8 @@ def run_send(
     journal = prepared.journal
     if journal is None:
         raise MailerError("a dry run cannot send.")
+    if clock is not None:
+        journal.now = clock.time  # journal times on the same clock as the pacing
     plan = prepared.plan
     report = prepared.report
     if plan.existing is None:
