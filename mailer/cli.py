@@ -263,7 +263,10 @@ def status_cmd(
 def main() -> None:
     """Console entry point: run the app, turning :class:`MailerError` into exit status 2."""
     try:
-        app(standalone_mode=False)
+        # Outside standalone mode click returns (not raises) the code of a typer.Exit.
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except MailerError as exc:
         typer.echo(f"Error: {exc}", err=True)
         sys.exit(exc.exit_code)

@@ -67,17 +67,32 @@ class TokenBucket:
         self.rate_per_minute = rate_per_minute
         self.clock = clock
         self.interval = 60.0 / rate_per_minute if rate_per_minute > 0 else 0.0
-        self._next = (last_grant + self.interval) if last_grant is not None else None
+        # The last ``rate`` grants: a grant is also never earlier than 60 s after the one
+        # ``rate`` grants before it, which holds the window exactly despite float rounding
+        # in the spacing.
+        self._recent: deque[float] = deque(maxlen=max(rate_per_minute, 1))
+        if last_grant is not None and rate_per_minute > 0:
+            self._recent.append(last_grant)
         self._lock = asyncio.Lock()
+
+    def _earliest(self) -> float | None:
+        if self.rate_per_minute <= 0 or not self._recent:
+            return None
+        earliest = self._recent[-1] + self.interval
+        if len(self._recent) == self.rate_per_minute:
+            earliest = max(earliest, self._recent[0] + 60.0)
+        return earliest
 
     async def acquire(self) -> float:
         """Wait for a token; returns the monotonic time it was granted."""
         async with self._lock:
             now = self.clock.monotonic()
-            if self._next is not None and now < self._next:
-                await self.clock.sleep(self._next - now)
+            earliest = self._earliest()
+            while earliest is not None and now < earliest:
+                await self.clock.sleep(earliest - now)
                 now = self.clock.monotonic()
-            self._next = now + self.interval
+            if self.rate_per_minute > 0:
+                self._recent.append(now)
             return now
 
 

@@ -4,9 +4,14 @@ and the check that the server and the journal agree."""
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
+from mailer.cli import main
 from mailer.journal import Journal, State, journal_path
 
 SNIPPET = "online-safety-webcams"
@@ -72,3 +77,32 @@ def assert_agree(received: Counter[str], states: dict[str, State]) -> None:
         else:
             assert got == 0, (email, state, got)
     assert set(received) <= set(states), set(received) - set(states)
+
+
+@dataclass
+class CliResult:
+    """What an in-process ``mailer`` run printed and returned."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> CliResult:
+    """Run ``mailer ARGS`` in this process through :func:`mailer.cli.main` (the same entry
+    point as the console script: error messages and exit codes included). Use
+    ``monkeypatch.chdir(workspace)`` first. For tests where a real process does not
+    matter; it saves the interpreter start-up."""
+    capsys.readouterr()
+    old = sys.argv
+    sys.argv = ["mailer", *args]
+    try:
+        try:
+            main()
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    finally:
+        sys.argv = old
+    out, err = capsys.readouterr()
+    return CliResult(code, out, err)

@@ -58,7 +58,7 @@ def test_send_to_outbox_one_message_per_unique_address(workspace: Path) -> None:
                         cwd=workspace)
     assert result.returncode == 0, result.stderr
     box = mailbox.Maildir(workspace / "outbox", create=False)
-    raws = [box.get_bytes(key) for key in box]
+    raws = [box.get_bytes(key) for key in box.iterkeys()]
     assert len(raws) == 15
     addresses = [check_message(raw, workspace) for raw in raws]
     assert sorted(addresses) == sorted(EXPECTED)
