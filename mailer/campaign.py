@@ -376,11 +376,10 @@ def summarise(plan: Plan, result: RunResult, transport: str, resume_command: str
         retry_after=result.retry_after,
         resume_command=resume_command,
     )
-    for outcome in result.outcomes.values():
-        if outcome.state is not State.SENT:
-            summary.failures.append(
-                Failure(outcome.email, outcome.state.value, outcome.code, outcome.text)
-            )
+    for outcome in result.not_sent.values():
+        summary.failures.append(
+            Failure(outcome.email, outcome.state.value, outcome.code, outcome.text)
+        )
     for row in plan.failed_before + plan.uncertain_before:
         summary.failures.append(Failure(row.email, row.state.value, row.code, row.reply))
     summary.complete = plan.already_sent + summary.sent == len(plan.recipients)
@@ -408,3 +407,15 @@ def stop_words(summary: SendSummary) -> str:
         f"is sent twice. Run the same command again{after} to carry on:\n"
         f"  {summary.resume_command}"
     )
+
+
+def nothing_to_send_words(plan: Plan) -> str:
+    """Why a run has nobody to send to, and what would change that."""
+    parts = [f"Nothing to send: {plan.already_sent:,} of {len(plan.recipients):,} recipients "
+             f"of campaign {plan.campaign} were sent before"]
+    if plan.failed_before:
+        parts.append(f"{len(plan.failed_before):,} failed (add --retry-failed to try again)")
+    if plan.uncertain_before:
+        parts.append(f"{len(plan.uncertain_before):,} uncertain (add --resend-uncertain)")
+    text = "; ".join(parts) + "."
+    return text + " To send the advisory again to everyone, use --campaign NEW-NAME."

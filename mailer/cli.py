@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 
 from mailer import __version__
-from mailer.campaign import stop_words
+from mailer.campaign import nothing_to_send_words, stop_words
 from mailer.credentials import smtp_password_for
 from mailer.errors import ConfirmationError, MailerError
 from mailer.jobs import RENDER_FILES, read_workspace_list, render_snippet, write_render
@@ -183,6 +183,8 @@ def send_cmd(
         if dry_run:
             typer.echo(prepared.dry_run_text())
             return
+        if not prepared.plan.due:
+            typer.echo(nothing_to_send_words(prepared.plan), err=True)
         if prepared.needs_confirmation and not yes:
             _confirm(prepared.question())
         password = smtp_password_for(prepared.config) if prepared.plan.due else None
@@ -192,7 +194,8 @@ def send_cmd(
         typer.echo(json.dumps(summary.as_dict(), indent=2))
     else:
         typer.echo(
-            f"Done: {summary.sent} sent, {summary.failed} failed, {summary.deferred} deferred, "
+            f"{'So far' if summary.stopped else 'Done'}: {summary.sent} sent, "
+            f"{summary.failed} failed, {summary.deferred} deferred, "
             f"{summary.uncertain} uncertain, {summary.skipped} skipped "
             f"(campaign {summary.campaign})."
         )

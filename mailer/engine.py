@@ -84,29 +84,37 @@ class Outcome:
 
 @dataclass
 class RunResult:
-    """What a run did. ``outcomes`` has one entry per recipient tried in this run.
+    """What a run did: counts per state, and the recipients not sent with their reply.
+    Memory stays flat for sent recipients (only counted), whatever the list size.
 
     Attributes:
         due: recipients the run set out to send.
+        tried: recipients with an outcome in this run.
+        not_sent: the latest outcome of each recipient tried but not sent (by address).
         stopped: why the run ended early, or ``None``.
         stop_text: the server's reply or the problem, in words, when stopped.
         retry_after: wall time (epoch seconds) from which running again makes sense.
     """
 
     due: int = 0
-    outcomes: dict[str, Outcome] = field(default_factory=dict)
+    tried: int = 0
+    not_sent: dict[str, Outcome] = field(default_factory=dict)
     stopped: StopReason | None = None
     stop_text: str = ""
     retry_after: float | None = None
     _counts: dict[State, int] = field(default_factory=lambda: {s: 0 for s in State})
 
     def set_outcome(self, key: str, outcome: Outcome) -> None:
-        """Record ``outcome`` as the recipient's latest (replacing an earlier one)."""
-        old = self.outcomes.get(key)
-        if old is not None:
+        """Record ``outcome`` as the recipient's latest (replacing an earlier one; a sent
+        recipient gets no later outcome)."""
+        old = self.not_sent.pop(key, None)
+        if old is None:
+            self.tried += 1
+        else:
             self._counts[old.state] -= 1
-        self.outcomes[key] = outcome
         self._counts[outcome.state] += 1
+        if outcome.state is not State.SENT:
+            self.not_sent[key] = outcome
 
     def count(self, state: State) -> int:
         """Recipients whose last outcome in this run is ``state``."""
@@ -115,7 +123,7 @@ class RunResult:
     @property
     def not_tried(self) -> int:
         """Due recipients this run never got to (they stay pending/deferred)."""
-        return self.due - len(self.outcomes)
+        return self.due - self.tried
 
 
 class ProgressSink(Protocol):

@@ -35,19 +35,19 @@ class LineProgress:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._last is not None and len(self._last.outcomes) != self._printed:
+        if self._last is not None and self._last.tried != self._printed:
             self._line(self._last)
 
     def update(self, result: RunResult) -> None:
         """Called by the engine after each outcome."""
         self._last = result
-        done = len(result.outcomes)
+        done = result.tried
         if done // LINE_EVERY > self._printed // LINE_EVERY:
             self._line(result)
 
     def _line(self, result: RunResult) -> None:
         sent, failed, deferred, uncertain = _counts(result)
-        done = len(result.outcomes)
+        done = result.tried
         self._printed = done
         print(f"  {done:,} of {self.total:,} done: {sent:,} sent, {failed:,} failed, "
               f"{deferred:,} deferred, {uncertain:,} uncertain", file=self.stream, flush=True)
@@ -91,7 +91,7 @@ class BarProgress:
     def update(self, result: RunResult) -> None:
         """Called by the engine after each outcome."""
         sent, failed, deferred, uncertain = _counts(result)
-        done = len(result.outcomes)
+        done = result.tried
         minutes = max(time.monotonic() - self._start, 1.0) / 60.0
         counts = f"{sent} sent, {failed} failed, {deferred} deferred"
         if uncertain:

@@ -362,10 +362,3 @@ def send_test(
 
     return _describe(config, ws), asyncio.run(go())
 
-
-def workspace_relative(path: Path, ws: Workspace) -> str:
-    """``path`` relative to the workspace when inside it, for messages."""
-    try:
-        return str(path.relative_to(ws.root))
-    except ValueError:
-        return str(path)

@@ -17,8 +17,10 @@ from keyring.backends import fail
 
 from mailer.config import load_config
 from mailer.credentials import smtp_password
+from mailer.engine import Outcome, RunResult
 from mailer.errors import ConfigError
 from mailer.journal import AWAITING_REPLY, Journal, JournalError, SendLock, State
+from mailer.progress import LineProgress, make_progress
 from mailer.ratelimit import DAY_S, DailyCap, TokenBucket
 from tests.conftest import set_smtp
 from tests.keyring_backend import FileKeyring
@@ -252,3 +254,23 @@ def test_unknown_provider_names_the_line(workspace: Path) -> None:
     with pytest.raises(ConfigError) as err:
         load_config(workspace / "mailer.yaml")
     assert err.value.line is not None and "microsoft365" in str(err.value)
+
+
+# -- progress -----------------------------------------------------------------------------
+
+
+def test_progress_off_a_terminal_is_one_line_per_100(capsys: pytest.CaptureFixture[str]) -> None:
+    result = RunResult(due=250)
+    with make_progress(250) as progress:
+        assert isinstance(progress, LineProgress)
+        for i in range(250):
+            state = State.FAILED if i == 7 else State.SENT
+            result.set_outcome(f"p{i}@example.com", Outcome(f"p{i}@example.com", state, 0, ""))
+            progress.update(result)
+    lines = capsys.readouterr().err.splitlines()
+    assert lines == [
+        "  100 of 250 done: 99 sent, 1 failed, 0 deferred, 0 uncertain",
+        "  200 of 250 done: 199 sent, 1 failed, 0 deferred, 0 uncertain",
+        "  250 of 250 done: 249 sent, 1 failed, 0 deferred, 0 uncertain",
+    ]
+    assert list(result.not_sent) == ["p7@example.com"], "sent recipients are only counted"

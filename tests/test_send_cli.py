@@ -131,6 +131,7 @@ def test_json_summary_and_rerun_never_writes_twice(mailer, workspace: Path) -> N
     assert again.returncode == 0, again.stderr
     data = json.loads(again.stdout)
     assert (data["sent"], data["skipped"], data["already_sent"]) == (0, 15, 15)
+    assert "Nothing to send: 15 of 15 recipients" in again.stderr
     assert outbox_count(workspace) == 15
     journal = workspace / ".mailer" / "journal.sqlite3"
     assert oct(journal.stat().st_mode & 0o777) == "0o600"
