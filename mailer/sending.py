@@ -14,7 +14,6 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from email import policy
 from email.parser import BytesParser
-from pathlib import Path
 
 from email_validator import EmailNotValidError, validate_email
 
