@@ -181,7 +181,8 @@ def send_cmd(
         typer.echo(_list_summary(prepared.report), err=True)
         typer.echo(prepared.summary_text(), err=True)
         if dry_run:
-            typer.echo(prepared.dry_run_text())
+            typer.echo(json.dumps(prepared.dry_run_dict(), indent=2) if as_json
+                       else prepared.dry_run_text())
             return
         if not prepared.plan.due:
             typer.echo(nothing_to_send_words(prepared.plan), err=True)

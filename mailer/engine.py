@@ -300,8 +300,7 @@ class Engine:
                         self.daily.next_free(min(left, self.settings.daily_cap)),
                     )
                     return
-                await self.bucket.acquire()
-                if self._stopping:
+                if await self.bucket.acquire(lambda: self._stopping) is None:
                     return
                 try:
                     await self._send_one(transport, job, self.clock.time())

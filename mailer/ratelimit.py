@@ -10,7 +10,7 @@ import asyncio
 import bisect
 import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Protocol
 
 DAY_S = 24 * 60 * 60.0
@@ -83,14 +83,20 @@ class TokenBucket:
             earliest = max(earliest, self._recent[0] + 60.0)
         return earliest
 
-    async def acquire(self) -> float:
-        """Wait for a token; returns the monotonic time it was granted."""
+    async def acquire(self, stop: Callable[[], bool] | None = None) -> float | None:
+        """Wait for a token; returns the monotonic time it was granted, or ``None`` when
+        ``stop()`` turned true while waiting (checked at least once a second, so Ctrl-C is
+        noticed even at one message a minute)."""
         async with self._lock:
             now = self.clock.monotonic()
             earliest = self._earliest()
             while earliest is not None and now < earliest:
-                await self.clock.sleep(earliest - now)
+                if stop is not None and stop():
+                    return None
+                await self.clock.sleep(min(earliest - now, 1.0))
                 now = self.clock.monotonic()
+            if stop is not None and stop():
+                return None
             if self.rate_per_minute > 0:
                 self._recent.append(now)
             return now

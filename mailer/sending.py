@@ -178,6 +178,26 @@ class PreparedSend:
             lines.append(f"Delivery:   {self.server} (nothing leaves this computer)")
         return "\n".join(lines)
 
+    def dry_run_dict(self) -> dict[str, object]:
+        """``--dry-run --json``: the counts and the first message's headers and text."""
+        first: dict[str, object] | None = None
+        if self.first is not None:
+            msg = BytesParser(policy=policy.default).parsebytes(self.first.data)
+            body = msg.get_body(("plain",))
+            first = {"headers": {k: str(v) for k, v in msg.items()},
+                     "text": body.get_content() if body is not None else ""}
+        return {
+            "campaign": self.plan.campaign,
+            "dry_run": True,
+            "recipients": len(self.plan.recipients),
+            "to_send": len(self.plan.due),
+            "skipped": self.plan.skipped,
+            "already_sent": self.plan.already_sent,
+            "transport": "smtp" if self.is_smtp else "outbox",
+            "server": self.server,
+            "first_message": first,
+        }
+
     def dry_run_text(self) -> str:
         """The first message's headers and plain text, for ``--dry-run``."""
         if self.first is None:

@@ -84,6 +84,21 @@ def test_token_bucket_remembers_a_previous_run() -> None:
     assert granted - clock.monotonic() == 0 and granted >= 1000.0 + 1.5
 
 
+def test_waiting_for_a_token_notices_a_stop_within_a_second() -> None:
+    clock = FakeClock()
+    bucket = TokenBucket(1, clock)  # one a minute
+    stopped_at = clock.monotonic() + 2.5
+
+    async def main() -> tuple[float | None, float | None]:
+        first = await bucket.acquire()
+        second = await bucket.acquire(lambda: clock.monotonic() >= stopped_at)
+        return first, second
+
+    first, second = asyncio.run(main())
+    assert first is not None and second is None
+    assert clock.monotonic() - stopped_at < 1.0
+
+
 def test_no_rate_means_no_wait() -> None:
     clock = FakeClock()
     bucket = TokenBucket(0, clock)

@@ -101,6 +101,11 @@ def test_dry_run_shows_the_first_message_and_sends_nothing(mailer, workspace: Pa
     assert "Recipients: 15 on the list; 15 to send now" in result.stderr
     assert "Time:       about 14 minutes" in result.stderr  # the first at once, then 1/min
     assert not (workspace / ".mailer" / "journal.sqlite3").exists()
+    as_json = json.loads(mailer("send", SNIPPET, "--list", "lists/example-parents.csv",
+                                "--dry-run", "--json").stdout)
+    assert (as_json["dry_run"], as_json["to_send"], as_json["transport"]) == (True, 15, "smtp")
+    assert as_json["first_message"]["headers"]["To"] == "Sadia Khan <sadia.khan@example.com>"
+    assert not (workspace / ".mailer").exists()
 
 
 def test_test_to_sends_one_proof_and_journals_nothing(mailer, workspace: Path) -> None:

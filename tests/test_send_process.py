@@ -40,8 +40,8 @@ def outbox_count(ws: Path) -> int:
 
 def test_sigkill_halfway_then_rerun_sends_everyone_exactly_once(workspace: Path,
                                                                 tmp_path: Path) -> None:
-    list_arg, addrs = write_list(workspace, 30)
-    handler = RecordingHandler(data_delay_s=0.05)
+    list_arg, addrs = write_list(workspace, 40)
+    handler = RecordingHandler(data_delay_s=0.1)
     command = ("send", SNIPPET, "--list", list_arg, "--yes")
     with SmtpServer(handler=handler) as server:
         set_smtp(workspace, host="127.0.0.1", port=server.port, security="none",
@@ -78,7 +78,7 @@ def test_sigkill_halfway_then_rerun_sends_everyone_exactly_once(workspace: Path,
 
 def test_ctrl_c_stops_after_messages_in_flight_and_says_how_to_go_on(workspace: Path,
                                                                      tmp_path: Path) -> None:
-    list_arg, addrs = write_list(workspace, 12)
+    list_arg, addrs = write_list(workspace, 16)
     handler = RecordingHandler(data_delay_s=0.1)
     command = ("send", SNIPPET, "--list", list_arg, "--yes")
     with SmtpServer(handler=handler) as server:
