@@ -59,6 +59,7 @@ class SendSummary:
     stop_text: str = ""
     retry_after: float | None = None
     resume_command: str = ""
+    sender: str = ""
     complete: bool = False
     failures: list[Failure] = field(default_factory=list)
 
@@ -357,7 +358,8 @@ def time_words(ts: float) -> str:
     return when.strftime("%a %d %b %H:%M")
 
 
-def summarise(plan: Plan, result: RunResult, transport: str, resume_command: str) -> SendSummary:
+def summarise(plan: Plan, result: RunResult, transport: str, resume_command: str,
+              sender: str = "") -> SendSummary:
     """The run's :class:`SendSummary`: this run's outcomes plus what earlier runs left
     (failed or uncertain recipients not tried again are listed among the failures)."""
     summary = SendSummary(
@@ -375,6 +377,7 @@ def summarise(plan: Plan, result: RunResult, transport: str, resume_command: str
         stop_text=result.stop_text,
         retry_after=result.retry_after,
         resume_command=resume_command,
+        sender=sender,
     )
     for outcome in result.not_sent.values():
         summary.failures.append(
@@ -401,6 +404,10 @@ def stop_words(summary: SendSummary) -> str:
         StopReason.DAILY_CAP: f"Stopped: {summary.stop_text}.",
         StopReason.CONNECTION: f"Stopped: the server cannot be reached ({summary.stop_text}).",
         StopReason.INTERRUPTED: "Stopped after the messages in flight.",
+        StopReason.SENDER_REFUSED: f"Stopped: the server will not send as "
+                                   f"{summary.sender} ({summary.stop_text}). Check "
+                                   "sender.from in mailer.yaml and that the account you log "
+                                   "in with may send as that address.",
     }[reason]
     return (
         f"{lead} {left:,} recipient{'s are' if left != 1 else ' is'} still to send; nobody "

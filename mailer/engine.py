@@ -46,6 +46,7 @@ class StopReason(str, Enum):
     THROTTLED = "throttled"        # the server said: too fast / over quota
     DAILY_CAP = "daily_cap"        # our own rolling 24 h cap is reached
     CONNECTION = "connection"      # the server cannot be reached any more
+    SENDER_REFUSED = "sender_refused"  # the server will not send as this sender (5xx)
     INTERRUPTED = "interrupted"    # Ctrl-C
 
 
@@ -362,6 +363,11 @@ class Engine:
             record(State.DEFERRED)
             self.stop(StopReason.THROTTLED, f"{d.code} {d.text}".strip(),
                       self.clock.time() + throttle_wait_s(d.code, d.text))
+            return
+        if d.sender_refused:
+            # Every message would fail the same way: keep the recipient for the next run.
+            record(State.DEFERRED)
+            self.stop(StopReason.SENDER_REFUSED, f"{d.code} {d.text}".strip())
             return
         if d.connection_lost:
             # Nothing was sent: reconnect (on the next deliver) and send it again.

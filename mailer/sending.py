@@ -344,7 +344,8 @@ def run_send(
         )
         result = asyncio.run(engine.run(plan.due, len(plan.due), handle_signals=handle_signals))
     name = "smtp" if prepared.is_smtp else "outbox"
-    return summarise(plan, result, name, resume_command)
+    return summarise(plan, result, name, resume_command,
+                     prepared.config.sender.address.addr_spec)
 
 
 def send_test(

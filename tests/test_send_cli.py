@@ -226,3 +226,24 @@ def test_throttling_exits_1_and_says_when_to_run_again(mailer, workspace: Path) 
     assert data["resume_command"] == f"mailer send {SNIPPET} --list {list_arg} --yes --json"
     assert "Run the same command again after" in result.stderr
     assert "421 4.7.0" in result.stderr and "4 recipients are still to send" in result.stderr
+
+
+def test_sender_refused_stops_without_failing_everyone(mailer, workspace: Path) -> None:
+    list_arg, _ = write_list(workspace, 5)
+    handler = RecordingHandler(
+        throttle_after=0,
+        throttle_reply="550 5.7.60 SMTP; Client does not have permissions to send as this "
+                       "sender")
+    with SmtpServer(handler=handler) as server:
+        set_smtp(workspace, host="127.0.0.1", port=server.port, security="none")
+        result = mailer("send", SNIPPET, "--list", list_arg, "--yes")
+        states = journal_states(workspace, f"{SNIPPET}--parents")
+        assert_agree(handler.received_by_recipient(), states)
+        handler.throttle_after = None  # the school fixes the mailbox's permissions
+        again = mailer("send", SNIPPET, "--list", list_arg, "--yes")
+        received = handler.received_by_recipient()
+    assert result.returncode == 2
+    assert "will not send as office@hollybank.example.sch.uk (550 5.7.60" in result.stderr
+    assert "failed" not in {s.value for s in states.values()}
+    assert again.returncode == 0, again.stderr
+    assert len(received) == 5 and set(received.values()) == {1}

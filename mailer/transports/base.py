@@ -39,6 +39,7 @@ class Delivery:
     text: str = ""
     throttled: bool = False
     connection_lost: bool = False
+    sender_refused: bool = False
 
 
 class Transport(Protocol):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import ssl
 from collections.abc import Callable
+from dataclasses import replace
 
 import aiosmtplib
 from aiosmtplib import errors as smtp_errors
@@ -229,7 +230,10 @@ class SmtpTransport:
                 await client.rcpt(message.recipient)
             except smtp_errors.SMTPResponseException as exc:
                 await self._reset(client, exc.code)
-                return classify_reply(exc.code, exc.message)
+                delivery = classify_reply(exc.code, exc.message)
+                if isinstance(exc, smtp_errors.SMTPSenderRefused) and exc.code >= 500:
+                    delivery = replace(delivery, sender_refused=True)
+                return delivery
             except ValueError as exc:  # an address aiosmtplib cannot put in a command
                 await self._reset(client, 0)
                 return Delivery(TransportStatus.FAILED, 0, f"the address cannot be used ({exc})")
