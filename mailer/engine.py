@@ -228,6 +228,12 @@ class Engine:
         self._source = iter(due)
         if total == 0:
             return self.result
+        if self.daily.remaining() == 0:
+            self.stop(StopReason.DAILY_CAP,
+                      f"the daily limit of {self.settings.daily_cap:,} messages in 24 hours "
+                      "is reached",
+                      self.daily.next_free(min(total, self.settings.daily_cap)))
+            return self.result
         first = self.factory()
         try:
             await first.open()

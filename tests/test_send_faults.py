@@ -302,6 +302,12 @@ def test_daily_cap_counts_earlier_runs_over_24_hours(workspace: Path) -> None:
         assert (summary.sent, summary.pending, summary.stopped) == (2, 2, "daily_cap")
         # The first run's messages leave the 24 hours at first_time + 24 h.
         assert summary.retry_after == pytest.approx(first_times[0] + DAY_S, abs=1)
+        # Running again at once connects to nobody and says the same.
+        connections = handler.connections_made
+        early = send(workspace, second_list, clock, settings=settings)
+        assert (early.sent, early.stopped, handler.connections_made) == (
+            0, "daily_cap", connections)
+        assert early.retry_after == pytest.approx(first_times[0] + DAY_S, abs=1)
         clock.advance(DAY_S - 3600 + 10)
         again = send(workspace, second_list, clock, settings=settings)
         received = handler.received_by_recipient()
