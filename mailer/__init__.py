@@ -11,7 +11,14 @@ The package is split into small modules with one job each:
 - :mod:`mailer.recipients` mailing lists to unique recipients
 - :mod:`mailer.compose`    MIME composition, one message per recipient
 - :mod:`mailer.transports` delivery: Maildir outbox or SMTP
-- :mod:`mailer.campaign`   the send loop
+- :mod:`mailer.campaign`   what a run of a campaign sends (resume rules, pre-flight, summary)
+- :mod:`mailer.journal`    the send journal (SQLite) and the send lock
+- :mod:`mailer.engine`     the sending engine: connection pool, retries, stopping cleanly
+- :mod:`mailer.ratelimit`  rate per minute and daily cap, on an injectable clock
+- :mod:`mailer.providers`  provider presets (Microsoft 365, Google, SES)
+- :mod:`mailer.credentials` the SMTP password: environment, keyring, prompt
+- :mod:`mailer.sending`    ``mailer send`` from start to end, without the printing
+- :mod:`mailer.progress`   progress display;  :mod:`mailer.status` ``mailer status``
 - :mod:`mailer.cli`        the thin Typer command line
 """
 

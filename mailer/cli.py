@@ -6,8 +6,8 @@ or configuration (nothing was sent).
 
 from __future__ import annotations
 
-import asyncio
 import json
+import shlex
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -15,14 +15,18 @@ from typing import Annotated
 import typer
 
 from mailer import __version__
-from mailer.campaign import SendSummary, check_fields, send_all
+from mailer.campaign import nothing_to_send_words, stop_words
 from mailer.checks import check_snippet
-from mailer.compose import Composer
-from mailer.errors import MailerError
+from mailer.credentials import smtp_password_for
+from mailer.errors import ConfirmationError, MailerError
 from mailer.jobs import RENDER_FILES, read_workspace_list, render_snippet, write_render
-from mailer.lists import require_recipients, summary_json, summary_text
+from mailer.journal import Journal, SendLock, journal_path
+from mailer.lists import summary_json, summary_text
+from mailer.progress import make_progress
+from mailer.recipients import ListReport
+from mailer.sending import SendRequest, prepare_send, run_send, send_test
 from mailer.snippets import list_snippets, load_snippet
-from mailer.transports import make_transport
+from mailer.status import all_status, campaign_status, format_all, format_campaign
 from mailer.workspace import Workspace
 
 app = typer.Typer(
@@ -148,34 +152,70 @@ def send_cmd(
     snippet: Annotated[str, typer.Argument(help="Snippet id (see 'mailer snippets').")],
     list_name: Annotated[str, typer.Option("--list", help="CSV or YAML list of parents/carers.")],
     where: WhereOption = None,
+    campaign: Annotated[str | None, typer.Option(
+        "--campaign", help="Campaign name (default SNIPPET--LISTNAME); a new name starts "
+        "afresh.")] = None,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="Show the summary and the first message; send nothing.")] = False,
+    test_to: Annotated[str | None, typer.Option(
+        "--test-to", metavar="ADDR", help="Send one '[TEST]' proof to ADDR only.")] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before sending.")] = False,
+    retry_failed: Annotated[bool, typer.Option(
+        "--retry-failed", help="Also send to recipients that failed before.")] = False,
+    resend_uncertain: Annotated[bool, typer.Option(
+        "--resend-uncertain", help="Also send to recipients whose message may have arrived "
+        "(they may get it twice).")] = False,
+    list_changed: Annotated[bool, typer.Option(
+        "--list-changed", help="Go on with a list that changed since the campaign began.")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
-    """Send the advisory: one message per parent/carer address, nobody else in To/Cc/Bcc."""
+    """Send the advisory: one message per parent/carer address, nobody else in To/Cc/Bcc.
+    Running the same command again carries on where it stopped; nobody is sent twice."""
     ws = _ws(ctx)
-    rendered = render_snippet(ws, snippet)
-    report = read_workspace_list(ws, list_name, where or [])
-    typer.echo(summary_text(report), err=True)
-    require_recipients(report)
-    check_fields(rendered, report.recipients, str(report.path))
-    config = ws.config
-    transport = make_transport(config, ws.outbox_dir)
-    campaign = f"{rendered.snippet.id}--{report.path.stem}"
-    if not as_json:
-        typer.echo(f"Sending to {len(report.recipients)} recipients via {transport.describe()}",
-                   err=True)
-    composer = Composer(rendered, config.sender)
-    summary = SendSummary(campaign=campaign, transport=transport.name)
-    asyncio.run(send_all(composer, report.recipients, transport, summary))
+    if test_to is not None:
+        where, result = send_test(ws, snippet, list_name, test_to, smtp_password_for,
+                                  tuple(where or ()))
+        typer.echo(f"Test message to {test_to} via {where}: {result.status.value} "
+                   f"({result.code} {result.text})")
+        raise typer.Exit(0 if result.status.value == "sent" else 1)
+    request = SendRequest(snippet, list_name, campaign, retry_failed, resend_uncertain,
+                          list_changed, dry_run, tuple(where or ()))
+
+    def show_rows(report: ListReport) -> None:
+        typer.echo(summary_text(report), err=True)
+
+    with prepare_send(ws, request, on_report=show_rows) as prepared:
+        typer.echo(prepared.summary_text(), err=True)
+        if dry_run:
+            typer.echo(json.dumps(prepared.dry_run_dict(), indent=2) if as_json
+                       else prepared.dry_run_text())
+            return
+        if not prepared.plan.due:
+            typer.echo(nothing_to_send_words(prepared.plan), err=True)
+        if prepared.needs_confirmation and not yes:
+            _confirm(prepared.question())
+        password = smtp_password_for(prepared.config) if prepared.plan.due else None
+        summary = run_send(prepared, password=password, resume_command=_resume_command(),
+                           progress=make_progress)
     if as_json:
         typer.echo(json.dumps(summary.as_dict(), indent=2))
     else:
         typer.echo(
-            f"Done: {summary.sent} sent, {summary.failed} failed, {summary.deferred} deferred, "
-            f"{summary.uncertain} uncertain."
+            f"{'So far' if summary.stopped else 'Done'}: {summary.sent} sent, "
+            f"{summary.failed} failed, {summary.deferred} deferred, "
+            f"{summary.uncertain} uncertain, {summary.skipped} skipped "
+            f"(campaign {summary.campaign})."
         )
         for f in summary.failures:
             typer.echo(f"  {f.email}: {f.status} ({f.code} {f.text})")
-    if summary.failed or summary.deferred or summary.uncertain:
+    if summary.stopped:
+        typer.echo(stop_words(summary), err=True)
+    if summary.stopped == "interrupted":
+        raise typer.Exit(130)
+    if summary.stopped == "sender_refused" and not summary.sent:
+        raise typer.Exit(2)  # a settings problem, and nothing was sent
+    if not summary.complete:
         raise typer.Exit(1)
 
 
@@ -224,6 +264,60 @@ def preview_cmd(
         server.serve_forever()
     except KeyboardInterrupt:
         typer.echo("Preview stopped.")
+
+
+def _confirm(question: str) -> None:
+    if not sys.stdin.isatty():
+        raise ConfirmationError(
+            "sending needs a yes, and there is no terminal to ask on. Check the summary "
+            "above, then run the same command with --yes. Nothing was sent."
+        )
+    if not typer.confirm(question, default=False, err=True):
+        typer.echo("Nothing was sent.", err=True)
+        raise typer.Exit(1)
+
+
+def _resume_command() -> str:
+    """The command that carries on: this one, without --resend-uncertain."""
+    args = [a for a in sys.argv[1:] if a != "--resend-uncertain"]
+    return shlex.join(["mailer", *args])
+
+
+@app.command("status")
+def status_cmd(
+    ctx: typer.Context,
+    campaign: Annotated[str | None, typer.Argument(help="Campaign name (default: all).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    purge: Annotated[bool, typer.Option(
+        "--purge", help="Delete the campaign's records (its recipients' addresses).")] = False,
+) -> None:
+    """Show what was sent: counts per campaign, and who failed, was deferred or is
+    uncertain, with the server's reply."""
+    ws = _ws(ctx)
+    path = journal_path(ws.state_dir)
+    if purge:
+        if campaign is None:
+            raise MailerError("--purge needs the campaign's name: mailer status CAMPAIGN --purge")
+        with SendLock(ws.state_dir), Journal(path, create=False) as journal:
+            campaign_status(journal, campaign)  # raises for an unknown name
+            n = journal.purge(campaign)
+        typer.echo(f"Deleted campaign {campaign} and its {n:,} recipient records. Sending it "
+                   "again would send to everyone again.")
+        return
+    journal = Journal(path, create=False) if path.exists() else None
+    try:
+        if campaign is not None:
+            if journal is None:
+                raise MailerError("nothing has been sent from this workspace yet.")
+            data = campaign_status(journal, campaign)
+            text = format_campaign(data)
+        else:
+            data = all_status(journal)
+            text = format_all(data)
+    finally:
+        if journal is not None:
+            journal.close()
+    typer.echo(json.dumps(data, indent=2) if as_json else text)
 
 
 def main() -> None:

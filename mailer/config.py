@@ -15,6 +15,7 @@ from typing import Any
 
 from mailer.errors import ConfigError
 from mailer.lists.columns import FIELDS, canonical_field
+from mailer.providers import PRESETS, preset
 from mailer.yamlfile import Node, check_keys, load_yaml
 
 CONFIG_NAME = "mailer.yaml"
@@ -325,6 +326,15 @@ def _parse_smtp(node: Node, path: Path) -> SmtpConfig:
             path=path,
             line=node.line_of("password"),
         )
+    provider = _text(node, "provider", path, "custom").lower()
+    defaults = preset(provider)
+    if defaults is None:
+        raise ConfigError(
+            f"smtp.provider must be one of {', '.join(PRESETS)}, not '{provider}'.",
+            path=path,
+            line=node.line_of("provider"),
+        )
+    node = _with_preset(node, defaults)
     security = _text(node, "security", path, "starttls").lower()
     if security not in ("starttls", "tls", "none"):
         raise ConfigError(
@@ -347,7 +357,7 @@ def _parse_smtp(node: Node, path: Path) -> SmtpConfig:
             line=node.line_of("timeout_s"),
         )
     cfg = SmtpConfig(
-        provider=_text(node, "provider", path, "custom"),
+        provider=provider,
         host=_text(node, "host", path),
         port=_int(node, "port", path, default_port, minimum=1),
         security=security,
@@ -359,6 +369,13 @@ def _parse_smtp(node: Node, path: Path) -> SmtpConfig:
         timeout_s=float(timeout),
         ca_file=ca_file,
     )
+    if provider == "ses" and not cfg.host:
+        raise ConfigError(
+            "smtp.provider: ses needs smtp.host, the SMTP endpoint of your SES region "
+            "(for example email-smtp.eu-west-2.amazonaws.com).",
+            path=path,
+            line=node.line_of("provider"),
+        )
     if cfg.host and cfg.security == "none" and not cfg.is_loopback:
         raise ConfigError(
             f"smtp.security: none sends passwords and parents' addresses unencrypted, so it is "
@@ -367,6 +384,15 @@ def _parse_smtp(node: Node, path: Path) -> SmtpConfig:
             line=node.line_of("security"),
         )
     return cfg
+
+
+def _with_preset(node: Node, defaults: dict[str, Any]) -> Node:
+    """``node`` with the provider's preset keys added where the file leaves them out
+    (keys written in the file win; line numbers of written keys are kept)."""
+    merged = Node({**defaults, **node})
+    merged.line = node.line
+    merged.key_lines = dict(node.key_lines)
+    return merged
 
 
 def load_config(path: Path) -> Config:

@@ -57,3 +57,29 @@ class TransportError(MailerError):
 
     Nothing was sent when this is raised.
     """
+
+
+class ServerBusyError(TransportError):
+    """The server answered with a temporary refusal (4xx, such as ``421 4.7.0 try again
+    later``) while connecting or logging in: nothing is wrong with the settings, so this is
+    exit status 1 (run again later), not 2.
+
+    Attributes:
+        code: the SMTP reply code.
+        reply: the server's reply text.
+    """
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, code: int = 0, reply: str = "") -> None:
+        super().__init__(message)
+        self.code = code
+        self.reply = reply
+
+
+class ConfirmationError(MailerError):
+    """Sending needs a "yes" that was not given (no terminal to ask, and no ``--yes``)."""
+
+
+class CampaignChangedError(MailerError):
+    """The snippet, templates, configuration or list changed since the campaign began."""

@@ -76,7 +76,7 @@ def test_send_plain_smtp_on_loopback(workspace: Path) -> None:
     with SmtpServer() as server:
         set_smtp(workspace, host="127.0.0.1", port=server.port, security="none")
         result = run_mailer("send", "online-safety-webcams", "--list",
-                            "lists/example-parents.csv", cwd=workspace)
+                            "lists/example-parents.csv", "--yes", cwd=workspace)
         received = list(server.received)
         connections = server.handler.connections
     assert result.returncode == 0, result.stderr
@@ -96,7 +96,7 @@ def test_send_starttls_and_auth_with_private_ca(workspace: Path, tmp_path: Path)
         set_smtp(workspace, host="127.0.0.1", port=server.port, security="starttls",
                  username="office", ca_file=str(ca.ca_file))
         result = run_mailer("send", "online-safety-webcams", "--list",
-                            "lists/example-parents.csv", cwd=workspace,
+                            "lists/example-parents.csv", "--yes", cwd=workspace,
                             env={"MAILER_SMTP_PASSWORD": "s3cret-pw"})
         received = list(server.received)
         connections = server.handler.connections
@@ -113,7 +113,7 @@ def test_untrusted_certificate_exits_2_and_sends_nothing(workspace: Path, tmp_pa
     with SmtpServer(tls_context=ca.server_context()) as server:
         set_smtp(workspace, host="127.0.0.1", port=server.port, security="starttls")
         result = run_mailer("send", "online-safety-webcams", "--list",
-                            "lists/example-parents.csv", cwd=workspace)
+                            "lists/example-parents.csv", "--yes", cwd=workspace)
         received = list(server.received)
     assert result.returncode == 2
     assert "certificate" in result.stderr and f"127.0.0.1:{server.port}" in result.stderr
@@ -125,7 +125,7 @@ def test_starttls_not_offered_is_refused(workspace: Path) -> None:
     with SmtpServer() as server:
         set_smtp(workspace, host="127.0.0.1", port=server.port, security="starttls")
         result = run_mailer("send", "online-safety-webcams", "--list",
-                            "lists/example-parents.csv", cwd=workspace)
+                            "lists/example-parents.csv", "--yes", cwd=workspace)
         received = list(server.received)
     assert result.returncode == 2
     assert "does not offer STARTTLS" in result.stderr
@@ -139,7 +139,7 @@ def test_auth_failure_exits_2(workspace: Path, tmp_path: Path, password: str, co
         set_smtp(workspace, host="127.0.0.1", port=server.port, username="office",
                  ca_file=str(ca.ca_file))
         result = run_mailer("send", "online-safety-webcams", "--list",
-                            "lists/example-parents.csv", cwd=workspace,
+                            "lists/example-parents.csv", "--yes", cwd=workspace,
                             env={"MAILER_SMTP_PASSWORD": password})
         received = list(server.received)
     assert result.returncode == code

@@ -4,21 +4,26 @@
 - ``smtp``: submits to an SMTP server with aiosmtplib.
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from mailer.config import Config
 from mailer.transports.base import Delivery, Transport, TransportStatus
 
-__all__ = ["Delivery", "Transport", "TransportStatus"]
+__all__ = ["Delivery", "Transport", "TransportStatus", "transport_factory"]
 
 
-def make_transport(config, outbox_dir):  # type: ignore[no-untyped-def]
-    """The transport ``config`` asks for: SMTP when ``smtp.host`` is set, else the outbox.
-
-    Raises:
-        mailer.errors.ConfigError: when SMTP needs a password that cannot be found.
-    """
-    from mailer.credentials import smtp_password
+def transport_factory(
+    config: Config, outbox_dir: Path, password: str | None = None
+) -> Callable[[], Transport]:
+    """A function making one unopened transport of the kind ``config`` asks for: SMTP when
+    ``smtp.host`` is set (with ``password`` for AUTH), else the outbox Maildir. The engine
+    calls it once per connection."""
     from mailer.transports.outbox import OutboxTransport
     from mailer.transports.smtp import SmtpTransport
 
     if config.smtp.host:
-        return SmtpTransport(config.smtp, smtp_password(config.smtp))
-    return OutboxTransport(outbox_dir)
+        return lambda: SmtpTransport(config.smtp, password)
+    return lambda: OutboxTransport(outbox_dir)

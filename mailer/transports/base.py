@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from typing import Protocol
@@ -28,12 +29,17 @@ class Delivery:
         text: the server's reply text, or a plain description.
         throttled: True when the reply says the account hit a rate or quota limit, so the
             whole send should stop and resume later.
+        connection_lost: True when the connection broke (or timed out) during this
+            message: the transport must reconnect. With ``DEFERRED`` the data had not been
+            sent (safe to send again); with ``UNCERTAIN`` it had.
     """
 
     status: TransportStatus
     code: int = 0
     text: str = ""
     throttled: bool = False
+    connection_lost: bool = False
+    sender_refused: bool = False
 
 
 class Transport(Protocol):
@@ -51,8 +57,12 @@ class Transport(Protocol):
         """Connect / prepare. Raises :class:`mailer.errors.TransportError`."""
         ...
 
-    async def deliver(self, message: Composed) -> Delivery:
-        """Deliver one message to its one recipient."""
+    async def deliver(
+        self, message: Composed, on_data: Callable[[], None] | None = None
+    ) -> Delivery:
+        """Deliver one message to its one recipient. ``on_data`` is called just before
+        the message's data is handed over (after the server accepted the envelope), so
+        the journal can say "data sent, awaiting reply" first."""
         ...
 
     async def close(self) -> None:

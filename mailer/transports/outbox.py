@@ -8,6 +8,7 @@ mutt and Evolution, and by the stdlib :mod:`mailbox` module; writing goes throug
 from __future__ import annotations
 
 import mailbox
+from collections.abc import Callable
 from pathlib import Path
 
 from mailer.compose import Composed
@@ -37,11 +38,15 @@ class OutboxTransport:
                 f"the outbox folder cannot be created ({exc.strerror}).", path=self.path
             ) from None
 
-    async def deliver(self, message: Composed) -> Delivery:
+    async def deliver(
+        self, message: Composed, on_data: Callable[[], None] | None = None
+    ) -> Delivery:
         """Add the message to ``new/``; a disk problem is a temporary failure."""
         if self._box is None:
             await self.open()
         assert self._box is not None
+        if on_data is not None:
+            on_data()
         try:
             # Files on disk use the local convention (LF); CRLF is for the wire.
             key = self._box.add(message.data.replace(b"\r\n", b"\n"))

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import re
 import ssl
+from collections.abc import Callable
+from dataclasses import replace
 
 import aiosmtplib
 from aiosmtplib import errors as smtp_errors
 
 from mailer.compose import Composed
 from mailer.config import SmtpConfig
-from mailer.errors import TransportError
+from mailer.errors import ServerBusyError, TransportError
 from mailer.transports.base import Delivery, TransportStatus
 
 # Replies that mean "this account is sending too fast or hit its quota": stop the whole
@@ -43,6 +45,22 @@ def classify_reply(code: int, text: str) -> Delivery:
     if 400 <= code < 500:
         return Delivery(TransportStatus.DEFERRED, code, text, throttled=throttled)
     return Delivery(TransportStatus.FAILED, code, text, throttled=throttled)
+
+
+_QUOTA = re.compile(r"\b(5\.4\.5|5\.2\.0|4\.7\.28)\b|quota|daily|per day|24 hours", re.I)
+
+
+def throttle_wait_s(code: int, text: str) -> float:
+    """How long to wait before sending again after a throttling reply, in seconds.
+
+    A daily quota (Google ``550 5.4.5 Daily user sending limit exceeded``, Microsoft 365
+    ``554 5.2.0 ... SubmissionQuotaExceeded``; both providers count over a rolling 24 hours)
+    means 24 hours; a per-minute or concurrency throttle (``421 4.7.0``, ``450 4.2.1``,
+    ``452 4.5.3``, ``454``) means about 15 minutes.
+    """
+    if _QUOTA.search(text) or code in (550, 554):
+        return 24 * 60 * 60.0
+    return 15 * 60.0
 
 
 def tls_context(smtp: SmtpConfig) -> ssl.SSLContext:
@@ -89,6 +107,8 @@ class SmtpTransport:
         """Connect, secure the connection and log in.
 
         Raises:
+            ServerBusyError: the server answered 4xx (for example ``421 4.7.0 try again
+                later``) while connecting or logging in: run again later.
             TransportError: cannot connect, STARTTLS not offered, certificate not trusted,
                 or AUTH refused; the message names the host, port and what to check.
         """
@@ -122,28 +142,25 @@ class SmtpTransport:
                 await client.login(cfg.username, self._password or "")
         except TransportError:
             raise
-        except smtp_errors.SMTPAuthenticationError as exc:
+        except smtp_errors.SMTPResponseException as exc:
+            if 400 <= exc.code < 500:
+                client.close()
+                raise ServerBusyError(
+                    f"the server {where} is not taking messages right now ({exc.code} "
+                    f"{exc.message}).",
+                    code=exc.code,
+                    reply=exc.message,
+                ) from None
             await _quietly_quit(client)
-            raise TransportError(
-                f"the server {where} refused the username or password ({exc.code} "
-                f"{exc.message}). Check smtp.username ({cfg.username}) and the password in "
-                f"{cfg.password_env}; Microsoft 365 also needs 'Authenticated SMTP' enabled "
-                "for the mailbox."
-            ) from None
+            raise self._refused(exc) from None
         except ssl.SSLCertVerificationError as exc:
-            raise TransportError(
-                f"the certificate of {where} could not be verified ({exc.verify_message}). "
-                "Check the host name; if the server uses a private certificate authority, set "
-                "smtp.ca_file to its certificate."
-            ) from None
+            client.close()
+            raise self._untrusted(exc.verify_message) from None
         except (ssl.SSLError, smtp_errors.SMTPConnectError) as exc:
+            client.close()
             cause = exc.__cause__ or exc.__context__
             if isinstance(cause, ssl.SSLCertVerificationError):
-                raise TransportError(
-                    f"the certificate of {where} could not be verified "
-                    f"({cause.verify_message}). Check the host name; if the server uses a "
-                    "private certificate authority, set smtp.ca_file to its certificate."
-                ) from None
+                raise self._untrusted(cause.verify_message) from None
             raise TransportError(
                 f"cannot connect to {where} ({exc}). Check smtp.host, smtp.port and "
                 "smtp.security, and that this computer can reach the server."
@@ -152,35 +169,119 @@ class SmtpTransport:
             await _quietly_quit(client)
             text = str(exc) or type(exc).__name__
             if "certificate" in text.lower():
-                raise TransportError(
-                    f"the certificate of {where} could not be verified ({text}). Check the "
-                    "host name; if the server uses a private certificate authority, set "
-                    "smtp.ca_file to its certificate."
-                ) from None
+                raise self._untrusted(text) from None
             raise TransportError(
                 f"cannot connect to {where} ({text}). Check smtp.host, smtp.port and "
                 "smtp.security, and that this computer can reach the server."
             ) from None
         self._client = client
 
-    async def deliver(self, message: Composed) -> Delivery:
-        """Send one message to its one recipient; classify the server's reply."""
-        if self._client is None or not self._client.is_connected:
-            await self.open()
-        assert self._client is not None
-        try:
-            _, reply = await self._client.sendmail(
-                message.envelope_from, [message.recipient], message.data
+    def _untrusted(self, why: str) -> TransportError:
+        return TransportError(
+            f"the certificate of {self._where()} could not be verified ({why}). Check the "
+            "host name; if the server uses a private certificate authority, set "
+            "smtp.ca_file to its certificate."
+        )
+
+    def _refused(self, exc: smtp_errors.SMTPResponseException) -> TransportError:
+        """A permanent refusal while connecting or logging in (AUTH 535 and the like)."""
+        cfg = self.smtp
+        where = self._where()
+        if isinstance(exc, smtp_errors.SMTPAuthenticationError):
+            return TransportError(
+                f"the server {where} refused the username or password ({exc.code} "
+                f"{exc.message}). Check smtp.username ({cfg.username}) and the password in "
+                f"{cfg.password_env} or the keyring; Microsoft 365 also needs 'Authenticated "
+                "SMTP' enabled for the mailbox."
             )
-        except smtp_errors.SMTPRecipientsRefused as exc:
-            first = exc.recipients[0]
-            return classify_reply(first.code, first.message)
+        return TransportError(
+            f"the server {where} refused the connection ({exc.code} {exc.message}). Check "
+            "smtp.host, smtp.port and smtp.username."
+        )
+
+    @property
+    def connected(self) -> bool:
+        """True while the connection is open."""
+        return self._client is not None and self._client.is_connected
+
+    async def deliver(
+        self, message: Composed, on_data: Callable[[], None] | None = None
+    ) -> Delivery:
+        """Send one message to its one recipient (MAIL, RCPT, DATA; RFC 5321 §3.3) and
+        classify the server's reply. ``on_data`` is called after RCPT was accepted and
+        before DATA.
+
+        A broken connection or a timeout comes back with ``connection_lost=True``: as
+        ``DEFERRED`` when it happened before DATA (nothing was sent), as ``UNCERTAIN``
+        after (the server may have the message).
+
+        Raises:
+            TransportError: when a reconnect is needed and fails (see :meth:`open`).
+        """
+        if not self.connected:
+            await self.open()
+        client = self._client
+        assert client is not None
+        data_started = False
+        try:
+            try:
+                await client.mail(message.envelope_from, options=self._mail_options(client,
+                                                                                     message))
+                await client.rcpt(message.recipient)
+            except smtp_errors.SMTPResponseException as exc:
+                await self._reset(client, exc.code)
+                delivery = classify_reply(exc.code, exc.message)
+                if isinstance(exc, smtp_errors.SMTPSenderRefused) and exc.code >= 500:
+                    delivery = replace(delivery, sender_refused=True)
+                return delivery
+            except ValueError as exc:  # an address aiosmtplib cannot put in a command
+                await self._reset(client, 0)
+                return Delivery(TransportStatus.FAILED, 0, f"the address cannot be used ({exc})")
+            if on_data is not None:
+                on_data()
+            data_started = True
+            reply = await client.data(message.data)
         except smtp_errors.SMTPResponseException as exc:
+            if exc.code == 421:
+                self._drop()
             return classify_reply(exc.code, exc.message)
-        except (smtp_errors.SMTPServerDisconnected, smtp_errors.SMTPTimeoutError, OSError) as exc:
+        except (smtp_errors.SMTPException, OSError) as exc:
+            # Disconnected, timed out (SMTPTimeoutError is a TimeoutError) or reset.
+            self._drop()
+            what = str(exc) or type(exc).__name__
+            if data_started:
+                return Delivery(
+                    TransportStatus.UNCERTAIN, 0,
+                    f"connection lost after the message was sent, before the server "
+                    f"replied ({what})",
+                    connection_lost=True,
+                )
+            return Delivery(TransportStatus.DEFERRED, 0, f"connection lost ({what})",
+                            connection_lost=True)
+        return Delivery(TransportStatus.SENT, reply.code, reply.message)
+
+    @staticmethod
+    def _mail_options(client: aiosmtplib.SMTP, message: Composed) -> list[str]:
+        if client.supports_extension("size"):
+            # RFC 1870: announce the size so the server can refuse early.
+            return [f"SIZE={len(message.data)}"]
+        return []
+
+    async def _reset(self, client: aiosmtplib.SMTP, code: int) -> None:
+        """RSET after a refused envelope (RFC 5321 §4.1.1.5); drop the connection after 421
+        (the server is closing it, §3.8)."""
+        if code == 421:
+            self._drop()
+            return
+        try:
+            await client.rset()
+        except (smtp_errors.SMTPException, OSError):
+            self._drop()
+
+    def _drop(self) -> None:
+        if self._client is not None:
+            self._client.close()
             self._client = None
-            return Delivery(TransportStatus.UNCERTAIN, 0, f"connection lost: {exc}")
-        return Delivery(TransportStatus.SENT, 250, reply)
 
     async def close(self) -> None:
         """Say QUIT and close the connection."""

@@ -1,0 +1,396 @@
+"""The sending engine: a pool of connections delivering one message per recipient, paced,
+retried and journalled so that nobody is sent twice and nobody is lost.
+
+- ``connections`` transports work side by side, each reused for many messages and
+  reconnected after an error; the first is opened before anything is sent, so a wrong
+  password or an untrusted certificate stops the send with nothing sent.
+- :class:`mailer.ratelimit.TokenBucket` holds ``rate_per_minute`` across the whole pool;
+  :class:`mailer.ratelimit.DailyCap` holds ``daily_cap`` over a rolling 24 hours, counting
+  earlier runs from the journal.
+- Replies (RFC 5321 §4.2.1): 2xx sent; 4xx deferred and tried again later in the same run
+  with a growing wait, up to ``max_attempts``; 5xx failed, and the send goes on; a
+  throttling or quota reply stops the whole send cleanly and says when to go on.
+- A lost connection or timeout before the data went out reconnects and sends the message
+  again; after the data went out the recipient stays ``uncertain`` and is not sent again
+  (``--resend-uncertain`` does that on a later run).
+- Every state change is committed to the journal before the next message starts, and a
+  message is marked ``uncertain`` before its data is handed over.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import signal
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Protocol
+
+from mailer.compose import Composer
+from mailer.errors import ServerBusyError, TransportError
+from mailer.journal import Journal, State
+from mailer.ratelimit import DAY_S, Clock, DailyCap, SystemClock, TokenBucket
+from mailer.recipients import Recipient
+from mailer.transports.base import Delivery, Transport, TransportStatus
+from mailer.transports.smtp import throttle_wait_s
+
+#: Wait after a busy server (421 on connect) before trying again, in seconds.
+BUSY_WAIT_S = 15 * 60.0
+
+
+class StopReason(str, Enum):
+    """Why a run ended before every due recipient was tried."""
+
+    THROTTLED = "throttled"        # the server said: too fast / over quota
+    DAILY_CAP = "daily_cap"        # our own rolling 24 h cap is reached
+    CONNECTION = "connection"      # the server cannot be reached any more
+    SENDER_REFUSED = "sender_refused"  # the server will not send as this sender (5xx)
+    INTERRUPTED = "interrupted"    # Ctrl-C
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """How the engine paces and retries.
+
+    Attributes:
+        connections: transports used side by side (``smtp.connections``).
+        rate_per_minute: most messages started in any 60 s window (0 = no limit).
+        daily_cap: most SMTP submissions in any rolling 24 h (0 = no limit).
+        counts_submissions: record submissions for the daily cap (SMTP, not the outbox).
+        max_attempts: tries per recipient in one run for temporary (4xx) failures.
+        backoff_s: waits before the 2nd, 3rd... try, in seconds.
+        max_reconnects: connection losses in a row before the run stops.
+    """
+
+    connections: int = 1
+    rate_per_minute: int = 0
+    daily_cap: int = 0
+    counts_submissions: bool = False
+    max_attempts: int = 3
+    backoff_s: tuple[float, ...] = (60.0, 300.0)
+    max_reconnects: int = 3
+
+
+@dataclass
+class Outcome:
+    """The last thing that happened to one recipient in this run."""
+
+    email: str
+    state: State
+    code: int
+    text: str
+
+
+@dataclass
+class RunResult:
+    """What a run did: counts per state, and the recipients not sent with their reply.
+    Memory stays flat for sent recipients (only counted), whatever the list size.
+
+    Attributes:
+        due: recipients the run set out to send.
+        tried: recipients with an outcome in this run.
+        not_sent: the latest outcome of each recipient tried but not sent (by address).
+        stopped: why the run ended early, or ``None``.
+        stop_text: the server's reply or the problem, in words, when stopped.
+        retry_after: wall time (epoch seconds) from which running again makes sense.
+    """
+
+    due: int = 0
+    tried: int = 0
+    not_sent: dict[str, Outcome] = field(default_factory=dict)
+    stopped: StopReason | None = None
+    stop_text: str = ""
+    retry_after: float | None = None
+    _counts: dict[State, int] = field(default_factory=lambda: {s: 0 for s in State})
+
+    def set_outcome(self, key: str, outcome: Outcome) -> None:
+        """Record ``outcome`` as the recipient's latest (replacing an earlier one; a sent
+        recipient gets no later outcome)."""
+        old = self.not_sent.pop(key, None)
+        if old is None:
+            self.tried += 1
+        else:
+            self._counts[old.state] -= 1
+        self._counts[outcome.state] += 1
+        if outcome.state is not State.SENT:
+            self.not_sent[key] = outcome
+
+    def count(self, state: State) -> int:
+        """Recipients whose last outcome in this run is ``state``."""
+        return self._counts[state]
+
+    @property
+    def not_tried(self) -> int:
+        """Due recipients this run never got to (they stay pending/deferred)."""
+        return self.due - self.tried
+
+
+class ProgressSink(Protocol):
+    """Receives the running counts after every recipient's outcome."""
+
+    def update(self, result: RunResult) -> None:
+        """Called after each outcome."""
+        ...
+
+
+@dataclass(order=True)
+class _Job:
+    not_before: float
+    seq: int
+    recipient: Recipient = field(compare=False)
+    attempts: int = field(default=0, compare=False)
+    losses: int = field(default=0, compare=False)
+
+    @property
+    def key(self) -> str:
+        return self.recipient.email.lower()
+
+
+class Engine:
+    """Sends one campaign's due recipients.
+
+    Args:
+        composer: builds each message (called once per attempt; nothing is kept).
+        journal: the open journal; the campaign and its recipient rows must exist.
+        campaign: the campaign name.
+        transport_factory: makes one unopened transport (called ``connections`` times).
+        settings: pacing and retry settings.
+        clock: time source (a controlled clock in tests).
+        progress: told after every outcome.
+    """
+
+    def __init__(
+        self,
+        *,
+        composer: Composer,
+        journal: Journal,
+        campaign: str,
+        transport_factory: Callable[[], Transport],
+        settings: EngineSettings,
+        clock: Clock | None = None,
+        progress: ProgressSink | None = None,
+    ) -> None:
+        self.composer = composer
+        self.journal = journal
+        self.campaign = campaign
+        self.factory = transport_factory
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        self.progress = progress
+        self.result = RunResult()
+        self._retries: list[_Job] = []
+        self._seq = itertools.count()
+        self._source: Iterator[Recipient] = iter(())
+        self._stopping = False
+        self._active = 0
+        last = journal.last_submission() if settings.counts_submissions else None
+        last_mono = None
+        if last is not None:
+            last_mono = self.clock.monotonic() - max(0.0, self.clock.time() - last)
+        self.bucket = TokenBucket(settings.rate_per_minute, self.clock, last_grant=last_mono)
+        earlier = (
+            journal.submissions_since(self.clock.time() - DAY_S)
+            if settings.counts_submissions and settings.daily_cap
+            else []
+        )
+        self.daily = DailyCap(settings.daily_cap, earlier, self.clock)
+
+    # -- stopping ---------------------------------------------------------------------
+
+    def stop(self, reason: StopReason = StopReason.INTERRUPTED, text: str = "",
+             retry_after: float | None = None) -> None:
+        """Stop after the messages in flight (the first reason given is kept)."""
+        if not self._stopping:
+            self._stopping = True
+            self.result.stopped = reason
+            self.result.stop_text = text
+            self.result.retry_after = retry_after
+
+    @property
+    def stopping(self) -> bool:
+        """True once :meth:`stop` was called."""
+        return self._stopping
+
+    # -- the run ----------------------------------------------------------------------
+
+    async def run(self, due: Iterable[Recipient], total: int, *,
+                  handle_signals: bool = False) -> RunResult:
+        """Send to every recipient in ``due`` (``total`` of them).
+
+        Raises:
+            TransportError: the first connection cannot be made for a reason the user must
+                fix (AUTH refused, TLS failure, STARTTLS not offered, cannot connect);
+                nothing was sent.
+        """
+        self.result.due = total
+        self._source = iter(due)
+        if total == 0:
+            return self.result
+        if self.daily.remaining() == 0:
+            self.stop(StopReason.DAILY_CAP,
+                      f"the daily limit of {self.settings.daily_cap:,} messages in 24 hours "
+                      "is reached",
+                      self.daily.next_free(min(total, self.settings.daily_cap)))
+            return self.result
+        first = self.factory()
+        try:
+            await first.open()
+        except ServerBusyError as exc:
+            await first.close()
+            self.stop(StopReason.THROTTLED, exc.message, self.clock.time() + BUSY_WAIT_S)
+            return self.result
+        transports = [first] + [self.factory() for _ in range(self.settings.connections - 1)]
+        remove = self._install_signals() if handle_signals else None
+        try:
+            self._active = len(transports)
+            await asyncio.gather(*(self._worker(t) for t in transports))
+        finally:
+            if remove is not None:
+                remove()
+        return self.result
+
+    def _install_signals(self) -> Callable[[], None] | None:
+        """First Ctrl-C (or SIGTERM): stop after the messages in flight. A second Ctrl-C
+        stops at once (the journal still tells the truth)."""
+        loop = asyncio.get_running_loop()
+
+        def first_signal() -> None:
+            self.stop(StopReason.INTERRUPTED)
+            loop.remove_signal_handler(signal.SIGINT)
+
+        try:
+            loop.add_signal_handler(signal.SIGINT, first_signal)
+            loop.add_signal_handler(signal.SIGTERM, lambda: self.stop(StopReason.INTERRUPTED))
+        except (NotImplementedError, RuntimeError, ValueError):  # Windows, or not main thread
+            return None
+
+        def remove() -> None:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
+
+        return remove
+
+    async def _next_job(self) -> _Job | None:
+        while not self._stopping:
+            now = self.clock.monotonic()
+            if self._retries and self._retries[0].not_before <= now:
+                return heapq.heappop(self._retries)
+            rec = next(self._source, None)
+            if rec is not None:
+                return _Job(0.0, next(self._seq), rec)
+            if not self._retries:
+                return None
+            # Only retries are left, and none is due yet: wait in short steps so a
+            # Ctrl-C is noticed.
+            await self.clock.sleep(min(self._retries[0].not_before - now, 1.0))
+        return None
+
+    def _requeue(self, job: _Job, delay: float = 0.0) -> None:
+        job.not_before = self.clock.monotonic() + delay
+        job.seq = next(self._seq)
+        heapq.heappush(self._retries, job)
+
+    async def _worker(self, transport: Transport) -> None:
+        try:
+            while True:
+                job = await self._next_job()
+                if job is None:
+                    return
+                if not self.daily.take():
+                    left = self.result.not_tried
+                    self.stop(
+                        StopReason.DAILY_CAP,
+                        f"the daily limit of {self.settings.daily_cap:,} messages in 24 hours "
+                        "is reached",
+                        self.daily.next_free(min(left, self.settings.daily_cap)),
+                    )
+                    return
+                if await self.bucket.acquire(lambda: self._stopping) is None:
+                    return
+                try:
+                    await self._send_one(transport, job, self.clock.time())
+                except TransportError as exc:
+                    # A reconnect failed. Another connection may still be working (for
+                    # example a server that allows fewer connections than configured).
+                    self._requeue(job)
+                    if self._active > 1:
+                        return
+                    if isinstance(exc, ServerBusyError):
+                        self.stop(StopReason.THROTTLED, exc.message,
+                                  self.clock.time() + BUSY_WAIT_S)
+                    else:
+                        self.stop(StopReason.CONNECTION, exc.message,
+                                  self.clock.time() + BUSY_WAIT_S)
+                    return
+        finally:
+            self._active -= 1
+            await transport.close()
+
+    async def _send_one(self, transport: Transport, job: _Job, started: float) -> None:
+        rec = job.recipient
+        key = job.key
+        message = self.composer.compose(
+            rec.email, rec.name, rec.fields(),
+            message_id=self.journal.message_id(self.campaign, key),
+        )
+        marked = False
+
+        def on_data() -> None:
+            nonlocal marked
+            self.journal.mark_uncertain(self.campaign, key, message.message_id,
+                                        submission=self.settings.counts_submissions,
+                                        started=started)
+            marked = True
+
+        delivery = await transport.deliver(message, on_data)
+        self._handle(job, delivery, marked, message.message_id)
+
+    def _handle(self, job: _Job, d: Delivery, marked: bool, message_id: str) -> None:
+        key = job.key
+        count_attempt = not marked  # mark_uncertain already counted this attempt
+
+        def record(state: State) -> None:
+            self.journal.record(self.campaign, key, state, d.code, d.text,
+                                message_id=message_id, new_attempt=count_attempt)
+            self.result.set_outcome(key, Outcome(job.recipient.email, state, d.code, d.text))
+            if self.progress is not None:
+                self.progress.update(self.result)
+
+        if d.status is TransportStatus.SENT:
+            record(State.SENT)
+            return
+        if d.status is TransportStatus.UNCERTAIN:
+            record(State.UNCERTAIN)
+            return
+        if d.throttled:
+            # Not the recipient's fault: it is tried again on the next run.
+            record(State.DEFERRED)
+            self.stop(StopReason.THROTTLED, f"{d.code} {d.text}".strip(),
+                      self.clock.time() + throttle_wait_s(d.code, d.text))
+            return
+        if d.sender_refused:
+            # Every message would fail the same way: keep the recipient for the next run.
+            record(State.DEFERRED)
+            self.stop(StopReason.SENDER_REFUSED, f"{d.code} {d.text}".strip())
+            return
+        if d.connection_lost:
+            # Nothing was sent: reconnect (on the next deliver) and send it again.
+            record(State.DEFERRED)
+            job.losses += 1
+            if job.losses >= self.settings.max_reconnects:
+                self.stop(StopReason.CONNECTION,
+                          f"the connection keeps breaking ({d.text})",
+                          self.clock.time() + BUSY_WAIT_S)
+                return
+            self._requeue(job)
+            return
+        if d.status is TransportStatus.FAILED:
+            record(State.FAILED)
+            return
+        record(State.DEFERRED)
+        job.attempts += 1
+        if job.attempts < self.settings.max_attempts:
+            waits = self.settings.backoff_s or (60.0,)
+            self._requeue(job, waits[min(job.attempts - 1, len(waits) - 1)])

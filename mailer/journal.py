@@ -1,0 +1,415 @@
+"""The send journal: what happened to every recipient of every campaign, in SQLite.
+
+The file is ``.mailer/journal.sqlite3`` in the workspace, created with mode 0600 (it holds
+parents' addresses; the folder is 0700). It holds:
+
+- ``campaigns``: one row per campaign (name, snippet, list path and SHA-256 of the list
+  file, SHA-256 of the rendered content, where it was delivered, times);
+- ``recipients``: one row per (campaign, recipient address) with its state
+  (:class:`State`), the last reply code and text, attempts, times and the Message-ID;
+- ``submissions``: one row per message whose data went to an SMTP server (time only), for
+  the rolling 24-hour ``daily_cap`` across campaigns and runs.
+
+Every write is its own committed transaction, made before the next message starts, so a
+``kill -9`` at any moment leaves a journal that tells the truth. Before a message's data
+is handed over, its row becomes ``uncertain`` ("data sent, awaiting reply"); the reply
+then turns it into ``sent``, ``deferred`` or ``failed``. WAL mode with
+``synchronous=NORMAL`` keeps each commit cheap and survives the process being killed
+(not a power cut in the last moment before a commit reaches the disk).
+
+Passwords and message bodies are never written here.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+
+from mailer.errors import MailerError
+
+JOURNAL_NAME = "journal.sqlite3"
+LOCK_NAME = "send.lock"
+
+#: Reply text stored while a message's data is on its way (see module docstring).
+AWAITING_REPLY = "data sent, awaiting reply"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS campaigns (
+    name TEXT PRIMARY KEY,
+    snippet TEXT NOT NULL,
+    list_path TEXT NOT NULL,
+    list_hash TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    transport TEXT NOT NULL,
+    created REAL NOT NULL,
+    updated REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS recipients (
+    campaign TEXT NOT NULL REFERENCES campaigns(name) ON DELETE CASCADE,
+    email TEXT NOT NULL,
+    state TEXT NOT NULL
+        CHECK (state IN ('pending', 'sent', 'deferred', 'failed', 'uncertain')),
+    code INTEGER NOT NULL DEFAULT 0,
+    reply TEXT NOT NULL DEFAULT '',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    message_id TEXT,
+    first_attempt REAL,
+    last_attempt REAL,
+    PRIMARY KEY (campaign, email)
+);
+CREATE TABLE IF NOT EXISTS submissions (
+    at REAL NOT NULL,
+    campaign TEXT
+);
+CREATE INDEX IF NOT EXISTS submissions_at ON submissions(at);
+"""
+_VERSION = 1
+
+
+class JournalError(MailerError):
+    """The journal cannot be opened or written (permissions, disk full, another send)."""
+
+
+class State(str, Enum):
+    """A recipient's state in a campaign."""
+
+    PENDING = "pending"      # not tried yet (or stopped before its turn)
+    SENT = "sent"            # the server accepted it (2xx), or it is in the outbox
+    DEFERRED = "deferred"    # temporary failure (4xx): sent again on the next run
+    FAILED = "failed"        # permanent failure (5xx): sent again only with --retry-failed
+    UNCERTAIN = "uncertain"  # data went out, no reply came: only with --resend-uncertain
+
+
+@dataclass(frozen=True)
+class CampaignInfo:
+    """One campaign row. Times are seconds since the epoch (UTC)."""
+
+    name: str
+    snippet: str
+    list_path: str
+    list_hash: str
+    content_hash: str
+    transport: str
+    created: float
+    updated: float
+
+
+@dataclass(frozen=True)
+class RecipientRecord:
+    """One recipient row (``email`` is lower-case)."""
+
+    email: str
+    state: State
+    code: int
+    reply: str
+    attempts: int
+    message_id: str | None
+    first_attempt: float | None
+    last_attempt: float | None
+
+
+def journal_path(state_dir: Path) -> Path:
+    """``STATE_DIR/journal.sqlite3``."""
+    return state_dir / JOURNAL_NAME
+
+
+def _private_dir(path: Path) -> None:
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise JournalError(
+            f"the journal folder cannot be created ({exc.strerror}).", path=path
+        ) from None
+
+
+class Journal:
+    """An open journal. Use as a context manager or call :meth:`close`.
+
+    Args:
+        path: the SQLite file; created (mode 0600, folder 0700) when ``create`` is true.
+        now: wall clock in seconds since the epoch (injectable for tests).
+        create: create the file if missing; otherwise a missing file raises.
+
+    Raises:
+        JournalError: when the file cannot be created or opened.
+    """
+
+    def __init__(
+        self, path: Path, *, now: Callable[[], float] = time.time, create: bool = True
+    ) -> None:
+        self.path = path
+        self.now = now
+        if create:
+            _private_dir(path.parent)
+            try:
+                fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+                os.close(fd)
+                os.chmod(path, 0o600)
+            except OSError as exc:
+                raise JournalError(
+                    f"the send journal cannot be created ({exc.strerror}).", path=path
+                ) from None
+        elif not path.exists():
+            raise JournalError("there is no send journal yet: nothing has been sent.", path=path)
+        try:
+            self._db = sqlite3.connect(str(path), isolation_level=None, timeout=10)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]
+            if version > _VERSION:
+                raise JournalError(
+                    "the send journal was written by a newer mailer; update mailer first.",
+                    path=path,
+                )
+            if version < _VERSION:
+                with self._transaction() as db:
+                    for statement in _SCHEMA.split(";"):
+                        if statement.strip():
+                            db.execute(statement)
+                    db.execute(f"PRAGMA user_version={_VERSION}")
+        except sqlite3.DatabaseError as exc:
+            raise JournalError(f"the send journal cannot be read ({exc}).", path=path) from None
+
+    # -- plumbing ---------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the database (safe to call twice)."""
+        if self._db is not None:
+            self._db.close()
+            self._db = None  # type: ignore[assignment]
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            raise JournalError(
+                f"the send journal cannot be written ({exc}). Nothing more was sent.",
+                path=self.path,
+            ) from None
+
+    # -- campaigns --------------------------------------------------------------------
+
+    def campaign(self, name: str) -> CampaignInfo | None:
+        """The campaign called ``name``, or ``None``."""
+        row = self._db.execute(
+            "SELECT name, snippet, list_path, list_hash, content_hash, transport, created, "
+            "updated FROM campaigns WHERE name = ?",
+            (name,),
+        ).fetchone()
+        return CampaignInfo(*row) if row else None
+
+    def campaigns(self) -> list[CampaignInfo]:
+        """All campaigns, oldest first."""
+        rows = self._db.execute(
+            "SELECT name, snippet, list_path, list_hash, content_hash, transport, created, "
+            "updated FROM campaigns ORDER BY created, name"
+        ).fetchall()
+        return [CampaignInfo(*r) for r in rows]
+
+    def start_campaign(
+        self, name: str, *, snippet: str, list_path: str, list_hash: str, content_hash: str,
+        transport: str,
+    ) -> CampaignInfo:
+        """Create the campaign row (it must not exist yet); returns it."""
+        at = self.now()
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO campaigns VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (name, snippet, list_path, list_hash, content_hash, transport, at, at),
+            )
+        info = self.campaign(name)
+        assert info is not None
+        return info
+
+    def update_campaign(
+        self, name: str, *, list_path: str, list_hash: str, content_hash: str, transport: str
+    ) -> None:
+        """Record the list, content and destination the campaign goes on with (after a list
+        change the person accepted, or a change before anything was delivered)."""
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE campaigns SET list_path = ?, list_hash = ?, content_hash = ?, "
+                "transport = ?, updated = ? WHERE name = ?",
+                (list_path, list_hash, content_hash, transport, self.now(), name),
+            )
+
+    def purge(self, name: str) -> int:
+        """Delete a campaign and its recipients (the submission times stay, without the
+        name, for the daily cap). Returns how many recipient rows were deleted."""
+        with self._transaction() as db:
+            n = db.execute("SELECT COUNT(*) FROM recipients WHERE campaign = ?",
+                           (name,)).fetchone()[0]
+            db.execute("DELETE FROM recipients WHERE campaign = ?", (name,))
+            db.execute("DELETE FROM campaigns WHERE name = ?", (name,))
+            db.execute("UPDATE submissions SET campaign = NULL WHERE campaign = ?", (name,))
+        self._db.execute("VACUUM")
+        return int(n)
+
+    # -- recipients -------------------------------------------------------------------
+
+    def add_recipients(self, name: str, emails: Iterable[str]) -> None:
+        """Add ``pending`` rows for addresses the campaign does not have yet (one commit)."""
+        with self._transaction() as db:
+            db.executemany(
+                "INSERT OR IGNORE INTO recipients (campaign, email, state) "
+                "VALUES (?, ?, 'pending')",
+                ((name, e.lower()) for e in emails),
+            )
+
+    def states(self, name: str) -> dict[str, State]:
+        """Address (lower-case) -> state, for every recipient row of the campaign."""
+        return {
+            email: State(state)
+            for email, state in self._db.execute(
+                "SELECT email, state FROM recipients WHERE campaign = ?", (name,)
+            )
+        }
+
+    def message_id(self, name: str, email: str) -> str | None:
+        """The Message-ID used for this recipient before, if any (reused on a resend)."""
+        row = self._db.execute(
+            "SELECT message_id FROM recipients WHERE campaign = ? AND email = ?",
+            (name, email.lower()),
+        ).fetchone()
+        return row[0] if row else None
+
+    def mark_uncertain(self, name: str, email: str, message_id: str, *,
+                       submission: bool = True, started: float | None = None) -> None:
+        """Just before a message's data goes out: state ``uncertain`` ("data sent, awaiting
+        reply"), one more attempt, the Message-ID, and (for SMTP) a submission for the
+        daily cap, dated ``started`` (when the message was started; default now).
+        Committed before returning."""
+        at = self.now() if started is None else started
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE recipients SET state = 'uncertain', code = 0, reply = ?, "
+                "attempts = attempts + 1, message_id = ?, "
+                "first_attempt = COALESCE(first_attempt, ?), last_attempt = ? "
+                "WHERE campaign = ? AND email = ?",
+                (AWAITING_REPLY, message_id, at, at, name, email.lower()),
+            )
+            if submission:
+                db.execute("INSERT INTO submissions VALUES (?, ?)", (at, name))
+
+    def record(
+        self, name: str, email: str, state: State, code: int, reply: str, *,
+        message_id: str | None = None, new_attempt: bool = False,
+    ) -> None:
+        """Record a reply: the new state, reply code and text. ``new_attempt`` counts an
+        attempt that ended before its data went out (for example a 4xx to RCPT)."""
+        at = self.now()
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE recipients SET state = ?, code = ?, reply = ?, "
+                "attempts = attempts + ?, message_id = COALESCE(?, message_id), "
+                "first_attempt = COALESCE(first_attempt, ?), last_attempt = ? "
+                "WHERE campaign = ? AND email = ?",
+                (state.value, code, reply[:1000], 1 if new_attempt else 0, message_id, at, at,
+                 name, email.lower()),
+            )
+            db.execute("UPDATE campaigns SET updated = ? WHERE name = ?", (at, name))
+
+    def counts(self, name: str) -> dict[str, int]:
+        """Recipients per state (every state present, 0 when none)."""
+        out = {s.value: 0 for s in State}
+        for state, n in self._db.execute(
+            "SELECT state, COUNT(*) FROM recipients WHERE campaign = ? GROUP BY state", (name,)
+        ):
+            out[state] = n
+        return out
+
+    def recipients(self, name: str, states: Iterable[State] | None = None) -> list[RecipientRecord]:
+        """Recipient rows of the campaign (optionally only some states), by address."""
+        sql = ("SELECT email, state, code, reply, attempts, message_id, first_attempt, "
+               "last_attempt FROM recipients WHERE campaign = ?")
+        args: list[object] = [name]
+        if states is not None:
+            wanted = [s.value for s in states]
+            sql += f" AND state IN ({', '.join('?' for _ in wanted)})"
+            args += wanted
+        rows = self._db.execute(sql + " ORDER BY email", args).fetchall()
+        return [RecipientRecord(r[0], State(r[1]), *r[2:]) for r in rows]
+
+    # -- daily cap --------------------------------------------------------------------
+
+    def submissions_since(self, since: float) -> list[float]:
+        """Times (ascending) of SMTP submissions after ``since``, across all campaigns."""
+        return [r[0] for r in self._db.execute(
+            "SELECT at FROM submissions WHERE at > ? ORDER BY at", (since,)
+        )]
+
+    def last_submission(self) -> float | None:
+        """Time of the latest SMTP submission, or ``None``."""
+        row = self._db.execute("SELECT MAX(at) FROM submissions").fetchone()
+        return row[0] if row and row[0] is not None else None
+
+
+class SendLock:
+    """An exclusive lock on ``.mailer/send.lock`` so two sends in one workspace never run
+    at once (they would send twice). Released when the process ends, even by ``kill -9``.
+
+    Raises:
+        JournalError: from :meth:`acquire` when another send holds it.
+    """
+
+    def __init__(self, state_dir: Path) -> None:
+        self.path = state_dir / LOCK_NAME
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        """Take the lock without waiting."""
+        _private_dir(self.path.parent)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            _lock_file(fd)
+        except OSError:
+            os.close(fd)
+            raise JournalError(
+                "another 'mailer send' is running in this workspace. Wait for it to finish "
+                "(or stop it with Ctrl-C) and run the command again."
+            ) from None
+        self._fd = fd
+
+    def release(self) -> None:
+        """Let go of the lock (safe to call twice)."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> SendLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+def _lock_file(fd: int) -> None:
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        import msvcrt
+
+        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        return
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -1,0 +1,110 @@
+"""Progress while sending: a bar on a terminal, one line per 100 messages otherwise.
+
+Both write to standard error, so ``--json`` output on standard output stays one object.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import TextIO
+
+from mailer.engine import RunResult
+from mailer.journal import State
+
+#: Lines are printed every this many recipients when not on a terminal.
+LINE_EVERY = 100
+
+
+def _counts(result: RunResult) -> tuple[int, int, int, int]:
+    return (result.count(State.SENT), result.count(State.FAILED),
+            result.count(State.DEFERRED), result.count(State.UNCERTAIN))
+
+
+class LineProgress:
+    """``  100 of 1,482 done: 98 sent, 1 failed, 1 deferred, 0 uncertain`` every
+    :data:`LINE_EVERY` recipients, and once at the end."""
+
+    def __init__(self, total: int, stream: TextIO | None = None) -> None:
+        self.total = total
+        self.stream = stream or sys.stderr
+        self._printed = 0
+        self._last: RunResult | None = None
+
+    def __enter__(self) -> LineProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._last is not None and self._last.tried != self._printed:
+            self._line(self._last)
+
+    def update(self, result: RunResult) -> None:
+        """Called by the engine after each outcome."""
+        self._last = result
+        done = result.tried
+        if done // LINE_EVERY > self._printed // LINE_EVERY:
+            self._line(result)
+
+    def _line(self, result: RunResult) -> None:
+        sent, failed, deferred, uncertain = _counts(result)
+        done = result.tried
+        self._printed = done
+        print(f"  {done:,} of {self.total:,} done: {sent:,} sent, {failed:,} failed, "
+              f"{deferred:,} deferred, {uncertain:,} uncertain", file=self.stream, flush=True)
+
+
+class BarProgress:
+    """A rich progress bar: done/total, sent/failed/deferred, messages a minute and the
+    time left."""
+
+    def __init__(self, total: int, stream: TextIO | None = None) -> None:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+
+        self.total = total
+        self._start = time.monotonic()
+        self._progress = Progress(
+            TextColumn("Sending"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[counts]}"),
+            TextColumn("{task.fields[rate]}"),
+            TimeRemainingColumn(),
+            console=Console(file=stream or sys.stderr),
+            transient=False,
+        )
+        self._task = self._progress.add_task("send", total=total, counts="", rate="")
+
+    def __enter__(self) -> BarProgress:
+        self._progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._progress.stop()
+
+    def update(self, result: RunResult) -> None:
+        """Called by the engine after each outcome."""
+        sent, failed, deferred, uncertain = _counts(result)
+        done = result.tried
+        minutes = max(time.monotonic() - self._start, 1.0) / 60.0
+        counts = f"{sent} sent, {failed} failed, {deferred} deferred"
+        if uncertain:
+            counts += f", {uncertain} uncertain"
+        self._progress.update(self._task, completed=done, counts=counts,
+                              rate=f"{done / minutes:.0f}/min")
+
+
+def make_progress(total: int, stream: TextIO | None = None) -> LineProgress | BarProgress:
+    """A bar when ``stream`` (standard error by default) is a terminal, else lines."""
+    stream = stream or sys.stderr
+    try:
+        terminal = stream.isatty()
+    except (AttributeError, ValueError):
+        terminal = False
+    return BarProgress(total, stream) if terminal else LineProgress(total, stream)

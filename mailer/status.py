@@ -1,0 +1,93 @@
+"""``mailer status``: what the journal holds, as data (for ``--json``) and as words."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from mailer.errors import MailerError
+from mailer.journal import CampaignInfo, Journal, State
+
+#: States whose recipients are listed one by one.
+LISTED = (State.FAILED, State.DEFERRED, State.UNCERTAIN)
+
+
+def _iso(ts: float | None) -> str | None:
+    if ts is None:
+        return None
+    return dt.datetime.fromtimestamp(ts, dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _local(ts: float) -> str:
+    return dt.datetime.fromtimestamp(ts).strftime("%d %b %Y %H:%M")
+
+
+def _campaign_dict(journal: Journal, info: CampaignInfo) -> dict[str, Any]:
+    counts = journal.counts(info.name)
+    return {
+        "campaign": info.name,
+        "snippet": info.snippet,
+        "list": info.list_path,
+        "transport": info.transport,
+        "created": _iso(info.created),
+        "updated": _iso(info.updated),
+        "recipients": sum(counts.values()),
+        "counts": counts,
+    }
+
+
+def campaign_status(journal: Journal, name: str) -> dict[str, Any]:
+    """Counts and the failed/deferred/uncertain recipients (with their last reply).
+
+    Raises:
+        MailerError: no campaign of that name (the message names the ones there are).
+    """
+    info = journal.campaign(name)
+    if info is None:
+        names = ", ".join(c.name for c in journal.campaigns()) or "none yet"
+        raise MailerError(f"there is no campaign called '{name}'. Campaigns: {names}.")
+    out = _campaign_dict(journal, info)
+    out["not_sent"] = [
+        {"email": r.email, "state": r.state.value, "code": r.code, "reply": r.reply,
+         "attempts": r.attempts, "last_attempt": _iso(r.last_attempt)}
+        for r in journal.recipients(name, LISTED)
+    ]
+    return out
+
+
+def all_status(journal: Journal | None) -> dict[str, Any]:
+    """Every campaign with its counts (``journal`` may be ``None``: nothing sent yet)."""
+    if journal is None:
+        return {"campaigns": []}
+    return {"campaigns": [_campaign_dict(journal, c) for c in journal.campaigns()]}
+
+
+def _counts_words(counts: dict[str, int]) -> str:
+    return ", ".join(f"{counts[s.value]:,} {s.value}" for s in State)
+
+
+def format_campaign(data: dict[str, Any]) -> str:
+    """Words for :func:`campaign_status`."""
+    created = dt.datetime.fromisoformat(data["created"]).timestamp()
+    lines = [
+        f"{data['campaign']}: {data['snippet']} to {data['list']} via {data['transport']}",
+        f"  begun {_local(created)}; {data['recipients']:,} recipients: "
+        f"{_counts_words(data['counts'])}",
+    ]
+    for row in data["not_sent"]:
+        reply = f"{row['code'] or ''} {row['reply']}".strip()
+        lines.append(f"  {row['state']:9} {row['email']}: {reply} "
+                     f"({row['attempts']} attempt{'s' if row['attempts'] != 1 else ''})")
+    return "\n".join(lines)
+
+
+def format_all(data: dict[str, Any]) -> str:
+    """Words for :func:`all_status`."""
+    if not data["campaigns"]:
+        return "Nothing has been sent from this workspace yet."
+    lines = []
+    for c in data["campaigns"]:
+        lines.append(f"{c['campaign']}: {c['recipients']:,} recipients: "
+                     f"{_counts_words(c['counts'])}")
+    lines.append("Details of one campaign: mailer status CAMPAIGN")
+    return "\n".join(lines)
