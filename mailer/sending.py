@@ -37,8 +37,8 @@ from mailer.config import Config
 from mailer.engine import Engine, EngineSettings, ProgressSink
 from mailer.errors import MailerError
 from mailer.jobs import read_workspace_list, render_snippet
-from mailer.lists import require_recipients
 from mailer.journal import Journal, SendLock, journal_path
+from mailer.lists import require_recipients
 from mailer.ratelimit import DAY_S, Clock, DailyCap, SystemClock
 from mailer.recipients import ListReport
 from mailer.render import Rendered

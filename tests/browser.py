@@ -1,4 +1,4 @@
-"""One shared Playwright fixture: Debian's Chromium, launched once per test session.
+"""One shared Playwright fixture: Debian's Chromium, launched once per test module.
 
 Browser tests skip when /usr/bin/chromium is missing, unless ``MAILER_REQUIRE_BROWSER=1``
 (CI), where a missing browser is a failure. conftest.py registers it; test modules just
@@ -21,9 +21,13 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """A headless Chromium ``playwright.sync_api.Browser``; closed after the session."""
+    """A headless Chromium ``playwright.sync_api.Browser``; closed after each test module.
+
+    Module scope, not session: Playwright's sync API keeps an event loop running in the
+    main thread while it is open, which would break every later ``asyncio.run()``.
+    """
     if not CHROMIUM.exists():
         if os.environ.get("MAILER_REQUIRE_BROWSER") == "1":
             pytest.fail(f"{CHROMIUM} is missing and MAILER_REQUIRE_BROWSER=1")

@@ -58,5 +58,5 @@ def set_smtp(ws: Path, **smtp: object) -> None:
 
 
 # The one browser fixture (Debian's Chromium through Playwright), shared by every browser
-# test module: defined here so it is launched once per session.
+# test module: defined here so every module uses the same definition.
 from tests.browser import browser  # noqa: E402, F401

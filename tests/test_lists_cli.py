@@ -79,9 +79,9 @@ def test_send_with_where_prints_the_summary_and_sends_to_the_valid_rows(workspac
     assert result.returncode == 0, result.stderr
     check = run_mailer("lists", "check", "lists/sims.csv", "--where", "reg group=6r",
                        cwd=workspace)
-    # The same summary as `lists check`, printed before "Sending to ...".
+    # The same summary as `lists check`, printed before the send summary.
     assert result.stderr.startswith(check.stdout)
-    assert result.stderr.index("Sending to 2 recipients") > len(check.stdout) - 1
+    assert result.stderr.index("Recipients: 2 on the list") > len(check.stdout) - 1
     sent = outbox(workspace)
     assert sorted(sent) == ["EMEKA.OKAFOR@example.com", "ngozi.okafor@example.com"]
     assert "Dear Dr Okafor," in sent["ngozi.okafor@example.com"]

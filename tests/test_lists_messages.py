@@ -64,7 +64,7 @@ def test_idn_domain_goes_to_smtp_in_ascii_and_body_keeps_unicode(workspace: Path
     shutil.copy(FIXTURES / "idn.csv", workspace / "lists" / "idn.csv")
     with SmtpServer() as server:
         set_smtp(workspace, host="127.0.0.1", port=server.port, security="none")
-        result = run_mailer("send", "online-safety-webcams", "--list", "lists/idn.csv",
+        result = run_mailer("send", "online-safety-webcams", "--yes", "--list", "lists/idn.csv",
                             cwd=workspace)
         received = list(server.received)
     assert result.returncode == 0, result.stderr
