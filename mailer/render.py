@@ -89,13 +89,15 @@ class Rendered:
         Raises:
             KeyError: when a used field is missing from ``fields``.
         """
-        html_out = self.html
-        text_out = self.text
-        for name in self.fields_used:
-            value = fields[name]
-            token = sentinel(name)
-            html_out = html_out.replace(token, html.escape(value, quote=True))
-            text_out = text_out.replace(token, value)
+        if not self.fields_used:
+            return self.html, self.text
+        # One pass over each body, so a value that happens to contain a sentinel is
+        # inserted as it is, never substituted again.
+        values = {sentinel(name): fields[name] for name in self.fields_used}
+        escaped = {token: html.escape(value, quote=True) for token, value in values.items()}
+        pattern = re.compile("|".join(re.escape(t) for t in sorted(values)))
+        html_out = pattern.sub(lambda m: escaped[m.group(0)], self.html)
+        text_out = pattern.sub(lambda m: values[m.group(0)], self.text)
         return html_out, text_out
 
     def preview_fields(self) -> dict[str, str]:
