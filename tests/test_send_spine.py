@@ -13,7 +13,7 @@ import pytest
 from mailer.jobs import read_workspace_list, render_snippet
 from mailer.workspace import Workspace
 from tests.conftest import run_mailer, set_smtp
-from tests.smtp_server import SmtpServer, LocalCA
+from tests.smtp_server import LocalCA, SmtpServer
 
 EXPECTED = {
     "sadia.khan@example.com", "imran.khan@example.com", "jo.smith@example.com",
@@ -58,12 +58,13 @@ def test_send_to_outbox_one_message_per_unique_address(workspace: Path) -> None:
                         cwd=workspace)
     assert result.returncode == 0, result.stderr
     box = mailbox.Maildir(workspace / "outbox", create=False)
-    raws = [box.get_bytes(key) for key in box.keys()]
+    raws = [box.get_bytes(key) for key in box.iterkeys()]
     assert len(raws) == 15
     addresses = [check_message(raw, workspace) for raw in raws]
     assert sorted(addresses) == sorted(EXPECTED)
     # Carers of two children get one message naming both; shared address greets both.
-    by_to = {a: BytesParser(policy=policy.default).parsebytes(r) for a, r in zip(addresses, raws)}
+    parser = BytesParser(policy=policy.default)
+    by_to = {a: parser.parsebytes(r) for a, r in zip(addresses, raws, strict=True)}
     assert "Dear Mrs Khan," in by_to["sadia.khan@example.com"].get_body(("plain",)).get_content()
     wilson = by_to["wilson.family@example.com"].get_body(("plain",)).get_content()
     assert "Dear Mr and Mrs Wilson," in wilson
