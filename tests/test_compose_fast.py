@@ -279,3 +279,21 @@ def test_ascii_names_give_the_email_packages_to_header_byte_for_byte(
     assert to_fast is not None and to_slow is not None
     assert to_fast.group() == to_slow.group()
     assert_same(fast, slow)
+
+
+def test_other_senders_and_a_subject_prefix(demo: tuple[Rendered, Sender]) -> None:
+    """One-click https unsubscribe, no Reply-To, a non-ASCII sender name and subject."""
+    rendered, _ = demo
+    sender = Sender(
+        address=Address("École Sainte-Thérèse", "bureau", "ecole.example.fr"),
+        unsubscribe="https://ecole.example.fr/unsubscribe?list=parents&id=" + "x" * 80,
+    )
+    french = dataclasses.replace(rendered, subject="Sécurité en ligne : webcams et vidéo")
+    composer = Composer(french, sender, subject_prefix="[TEST] ")
+    fast, slow = compose_both(composer, "a@example.com", "Zoë", fields_for("Chère Zoë"))
+    msg = assert_same(fast, slow)
+    assert msg["Subject"] == "[TEST] Sécurité en ligne : webcams et vidéo"
+    assert msg["Reply-To"] is None
+    assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert str(msg["List-Unsubscribe"]) == f"<{sender.unsubscribe}>"
+    assert msg["From"].addresses[0].display_name == "École Sainte-Thérèse"
