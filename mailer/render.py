@@ -15,6 +15,7 @@ import hashlib
 import html
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -132,14 +133,15 @@ def _templates_digest(template_dirs: tuple[Path, ...]) -> str:
     return digest.hexdigest()
 
 
-def _environment(template_dirs: tuple[Path, ...]) -> jinja2.Environment:
+def _environment(template_dirs: Sequence[Path]) -> jinja2.Environment:
     """The Jinja2 environment for ``template_dirs``, reused while no template file changes.
 
     Compiling the templates costs about 35 ms, more than the rest of a render, and the
     preview re-renders on every save. The environment is keyed on the templates' contents,
     not their modification times, so an edited template is never served stale (even on a
     FAT-formatted USB stick, whose timestamps have a 2-second resolution)."""
-    return _cached_environment(template_dirs, _templates_digest(template_dirs))
+    dirs = tuple(template_dirs)
+    return _cached_environment(dirs, _templates_digest(dirs))
 
 
 @functools.lru_cache(maxsize=8)
