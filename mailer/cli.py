@@ -321,28 +321,17 @@ def status_cmd(
 
 
 def main() -> None:
-    """Console entry point: run the app, turning :class:`MailerError` into exit status 2."""
+    """Console entry point: run the app, turning :class:`MailerError` into exit status 2.
+
+    Typer runs in standalone mode, so a usage mistake (a missing argument, an unknown
+    option) prints a short usage message and exits 2, and ``typer.Exit(code)`` exits with
+    its code.
+    """
     try:
-        # With standalone_mode=False, click returns a command's typer.Exit code instead of
-        # exiting, so pass it on (exit 1 from 'check' and 'send').
-        code = app(standalone_mode=False)
-        if isinstance(code, int) and code:
-            sys.exit(code)
+        app()
     except MailerError as exc:
         typer.echo(f"Error: {exc}", err=True)
         sys.exit(exc.exit_code)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except typer.Abort:
-        typer.echo("Stopped.", err=True)
-        sys.exit(130)
     except KeyboardInterrupt:
         typer.echo("Stopped.", err=True)
         sys.exit(130)
-    except Exception as exc:  # click usage errors
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
