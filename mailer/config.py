@@ -13,6 +13,8 @@ from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 
+from email_validator import EmailNotValidError, validate_email
+
 from mailer.errors import ConfigError
 from mailer.lists.columns import FIELDS, canonical_field
 from mailer.providers import PRESETS, preset
@@ -175,15 +177,27 @@ def _text(node: Node, key: str, path: Path, default: str = "") -> str:
     return str(value).strip()
 
 
-def _int(node: Node, key: str, path: Path, default: int, minimum: int = 0) -> int:
-    value = node.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+def _int(
+    node: Node, key: str, path: Path, default: int, minimum: int = 0, maximum: int | None = None
+) -> int:
+    """A whole number written as ``key`` (YAML text such as ``587``), else ``default``.
+
+    Raises:
+        ConfigError: naming the line when the value is not a whole number in range.
+    """
+    value = node.get(key)
+    if value is None or value == "":
+        return default
+    text = str(value).strip().replace(",", "").replace("_", "")
+    number = int(text) if text.isdigit() else None
+    if number is None or number < minimum or (maximum is not None and number > maximum):
+        bounds = f"from {minimum} to {maximum}" if maximum is not None else f"of at least {minimum}"
         raise ConfigError(
-            f"'{key}' must be a whole number of at least {minimum}, not {value!r}.",
+            f"'{key}' must be a whole number {bounds}, not '{value}'.",
             path=path,
             line=node.line_of(key),
         )
-    return value
+    return number
 
 
 def parse_address(text: str, path: Path, line: int | None, what: str) -> Address:
@@ -195,6 +209,10 @@ def parse_address(text: str, path: Path, line: int | None, what: str) -> Address
     if "\n" in text or "\r" in text:
         raise ConfigError(f"{what} must be on one line.", path=path, line=line)
     name, addr = parseaddr(text)
+    try:
+        validate_email(addr, check_deliverability=False)
+    except EmailNotValidError:
+        addr = ""
     if not addr or addr.count("@") != 1 or not addr.split("@")[0] or "." not in addr.split("@")[1]:
         raise ConfigError(
             f"{what} '{text}' is not an email address (expected 'Name <office@school.org>').",
@@ -221,11 +239,21 @@ def parse_config(data: Any, path: Path, raw_text: str = "") -> Config:
     if "contact" in org:
         c = _section(org, "contact", path, required=True)
         check_keys(c, _CONTACT_KEYS, path, ConfigError, "organisation.contact", required={"name"})
+        contact_email = _text(c, "email", path)
+        if contact_email:
+            parse_address(contact_email, path, c.line_of("email"), "organisation.contact.email")
         contact = Contact(
             name=_text(c, "name", path),
             role=_text(c, "role", path),
             email=_text(c, "email", path),
             phone=_text(c, "phone", path),
+        )
+    if "brand_colour" in org and not _text(org, "brand_colour", path):
+        raise ConfigError(
+            "brand_colour is empty. In YAML a '#' starts a comment, so write the colour in "
+            "quotes: brand_colour: \"#1d4f91\".",
+            path=path,
+            line=org.line_of("brand_colour"),
         )
     colour = _text(org, "brand_colour", path, "#1d4f91")
     if not (len(colour) == 7 and colour.startswith("#")) or any(
@@ -235,6 +263,14 @@ def parse_config(data: Any, path: Path, raw_text: str = "") -> Config:
             f"brand_colour must be a 6-digit hex colour like '#1d4f91', not '{colour}'.",
             path=path,
             line=org.line_of("brand_colour"),
+        )
+    website = _text(org, "website", path)
+    if website and not website.startswith("https://"):
+        raise ConfigError(
+            f"organisation.website must be a full address starting with https://, not "
+            f"'{website}'.",
+            path=path,
+            line=org.line_of("website"),
         )
     logo_url = _text(org, "logo_url", path)
     if logo_url and not logo_url.startswith("https://"):
@@ -349,8 +385,11 @@ def _parse_smtp(node: Node, path: Path) -> SmtpConfig:
         ca_file = Path(ca).expanduser()
         if not ca_file.is_absolute():
             ca_file = path.parent / ca_file
-    timeout = node.get("timeout_s", 60)
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+    try:
+        timeout = float(str(node.get("timeout_s") or 60).strip())
+    except ValueError:
+        timeout = -1.0
+    if not timeout > 0 or timeout == float("inf"):
         raise ConfigError(
             "smtp.timeout_s must be a number of seconds above 0.",
             path=path,
@@ -359,7 +398,7 @@ def _parse_smtp(node: Node, path: Path) -> SmtpConfig:
     cfg = SmtpConfig(
         provider=provider,
         host=_text(node, "host", path),
-        port=_int(node, "port", path, default_port, minimum=1),
+        port=_int(node, "port", path, default_port, minimum=1, maximum=65535),
         security=security,
         username=_text(node, "username", path),
         password_env=_text(node, "password_env", path, "MAILER_SMTP_PASSWORD"),

@@ -9,6 +9,7 @@ HTML), ``links`` (``title``, ``url``, ``description``, nested ``links``), and op
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,9 @@ SOURCE_KEYS = {"title", "url"}
 RTL_LANGUAGES = {"ar", "arc", "dv", "fa", "ha", "he", "khw", "ks", "ku", "ps", "sd", "ur", "yi"}
 
 URL_SCHEMES = ("https://", "http://", "mailto:", "tel:")
+
+# A BCP 47 language tag (RFC 5646), simplified: a 2-3 letter language, then subtags.
+LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*")
 
 
 @dataclass(frozen=True)
@@ -126,6 +130,8 @@ def find_snippet(name: str, dirs: list[Path]) -> Path:
 
 _md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
 _md_html_probe = MarkdownIt("commonmark", {"html": True})
+_md_any_link = MarkdownIt("commonmark", {"html": False})
+_md_any_link.validateLink = lambda url: True  # type: ignore[method-assign]
 
 
 def markdown_to_html(text: str) -> str:
@@ -256,6 +262,19 @@ def _check_body_links(body: str, path: Path, first_line: int) -> None:
                     path=path,
                     line=line,
                 )
+    # markdown-it drops links whose scheme it distrusts (javascript:, data:) and prints them
+    # as text; parse again accepting every link so those are refused with their line.
+    for token in _md_any_link.parse(body):
+        for child in token.children or []:
+            href = str(child.attrs.get("href", "")) if child.type == "link_open" else ""
+            if child.type == "link_open" and not href.lower().startswith(URL_SCHEMES):
+                line = first_line + (token.map[0] if token.map else 0)
+                raise SnippetError(
+                    f"the body links to '{href[:60]}', which is not a full web address. Links "
+                    "in an email must start with https:// (or mailto: / tel:).",
+                    path=path,
+                    line=line,
+                )
 
 
 def parse_snippet(data: Any, path: Path, source_text: str = "") -> Snippet:
@@ -294,12 +313,19 @@ def parse_snippet(data: Any, path: Path, source_text: str = "") -> Snippet:
             s if isinstance(s, Node) else Node(title=str(s), url=str(s)) for s in sources_raw
         ]
     language = _str(data, "language", path) or "en"
+    if not LANGUAGE_TAG.fullmatch(language):
+        raise SnippetError(
+            f"language must be a language code such as en, ar, ur, pl or pa-Arab "
+            f"(BCP 47), not '{language}'.",
+            path=path,
+            line=data.line_of("language"),
+        )
     return Snippet(
         id=path.stem,
         path=path,
-        title=_str(data, "title", path),
-        subject=_str(data, "subject", path),
-        preheader=_str(data, "preheader", path),
+        title=" ".join(_str(data, "title", path).split()),
+        subject=" ".join(_str(data, "subject", path).split()),
+        preheader=" ".join(_str(data, "preheader", path).split()),
         date=_date(data, "date", path) or dt.date.today(),
         body=body,
         body_line=body_line,

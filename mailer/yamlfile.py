@@ -30,7 +30,25 @@ class Node(dict):
 
 
 class _LineLoader(yaml.SafeLoader):
-    """SafeLoader that builds :class:`Node` mappings carrying line numbers."""
+    """SafeLoader that builds :class:`Node` mappings carrying line numbers, and reads every
+    plain scalar as text (``~`` and empty values stay ``None``).
+
+    YAML 1.1's implicit typing silently corrupts what schools write: a phone number
+    ``0163260123`` is read as an octal integer (30236755), ``+441632960123`` loses its
+    ``+``, a link titled ``No`` becomes ``False`` and ``2024-02-30`` raises an exception.
+    So no implicit int, float, bool or timestamp: the validation code converts the few
+    values that are numbers or dates, and can name the line when they are not.
+    """
+
+
+_TEXT_ONLY = {
+    "tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:timestamp",
+}
+_LineLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag not in _TEXT_ONLY]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> Node:
@@ -127,5 +145,9 @@ def check_keys(
                 line=node.line_of(key),
             )
     for key in sorted(required):
-        if key not in node or node[key] in (None, ""):
+        if key not in node:
             raise error(f"{prefix}the required key '{key}' is missing.", path=path, line=node.line)
+        value = node[key]
+        if value is None or (isinstance(value, str) and not value.strip()):
+            raise error(f"{prefix}'{key}' is empty: write its value after '{key}:'.",
+                        path=path, line=node.line_of(key))
