@@ -216,6 +216,11 @@ def _render_template(env: jinja2.Environment, name: str, context: dict[str, Any]
                             path=name) from None
     except jinja2.TemplateNotFound as exc:
         raise TemplateError(f"the template '{exc.name}' was not found.") from None
+    except UnicodeDecodeError:
+        raise TemplateError(
+            f"the template '{name}' (or one it includes) is not UTF-8 text. Save it as UTF-8 "
+            "in your editor."
+        ) from None
 
 
 def render(snippet: Snippet, config: Config, template_dirs: list[Path]) -> Rendered:

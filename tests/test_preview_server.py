@@ -214,6 +214,14 @@ def test_a_busy_port_is_a_clear_error(workspace: Path) -> None:
         PreviewServer(PreviewSession(Workspace(workspace), SNIPPET), port=server.port)
 
 
+@pytest.mark.parametrize("port", ["80000", "-1"])
+def test_a_port_out_of_range_is_a_clear_error(workspace: Path, port: str) -> None:
+    result = run_mailer("preview", SNIPPET, "--no-browser", "--port", port, cwd=workspace)
+    assert result.returncode == 2, result.stderr
+    assert "--port must be a number from 1 to 65535" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 TRAVERSALS = [
     "/static/../../mailer.yaml",
     "/static/../static/preview.js",

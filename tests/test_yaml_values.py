@@ -137,3 +137,11 @@ def test_body_links_must_be_web_addresses(workspace: Path, href: str) -> None:
         load_snippet(path)
     assert "not a full web address" in str(err.value)
     assert err.value.line == line_of(path, "See [this page]")
+
+
+def test_a_template_that_is_not_utf8_is_a_clear_error(workspace: Path) -> None:
+    footer = workspace / "templates" / "email.txt"
+    footer.write_bytes(footer.read_bytes() + "Caf\u00e9\n".encode("cp1252"))
+    result = run_mailer("render", "online-safety-webcams", cwd=workspace)
+    assert result.returncode == 2, result.stderr
+    assert "not UTF-8" in result.stderr and "Traceback" not in result.stderr

@@ -150,6 +150,10 @@ class PreviewServer:
         self._serving = False
 
     def _bind(self, port: int | None) -> _HTTPServer:
+        if port is not None and not 0 <= port <= 65535:
+            raise PreviewError(
+                f"--port must be a number from 1 to 65535 (or 0 for any free port), not {port}."
+            )
         tries = [DEFAULT_PORT, 0] if port is None else [port]
         for i, candidate in enumerate(tries):
             try:
