@@ -146,3 +146,21 @@ def test_auth_failure_exits_2(workspace: Path, tmp_path: Path, password: str, co
     assert "refused the username or password" in result.stderr
     assert password not in result.stderr
     assert received == []
+
+
+def test_an_empty_outbox_folder_made_by_hand_still_receives(workspace: Path) -> None:
+    (workspace / "outbox").mkdir()
+    result = run_mailer("send", "online-safety-webcams", "--list", "lists/example-parents.csv",
+                        cwd=workspace)
+    assert result.returncode == 0, result.stderr
+    assert len(list((workspace / "outbox" / "new").iterdir())) == 15
+
+
+def test_an_outbox_that_is_a_file_stops_before_anything_is_sent(workspace: Path) -> None:
+    (workspace / "outbox").write_text("notes")
+    result = run_mailer("send", "online-safety-webcams", "--list", "lists/example-parents.csv",
+                        cwd=workspace)
+    assert result.returncode == 2, result.stderr
+    assert "this is a file" in result.stderr and "Traceback" not in result.stderr
+    status = run_mailer("status", "--json", cwd=workspace)
+    assert '"sent": 0' in status.stdout or "nothing" in status.stdout.lower()

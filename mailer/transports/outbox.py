@@ -30,9 +30,23 @@ class OutboxTransport:
         return f"outbox folder {self.path}"
 
     async def open(self) -> None:
-        """Create the Maildir. Raises :class:`TransportError` if the folder cannot be made."""
+        """Create the Maildir, including its ``tmp/``, ``new/`` and ``cur/`` folders when the
+        outbox folder exists but is empty (made by hand, or emptied after a look).
+
+        Raises:
+            TransportError: when the folders cannot be made (``outbox`` is a file, no
+                permission); nothing has been written.
+        """
         try:
-            self._box = mailbox.Maildir(self.path, create=True)
+            if self.path.exists() and not self.path.is_dir():
+                raise TransportError(
+                    "this is a file, but mailer writes messages into a folder with this name. "
+                    "Move or rename the file, then run the same command again.",
+                    path=self.path,
+                )
+            for sub in ("tmp", "new", "cur"):
+                (self.path / sub).mkdir(parents=True, exist_ok=True)
+            self._box = mailbox.Maildir(self.path, create=False)
         except OSError as exc:
             raise TransportError(
                 f"the outbox folder cannot be created ({exc.strerror}).", path=self.path
