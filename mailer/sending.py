@@ -32,6 +32,7 @@ from mailer.campaign import (
     summarise,
     time_words,
 )
+from mailer.checks import compose_sample, run_checks
 from mailer.compose import Composed, Composer
 from mailer.config import Config
 from mailer.engine import Engine, EngineSettings, ProgressSink
@@ -232,6 +233,24 @@ def _describe(config: Config, ws: Workspace) -> str:
     return OutboxTransport(ws.outbox_dir).describe()
 
 
+def refuse_broken_email(rendered: Rendered, config: Config) -> None:
+    """Run ``mailer check``'s rules; an error (not a warning) stops the send, since it
+    means the email breaks for some parents (unreadable colours, clipped by Gmail...).
+
+    Raises:
+        MailerError: listing the checklist ids found; nothing was sent.
+    """
+    errors = [f for f in run_checks(rendered, compose_sample(rendered, config), config)
+              if f.severity == "error"]
+    if errors:
+        ids = ", ".join(dict.fromkeys(f.id for f in errors))
+        raise MailerError(
+            f"the email has {len(errors)} problem(s) that would make it break or be hard to "
+            f"read for some parents (checklist {ids}). Run 'mailer check "
+            f"{rendered.snippet.id}' to see each one and what to do. Nothing was sent."
+        )
+
+
 def prepare_send(
     ws: Workspace,
     request: SendRequest,
@@ -256,6 +275,7 @@ def prepare_send(
     require_recipients(report)
     check_fields(rendered, report.recipients, str(report.path))
     config = ws.config
+    refuse_broken_email(rendered, config)
     name = check_campaign_name(
         request.campaign or default_campaign_name(rendered.snippet.id, report.path))
     transport = "outbox" if not config.smtp.host else f"smtp {config.smtp.host.lower()}"

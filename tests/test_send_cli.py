@@ -247,3 +247,17 @@ def test_sender_refused_stops_without_failing_everyone(mailer, workspace: Path) 
     assert "failed" not in {s.value for s in states.values()}
     assert again.returncode == 0, again.stderr
     assert len(received) == 5 and set(received.values()) == {1}
+
+
+def test_send_refuses_an_email_that_check_finds_broken(workspace: Path) -> None:
+    """A brand colour with too little contrast is a `mailer check` error; send stops too."""
+    from tests.conftest import run_mailer
+
+    cfg = workspace / "mailer.yaml"
+    cfg.write_text(cfg.read_text().replace('brand_colour: "#1d4f91"', 'brand_colour: "#ffff00"'))
+    result = run_mailer("send", "online-safety-webcams", "--list", "lists/example-parents.csv",
+                        cwd=workspace)
+    assert result.returncode == 2, result.stderr
+    assert "mailer check online-safety-webcams" in result.stderr and "E10" in result.stderr
+    assert not (workspace / "outbox" / "new").exists() or not any(
+        (workspace / "outbox" / "new").iterdir())
