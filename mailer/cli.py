@@ -201,14 +201,17 @@ def send_cmd(
     if as_json:
         typer.echo(json.dumps(summary.as_dict(), indent=2))
     else:
+        sent = (f"{summary.sent} written to the outbox folder (nothing was emailed)"
+                if summary.transport == "outbox" else f"{summary.sent} sent")
         typer.echo(
-            f"{'So far' if summary.stopped else 'Done'}: {summary.sent} sent, "
+            f"{'So far' if summary.stopped else 'Done'}: {sent}, "
             f"{summary.failed} failed, {summary.deferred} deferred, "
             f"{summary.uncertain} uncertain, {summary.skipped} skipped "
             f"(campaign {summary.campaign})."
         )
         for f in summary.failures:
-            typer.echo(f"  {f.email}: {f.status} ({f.code} {f.text})")
+            reply = f"{f.code} {f.text}" if f.code else f.text
+            typer.echo(f"  {f.email}: {f.status} ({reply})")
     if summary.stopped:
         typer.echo(stop_words(summary), err=True)
     if summary.stopped == "interrupted":
@@ -229,7 +232,8 @@ def init_cmd(
     for path in init_workspace(directory):
         typer.echo(f"Created {path}")
     typer.echo(f"Next: edit {directory / 'mailer.yaml'} with your school's details, put your "
-               f"parent list in {directory / 'lists'}, then run 'mailer render' from there.")
+               f"parent list in {directory / 'lists'}, then from that folder run "
+               "'mailer preview online-safety-webcams'.")
 
 
 @app.command("preview")

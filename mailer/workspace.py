@@ -93,6 +93,12 @@ class Workspace:
         for candidate in candidates:
             if candidate.is_file():
                 return candidate.resolve()
+        for candidate in candidates:
+            if candidate.is_dir():
+                raise ListError(
+                    f"'{name}' is a folder, not a list file. Give the CSV file inside it, "
+                    f"for example {Path(name) / 'parents.csv'}."
+                )
         available = sorted(p.name for p in (self.root / "lists").glob("*") if p.is_file())
         hint = f" Lists in {self.root / 'lists'}: {', '.join(available)}." if available else ""
         raise ListError(f"the list file '{name}' does not exist.{hint}")

@@ -88,3 +88,15 @@ def test_security_none_to_a_remote_host_is_refused(workspace: Path) -> None:
     cfg.write_text(cfg.read_text() + "smtp:\n  host: smtp.example.org\n  security: none\n")
     result = run_mailer(*SEND, cwd=workspace)
     assert_clean_failure(result, "only allowed to this machine")
+
+
+def test_a_folder_given_as_the_list_is_named_as_a_folder(workspace: Path) -> None:
+    (workspace / "lists" / "archive").mkdir()
+    result = run_mailer("lists", "check", "lists/archive", cwd=workspace)
+    assert_clean_failure(result, "is a folder, not a list file")
+
+
+def test_outbox_summary_says_written_not_sent(workspace: Path) -> None:
+    result = run_mailer(*SEND, cwd=workspace)
+    assert result.returncode == 0, result.stderr
+    assert "15 written to the outbox folder (nothing was emailed)" in result.stdout
