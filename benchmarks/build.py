@@ -16,9 +16,12 @@ times, one after the other so they share the machine's state:
   ``--naive-sample`` recipients; the rate is the sample's).
 
 It prints the median of the rounds (wall clock and CPU time of this one process) and the
-ratios within each round. Then, in a fresh subprocess for each size, it reads a list of
-``--memory`` recipients (and one a tenth of that), composes every message and drops it,
-and reports resident memory: after start-up, after reading the list, and the peak.
+ratios within each round. Then, in a fresh subprocess for each size, it does what
+``mailer send`` does before the first message leaves for a list of ``--memory`` recipients
+(and one a tenth of that): read the list with the lists package's reader, open the
+journal, plan, pre-flight every message (``mailer.sending.prepare_send``); then composes
+every message again as the engine does, keeping none. It reports resident memory: after
+start-up, after reading the list, and the peaks.
 """
 
 from __future__ import annotations
@@ -116,25 +119,37 @@ def timed(fn, ws: Workspace, recipients: list[Recipient]) -> tuple[float, float,
 
 
 def memory_child(root: Path) -> None:
-    """Run in a subprocess: read the list, compose every message, report memory as JSON."""
+    """Run in a subprocess: what ``mailer send`` does before the first message leaves
+    (:func:`mailer.sending.prepare_send`: render, read the list with the lists package's
+    reader, open the journal, plan the campaign, pre-flight every message), then compose
+    every message once more as the engine does, keeping none. Reports memory as JSON."""
+    from mailer.sending import SendRequest, prepare_send
+
     start, _ = rss_kib()
+    marks: dict[str, int] = {}
+
+    def on_report(report: object) -> None:
+        marks["after_list"], marks["list_peak"] = rss_kib()
+
     ws = Workspace(root)
-    report = read_workspace_list(ws, "lists/bench.csv")
-    after_list, _ = rss_kib()
-    composer = Composer(render_snippet(ws, SNIPPET), ws.config.sender)
-    after_render, list_peak = rss_kib()
-    # reset the peak (VmHWM) so the compose phase's own peak can be read (Linux)
-    with contextlib.suppress(OSError):
-        Path("/proc/self/clear_refs").write_text("5")
-    count = total = 0
-    for rec in report.recipients:
-        total += len(composer.compose(rec.email, rec.name, rec.fields()).data)
-        count += 1
-    end, compose_peak = rss_kib()
-    print(json.dumps({"recipients": count, "rows": len(report.rows), "bytes": total,
-                      "start": start, "after_list": after_list, "after_render": after_render,
-                      "end": end, "list_peak": list_peak, "compose_peak": compose_peak,
-                      "peak": max(list_peak, compose_peak)}))
+    with prepare_send(ws, SendRequest(SNIPPET, "lists/bench.csv"), on_report) as prepared:
+        after_preflight, preflight_peak = rss_kib()
+        # reset the peak (VmHWM) so the compose phase's own peak can be read (Linux)
+        with contextlib.suppress(OSError):
+            Path("/proc/self/clear_refs").write_text("5")
+        composer = prepared.composer
+        count = total = 0
+        for rec in prepared.plan.due:
+            total += len(composer.compose(rec.email, rec.name, rec.fields()).data)
+            count += 1
+        end, compose_peak = rss_kib()
+        rows = len(prepared.report.rows)
+    print(json.dumps({"recipients": count, "rows": rows, "bytes": total,
+                      "start": start, "after_list": marks["after_list"],
+                      "list_peak": marks["list_peak"], "after_preflight": after_preflight,
+                      "preflight_peak": preflight_peak, "end": end,
+                      "compose_peak": compose_peak,
+                      "peak": max(preflight_peak, compose_peak)}))
 
 
 def memory_run(tmp: Path, size: int) -> dict[str, int]:
@@ -227,24 +242,26 @@ def main() -> None:
 
 def memory_table(tmp: Path, size: int) -> None:
     """Print the memory runs for ``size`` and a tenth of it."""
-    print("\nMemory: resident set (MiB) of a fresh process that reads the list, renders, then "
-          "composes every message and keeps none")
-    print(f"{'recipients':>11} {'rows':>8} {'start':>7} {'list read':>10} {'peak reading':>13} "
-          f"{'peak composing':>15} {'composing adds':>15}")
+    print("\nMemory: resident set (MiB) of a fresh process doing what `mailer send` does "
+          "before sending (read the list, plan, pre-flight every message), then composing "
+          "every message again and keeping none")
+    print(f"{'recipients':>11} {'rows':>8} {'start':>7} {'list read':>10} "
+          f"{'peak to pre-flight end':>23} {'peak composing':>15} {'composing adds':>15}")
     results = []
     for n in sorted({max(size // 10, 1), size}):
         r = memory_run(tmp, n)
         results.append(r)
         mib = {k: v / 1024 for k, v in r.items()}
         print(f"{r['recipients']:>11,} {r['rows']:>8,} {mib['start']:>7.1f} "
-              f"{mib['after_list']:>10.1f} {mib['list_peak']:>13.1f} "
-              f"{mib['compose_peak']:>15.1f} {mib['compose_peak'] - mib['after_render']:>15.1f}")
+              f"{mib['after_list']:>10.1f} {mib['preflight_peak']:>23.1f} "
+              f"{mib['compose_peak']:>15.1f} "
+              f"{mib['compose_peak'] - mib['after_preflight']:>15.1f}")
     big = results[-1]
     per = (big["after_list"] - big["start"]) / big["recipients"]
     print(f"Peak for {big['recipients']:,} recipients: {big['peak'] / 1024:.0f} MiB "
           f"({big['peak'] * 1024 / 1e6:.0f} MB; target < 200 MB). The list in memory is "
           f"{per:.2f} KiB a recipient; composing adds "
-          f"{(big['compose_peak'] - big['after_render']) / 1024:.1f} MiB whatever the size.")
+          f"{(big['compose_peak'] - big['after_preflight']) / 1024:.1f} MiB whatever the size.")
 
 
 if __name__ == "__main__":

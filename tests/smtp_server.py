@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import trustme
 from aiosmtpd.controller import Controller
@@ -91,6 +91,17 @@ class RecordingHandler:
         with self.lock:
             self.connections_made += 1
             return self.connect_script.pop(0) if self.connect_script else ""
+
+    #: Offer PIPELINING (RFC 2920) in the EHLO reply (aiosmtpd reads pipelined commands
+    #: in order either way); tests switch it on with monkeypatch.
+    offer_pipelining: ClassVar[bool] = False
+
+    async def handle_EHLO(self, server: Any, session: Any, envelope: Any, hostname: str,
+                          responses: list[str]) -> list[str]:
+        session.host_name = hostname
+        if self.offer_pipelining:
+            return [responses[0], "250-PIPELINING", *responses[1:]]
+        return responses
 
     async def handle_MAIL(self, server: Any, session: Any, envelope: Any, address: str,
                           mail_options: list[str]) -> str:

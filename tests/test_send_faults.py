@@ -24,6 +24,13 @@ from tests.smtp_server import LocalCA, RecordingHandler, SmtpServer
 FAST = EngineSettings(max_attempts=3, backoff_s=(60.0, 300.0))
 
 
+@pytest.fixture(params=[False, True], ids=["one-by-one", "pipelined"])
+def pipelining(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
+    """Run the test against a server without and with PIPELINING (RFC 2920) offered."""
+    monkeypatch.setattr(RecordingHandler, "offer_pipelining", request.param)
+    return bool(request.param)
+
+
 def send(ws: Path, list_arg: str, clock: FakeClock, settings: EngineSettings = FAST,
          password: str | None = None, **request: object):
     """One run of ``mailer send`` in this process; returns the summary."""
@@ -44,6 +51,7 @@ def plain_server(ws: Path, handler: RecordingHandler, **smtp: object) -> SmtpSer
     return server
 
 
+@pytest.mark.usefixtures("pipelining")
 def test_temporary_and_permanent_failures_for_chosen_recipients(workspace: Path) -> None:
     list_arg, addrs = write_list(workspace, 8)
     flaky, busy, gone, full = addrs[1], addrs[3], addrs[5], addrs[6]
@@ -85,6 +93,7 @@ def test_temporary_and_permanent_failures_for_chosen_recipients(workspace: Path)
     assert set(states.values()) == {State.SENT}
 
 
+@pytest.mark.usefixtures("pipelining")
 def test_dropped_connection_during_data_is_uncertain_and_not_resent(workspace: Path) -> None:
     list_arg, addrs = write_list(workspace, 6)
     dropped = addrs[2]
@@ -111,6 +120,7 @@ def test_dropped_connection_during_data_is_uncertain_and_not_resent(workspace: P
     assert all(received[a] == 1 for a in addrs if a != dropped)
 
 
+@pytest.mark.usefixtures("pipelining")
 def test_connection_lost_before_data_reconnects_and_sends_once(workspace: Path) -> None:
     list_arg, addrs = write_list(workspace, 5)
     handler = RecordingHandler(drop_in_rcpt={addrs[1]: 2})
@@ -123,6 +133,7 @@ def test_connection_lost_before_data_reconnects_and_sends_once(workspace: Path) 
     assert handler.connections_made == 3
 
 
+@pytest.mark.usefixtures("pipelining")
 def test_timeout_after_data_is_uncertain(workspace: Path) -> None:
     list_arg, addrs = write_list(workspace, 3)
     handler = RecordingHandler(data_delay_s=1.5)
@@ -157,6 +168,7 @@ def test_421_on_connect_stops_with_nothing_sent(workspace: Path) -> None:
     assert_agree(received, journal_states(workspace, campaign(list_arg)))
 
 
+@pytest.mark.usefixtures("pipelining")
 def test_throttling_after_n_messages_stops_cleanly_and_resumes(workspace: Path) -> None:
     list_arg, addrs = write_list(workspace, 10)
     handler = RecordingHandler(throttle_after=4)
@@ -243,6 +255,7 @@ def test_untrusted_certificate_sends_nothing(workspace: Path, tmp_path: Path) ->
     assert_agree(handler.received_by_recipient(), states)
 
 
+@pytest.mark.usefixtures("pipelining")
 def test_pool_uses_every_connection_and_sends_each_once(workspace: Path) -> None:
     list_arg, addrs = write_list(workspace, 24)
     handler = RecordingHandler(data_delay_s=0.01)

@@ -97,7 +97,7 @@ def check_address(text: str) -> Address | str:
         if problem:
             return problem
         email = f"{simple.group(1)}@{simple.group(2).lower()}"
-        return Address(email=email, display=text, key=email.casefold())
+        return _address(text if email == text else email, text)
     return validate_address_fully(text)
 
 
@@ -113,4 +113,13 @@ def validate_address_fully(text: str) -> Address | str:
                       "cannot be sent through most school mail servers.")
         return reason
     email = valid.ascii_email or valid.normalized
-    return Address(email=email, display=text.strip(), key=email.casefold())
+    return _address(email, text.strip())
+
+
+def _address(email: str, display: str) -> Address:
+    """An :class:`Address`; equal strings are shared (one copy per recipient of a large
+    list, not three)."""
+    if email == display:
+        email = display
+    key = email.casefold()
+    return Address(email=email, display=display, key=email if key == email else key)

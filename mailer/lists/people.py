@@ -68,7 +68,7 @@ def split_pupil_name(full: str) -> tuple[str, str]:
     return " ".join(words[:-1]), words[-1]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Child:
     """A pupil named in a recipient's message; empty strings where the list is silent."""
 
@@ -92,7 +92,7 @@ class Child:
         return f"{self.forename} ({extra})" if extra else self.forename
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Carer:
     """A parent or carer; any part may be empty when the list does not say.
 
@@ -135,7 +135,7 @@ class Carer:
         return " ".join(p for p in (self.title, self.surname) if p)
 
 
-@dataclass
+@dataclass(slots=True)
 class Recipient:
     """One message's addressee: one unique address (compared case-insensitively).
 

@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from mailer.errors import MailerError
 from mailer.lists.addresses import Address, check_address, split_cell
 from mailer.lists.columns import (
     FIELDS,
@@ -31,7 +32,7 @@ from mailer.lists.people import (
 )
 from mailer.lists.report import FATE_RANK, LEFT_OUT, AddressOutcome, Fate, ListReport, RowOutcome
 from mailer.lists.suppression import Suppression, suppression_key
-from mailer.lists.table import RawRow, Table, read_table
+from mailer.lists.table import RawRow, TableStream, open_table
 
 #: Flag values that mean "not set" (compared case-insensitively).
 FLAG_OFF = frozenset({"", "n", "no", "false", "f", "0", "-", "none", "nil", "n/a", "na", "off"})
@@ -52,7 +53,7 @@ def _lines_text(lines: list[int]) -> str:
 class _Builder:
     """Turns table rows into recipients and outcomes (one instance per read)."""
 
-    def __init__(self, table: Table, cmap: ColumnMap, where: list[BoundWhere],
+    def __init__(self, table: TableStream, cmap: ColumnMap, where: list[BoundWhere],
                  suppressed: set[str], suppression_name: str) -> None:
         self.table = table
         self.cmap = cmap
@@ -63,6 +64,9 @@ class _Builder:
         self.recipients: list[Recipient] = []
         self.short_lines: list[int] = []
         self.lost_letter_lines: list[int] = []
+        # One copy of each distinct name, year and class text: a large list repeats them
+        # on thousands of rows ("Year 7", "Mrs", common names), and each copy costs memory.
+        self._texts: dict[str, str] = {}
         self.critical = {
             i for s in cmap.slots for f, i in s.fields.items()
             if f in ("email", *FLAG_FIELDS, INVERSE_FLAG)
@@ -70,6 +74,10 @@ class _Builder:
 
     def get(self, cells: list[str], index: int | None) -> str:
         return clean_text(cells[index]) if index is not None else ""
+
+    def shared(self, text: str) -> str:
+        """``text`` itself, or an equal string seen before in this list."""
+        return self._texts.setdefault(text, text)
 
     def child(self, cells: list[str]) -> Child | None:
         p = self.cmap.pupil
@@ -80,8 +88,9 @@ class _Builder:
             surname = surname or full_surname
         if not forename:
             return None
-        return Child(forename, surname, self.get(cells, p.get("year")),
-                     self.get(cells, p.get("group")))
+        share = self.shared
+        return Child(share(forename), share(surname), share(self.get(cells, p.get("year"))),
+                     share(self.get(cells, p.get("group"))))
 
     def carer(self, cells: list[str], slot: Slot) -> Carer:
         f = slot.fields
@@ -93,7 +102,8 @@ class _Builder:
         salutation = self.get(cells, f.get("salutation"))
         if salutation.casefold().startswith("dear "):
             salutation = salutation[5:].strip()
-        return Carer(title, forename, surname, salutation)
+        share = self.shared
+        return Carer(share(title), share(forename), share(surname), share(salutation))
 
     def flag(self, cells: list[str], slot: Slot) -> str:
         for fname in FLAG_FIELDS:
@@ -228,17 +238,25 @@ def read_list(
         MailerError: for a malformed ``--where``.
     """
     wheres = [w if isinstance(w, Where) else parse_where([w])[0] for w in where]
-    table = read_table(path)
-    cmap = map_columns(table.header, column_overrides, path, table.header_line or None,
-                       [r.cells for r in table.rows[:50]])
-    bound = bind_where(wheres, cmap, path)
+    table = open_table(path)
+    try:
+        cmap = map_columns(table.header, column_overrides, path, table.header_line or None,
+                           [r.cells for r in table.head(50)])
+        bound = bind_where(wheres, cmap, path)
+    except MailerError:
+        # A row the CSV reader cannot read is reported before a column problem, as when
+        # the whole file was read first.
+        for _ in table.rows():
+            pass
+        raise
     if isinstance(suppressed, Suppression):
         suppression = suppressed
     else:
         suppression = Suppression(keys={suppression_key(a) for a in (suppressed or ())})
     name = f"({suppression.path.name})" if suppression.path else ""
     builder = _Builder(table, cmap, bound, suppression.keys, name)
-    rows = [builder.row(raw) for raw in table.rows]
+    # Row by row: only the outcomes and the recipients are kept, never the rows' cells.
+    rows = [builder.row(raw) for raw in table.rows()]
     return ListReport(
         path=path,
         columns=table.header,

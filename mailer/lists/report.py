@@ -43,7 +43,7 @@ FATE_RANK: tuple[Fate, ...] = (
 LEFT_OUT: frozenset[Fate] = frozenset({Fate.INVALID, Fate.SUPPRESSED, Fate.EXCLUDED})
 
 
-@dataclass
+@dataclass(slots=True)
 class AddressOutcome:
     """What happened to one address (or one contact) of a row."""
 
@@ -53,7 +53,7 @@ class AddressOutcome:
     merged_into: int | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class RowOutcome:
     """The fate of one data row.
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,7 +27,7 @@ _NEWLINE = re.compile(r"\r\n|\r|\n")
 _INVISIBLE = re.compile(r"[\u00a0\u200b\u200c\u200d\u2060\ufeff]")
 
 
-@dataclass
+@dataclass(slots=True)
 class RawRow:
     """One data row as read.
 
@@ -75,6 +75,68 @@ class Table:
         return _DELIMITER_NAMES.get(self.delimiter, repr(self.delimiter))
 
 
+class TableStream:
+    """A list file opened for reading row by row: the header is known at once, the data
+    rows are produced one at a time (a large list is never held as rows, only as its
+    text). Same attributes as :class:`Table`; ``blank_lines`` is complete once
+    :meth:`rows` has been read to the end.
+
+    Reading the rows raises :class:`~mailer.errors.ListError` for an unclosed or stray
+    quote, as :func:`read_table` does.
+    """
+
+    def __init__(self, path: Path, header: list[str], rows: Iterator[RawRow], *,
+                 blank_lines: int = 0, format: str = "csv", encoding: str = "utf-8",
+                 delimiter: str = ",", header_line: int = 1,
+                 counter: list[int] | None = None) -> None:
+        self.path = path
+        self.header = header
+        self.format = format
+        self.encoding = encoding
+        self.delimiter = delimiter
+        self.header_line = header_line
+        self.warnings: list[str] = []
+        self._blank = counter if counter is not None else [blank_lines]
+        self._rows = rows
+        self._head: list[RawRow] = []
+
+    @property
+    def blank_lines(self) -> int:
+        """Blank lines after the header seen so far (all of them after :meth:`rows`)."""
+        return self._blank[0]
+
+    @property
+    def delimiter_name(self) -> str:
+        """``comma``, ``semicolon`` or ``tab``."""
+        return _DELIMITER_NAMES.get(self.delimiter, repr(self.delimiter))
+
+    def head(self, count: int) -> list[RawRow]:
+        """The first ``count`` data rows (kept, and given again by :meth:`rows`)."""
+        while len(self._head) < count:
+            row = next(self._rows, None)
+            if row is None:
+                break
+            self._head.append(row)
+        return self._head[:count]
+
+    def rows(self) -> Iterator[RawRow]:
+        """Every data row once, in file order (call once)."""
+        head, self._head = self._head, []
+        yield from head
+        del head
+        yield from self._rows
+
+    def to_table(self) -> Table:
+        """Read every row into a :class:`Table`."""
+        rows = list(self.rows())
+        table = Table(path=self.path, header=self.header, rows=rows,
+                      blank_lines=self.blank_lines, format=self.format,
+                      encoding=self.encoding, delimiter=self.delimiter,
+                      header_line=self.header_line)
+        table.warnings.extend(self.warnings)
+        return table
+
+
 def clean_header(name: str) -> str:
     """Trim a column name and collapse inner whitespace (non-breaking spaces included)."""
     return " ".join(_INVISIBLE.sub(" ", name).split())
@@ -87,6 +149,18 @@ def read_table(path: Path) -> Table:
         ListError: missing, unreadable, empty (0 bytes) or blank file; undecodable bytes;
             an unclosed quote (naming the line where it opens) or a stray quote; a YAML
             list that is not a sequence of mappings.
+    """
+    return open_table(path).to_table()
+
+
+def open_table(path: Path) -> TableStream:
+    """Open the CSV or YAML list at ``path`` for reading row by row (see
+    :class:`TableStream`): the file is decoded and the header read now, the rows as they
+    are asked for.
+
+    Raises:
+        ListError: as :func:`read_table`; an unclosed or stray quote after the header is
+            raised while the rows are read.
     """
     try:
         raw = path.read_bytes()
@@ -103,9 +177,15 @@ def read_table(path: Path) -> Table:
             path=path,
         )
     decoded = decode_list_bytes(raw, path)
+    del raw  # the text is all that is needed from here on
     if path.suffix.lower() in YAML_SUFFIXES:
-        return _read_yaml(decoded.text, path, decoded.encoding)
-    return _read_csv(decoded.text, path, decoded.encoding)
+        table = _read_yaml(decoded.text, path, decoded.encoding)
+        stream = TableStream(path, table.header, iter(table.rows),
+                             blank_lines=table.blank_lines, format="yaml",
+                             encoding=table.encoding, delimiter="", header_line=0)
+        stream.warnings.extend(table.warnings)
+        return stream
+    return _open_csv(decoded.text, path, decoded.encoding)
 
 
 # --- CSV -------------------------------------------------------------------------------
@@ -113,7 +193,8 @@ def read_table(path: Path) -> Table:
 
 def _first_record_line(text: str) -> str:
     """The first non-blank physical line (for sniffing; quotes are handled by the count)."""
-    for line in _NEWLINE.split(text):
+    for line in physical_lines(text):
+        line = line.rstrip("\r\n")
         if line.strip():
             return line
     return ""
@@ -175,37 +256,25 @@ def unclosed_quote_line(text: str, start_line: int, delimiter: str) -> int | Non
     return opened if quoted else None
 
 
-def _read_csv(text: str, path: Path, encoding: str) -> Table:
-    lines_iter = _NEWLINE.split(text, maxsplit=1)
-    sep_line = re.fullmatch(r"\s*sep=(.)\s*", lines_iter[0]) if lines_iter else None
-    delimiter = sep_line.group(1) if sep_line else sniff_delimiter(_first_record_line(text))
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    header: list[str] | None = None
-    header_line = 0
-    rows: list[RawRow] = []
-    blank = 0
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
+
+
+def physical_lines(text: str) -> Iterator[str]:
+    """The lines of ``text`` one at a time, line ends kept (CRLF, LF or a lone CR), as
+    ``io.StringIO(text, newline="")`` gives them to the csv module, without copying the
+    whole text."""
+    return (match.group() for match in _LINE.finditer(text))
+
+
+def _csv_records(text: str, path: Path, delimiter: str) -> Iterator[tuple[int, list[str]]]:
+    """(first line, fields) of each CSV record; a csv error becomes a :class:`ListError`
+    naming the line."""
+    reader = csv.reader(physical_lines(text), delimiter=delimiter, strict=True)
     prev = 0
     try:
         for cells in reader:
             start, prev = prev + 1, reader.line_num
-            if sep_line and start == 1:
-                continue
-            stripped = [c.strip() for c in cells]
-            if not any(stripped):
-                if header is not None:
-                    blank += 1
-                continue
-            if header is None:
-                names = [clean_header(c) for c in cells]
-                while names and not names[-1]:
-                    names.pop()
-                header, header_line = names, start
-                continue
-            width = len(header)
-            extra = any(stripped[width:])
-            given = len(stripped)
-            row_cells = stripped[:width] + [""] * max(0, width - given)
-            rows.append(RawRow(start, row_cells, given, extra))
+            yield start, cells
     except csv.Error as exc:
         start = prev + 1
         opened = unclosed_quote_line(text, start, delimiter)
@@ -223,14 +292,45 @@ def _read_csv(text: str, path: Path, encoding: str) -> Table:
             path=path,
             line=reader.line_num,
         ) from None
-    if header is None:
-        raise ListError(
-            "the list file holds only blank lines: there is no header line with column "
-            "names.",
-            path=path,
-        )
-    return Table(path=path, header=header, rows=rows, blank_lines=blank, format="csv",
-                 encoding=encoding, delimiter=delimiter, header_line=header_line)
+
+
+def _csv_rows(records: Iterator[tuple[int, list[str]]], width: int,
+              blank: list[int]) -> Iterator[RawRow]:
+    """Data rows after the header; blank ones are counted in ``blank[0]``."""
+    for start, cells in records:
+        stripped = [c.strip() for c in cells]
+        if not any(stripped):
+            blank[0] += 1
+            continue
+        extra = any(stripped[width:])
+        given = len(stripped)
+        row_cells = stripped[:width] + [""] * max(0, width - given)
+        yield RawRow(start, row_cells, given, extra)
+
+
+def _open_csv(text: str, path: Path, encoding: str) -> TableStream:
+    newline = _NEWLINE.search(text)
+    first = text[: newline.start()] if newline else text
+    sep_line = re.fullmatch(r"\s*sep=(.)\s*", first)
+    delimiter = sep_line.group(1) if sep_line else sniff_delimiter(_first_record_line(text))
+    records = _csv_records(text, path, delimiter)
+    for start, cells in records:
+        if sep_line and start == 1:
+            continue
+        if not any(c.strip() for c in cells):
+            continue
+        names = [clean_header(c) for c in cells]
+        while names and not names[-1]:
+            names.pop()
+        blank = [0]
+        return TableStream(path, names, _csv_rows(records, len(names), blank),
+                           format="csv", encoding=encoding, delimiter=delimiter,
+                           header_line=start, counter=blank)
+    raise ListError(
+        "the list file holds only blank lines: there is no header line with column "
+        "names.",
+        path=path,
+    )
 
 
 # --- YAML ------------------------------------------------------------------------------

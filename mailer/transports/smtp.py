@@ -21,6 +21,7 @@ from mailer.compose import Composed
 from mailer.config import SmtpConfig
 from mailer.errors import ServerBusyError, TransportError
 from mailer.transports.base import Delivery, TransportStatus
+from mailer.transports.wire import ReplyPipe, command_address, smtp_data
 
 # Replies that mean "this account is sending too fast or hit its quota": stop the whole
 # send and resume later. Sources: RFC 3463 enhanced codes 4.7.0/4.2.1/4.5.3/5.4.5/5.2.0;
@@ -83,6 +84,10 @@ def tls_context(smtp: SmtpConfig) -> ssl.SSLContext:
 class SmtpTransport:
     """One SMTP connection, reused for every message.
 
+    aiosmtplib connects, secures and logs in; the mail transactions then run on a
+    :class:`~mailer.transports.wire.ReplyPipe` over the same connection, with MAIL FROM,
+    RCPT TO and DATA in one write when the server offers PIPELINING (RFC 2920).
+
     Args:
         smtp: the server settings.
         password: the AUTH password, or ``None`` for no AUTH.
@@ -93,7 +98,9 @@ class SmtpTransport:
     def __init__(self, smtp: SmtpConfig, password: str | None) -> None:
         self.smtp = smtp
         self._password = password
-        self._client: aiosmtplib.SMTP | None = None
+        self._pipe: ReplyPipe | None = None
+        self._pipelining = False
+        self._size = False
 
     def describe(self) -> str:
         """``host:port (STARTTLS)``."""
@@ -140,6 +147,11 @@ class SmtpTransport:
                 if cfg.security == "none" and not cfg.is_loopback:
                     raise TransportError("AUTH over an unencrypted connection is refused.")
                 await client.login(cfg.username, self._password or "")
+            if client.is_ehlo_or_helo_needed:
+                try:
+                    await client.ehlo()
+                except smtp_errors.SMTPHeloError:
+                    await client.helo()
         except TransportError:
             raise
         except smtp_errors.SMTPResponseException as exc:
@@ -174,7 +186,11 @@ class SmtpTransport:
                 f"cannot connect to {where} ({text}). Check smtp.host, smtp.port and "
                 "smtp.security, and that this computer can reach the server."
             ) from None
-        self._client = client
+        assert client.transport is not None
+        self._pipelining = client.supports_extension("pipelining")
+        self._size = client.supports_extension("size")
+        # From here on the connection is ours: aiosmtplib's part (connect, TLS, AUTH) is done.
+        self._pipe = ReplyPipe(client.transport, cfg.timeout_s)
 
     def _untrusted(self, why: str) -> TransportError:
         return TransportError(
@@ -202,17 +218,26 @@ class SmtpTransport:
     @property
     def connected(self) -> bool:
         """True while the connection is open."""
-        return self._client is not None and self._client.is_connected
+        return self._pipe is not None and self._pipe.open
+
+    @property
+    def pipelining(self) -> bool:
+        """True when the server offered PIPELINING (RFC 2920) on this connection."""
+        return self._pipelining
 
     async def deliver(
         self, message: Composed, on_data: Callable[[], None] | None = None
     ) -> Delivery:
         """Send one message to its one recipient (MAIL, RCPT, DATA; RFC 5321 §3.3) and
-        classify the server's reply. ``on_data`` is called after RCPT was accepted and
-        before DATA.
+        classify the server's reply. ``on_data`` is called after MAIL, RCPT and DATA were
+        accepted (354) and before the message's data is written.
+
+        With PIPELINING (RFC 2920 §3.1) the three commands go in one write and every reply
+        is checked: a refused MAIL or RCPT means no data is sent (a lone "." ends the data
+        if the server said 354 to DATA anyway), then RSET.
 
         A broken connection or a timeout comes back with ``connection_lost=True``: as
-        ``DEFERRED`` when it happened before DATA (nothing was sent), as ``UNCERTAIN``
+        ``DEFERRED`` when it happened before the data (nothing was sent), as ``UNCERTAIN``
         after (the server may have the message).
 
         Raises:
@@ -220,33 +245,37 @@ class SmtpTransport:
         """
         if not self.connected:
             await self.open()
-        client = self._client
-        assert client is not None
+        pipe = self._pipe
+        assert pipe is not None
+        try:
+            size = b" SIZE=%d" % len(message.data) if self._size else b""  # RFC 1870
+            mail = b"MAIL FROM:<%s>%s\r\n" % (command_address(message.envelope_from), size)
+            rcpt = b"RCPT TO:<%s>\r\n" % command_address(message.recipient)
+        except ValueError as exc:  # an address that cannot go in a command
+            return Delivery(TransportStatus.FAILED, 0, f"the address cannot be used ({exc})")
+        wire = smtp_data(message.data)
         data_started = False
         try:
-            try:
-                await client.mail(message.envelope_from, options=self._mail_options(client,
-                                                                                     message))
-                await client.rcpt(message.recipient)
-            except smtp_errors.SMTPResponseException as exc:
-                await self._reset(client, exc.code)
-                delivery = classify_reply(exc.code, exc.message)
-                if isinstance(exc, smtp_errors.SMTPSenderRefused) and exc.code >= 500:
-                    delivery = replace(delivery, sender_refused=True)
-                return delivery
-            except ValueError as exc:  # an address aiosmtplib cannot put in a command
-                await self._reset(client, 0)
-                return Delivery(TransportStatus.FAILED, 0, f"the address cannot be used ({exc})")
+            if self._pipelining:
+                pipe.write(mail + rcpt + b"DATA\r\n")
+                replies = [await pipe.reply() for _ in range(3)]
+            else:
+                replies = []
+                for command in (mail, rcpt, b"DATA\r\n"):
+                    pipe.write(command)
+                    replies.append(await pipe.reply())
+                    if not 200 <= replies[-1][0] < 400:
+                        break
+            refused = await self._envelope_refused(pipe, replies)
+            if refused is not None:
+                return refused
             if on_data is not None:
                 on_data()
             data_started = True
-            reply = await client.data(message.data)
-        except smtp_errors.SMTPResponseException as exc:
-            if exc.code == 421:
-                self._drop()
-            return classify_reply(exc.code, exc.message)
-        except (smtp_errors.SMTPException, OSError) as exc:
-            # Disconnected, timed out (SMTPTimeoutError is a TimeoutError) or reset.
+            pipe.write(wire)
+            code, text = await pipe.reply()
+        except OSError as exc:
+            # Disconnected, timed out (TimeoutError is an OSError) or reset.
             self._drop()
             what = str(exc) or type(exc).__name__
             if data_started:
@@ -258,36 +287,61 @@ class SmtpTransport:
                 )
             return Delivery(TransportStatus.DEFERRED, 0, f"connection lost ({what})",
                             connection_lost=True)
-        return Delivery(TransportStatus.SENT, reply.code, reply.message)
+        if code == 421:
+            self._drop()
+        return classify_reply(code, text)
 
-    @staticmethod
-    def _mail_options(client: aiosmtplib.SMTP, message: Composed) -> list[str]:
-        if client.supports_extension("size"):
-            # RFC 1870: announce the size so the server can refuse early.
-            return [f"SIZE={len(message.data)}"]
-        return []
+    async def _envelope_refused(self, pipe: ReplyPipe,
+                                replies: list[tuple[int, str]]) -> Delivery | None:
+        """``None`` when MAIL and RCPT got 2xx and DATA 354; else the refusal's
+        :class:`Delivery`, after ending the transaction (RFC 2920 §3.1, RFC 5321 §4.1.1.5).
+        """
+        names = ("MAIL", "RCPT", "DATA")
+        for index, (code, text) in enumerate(replies):
+            accepted = code == 354 if names[index] == "DATA" else 200 <= code < 300
+            if accepted:
+                continue
+            data_code = replies[2][0] if len(replies) == 3 else 0
+            if data_code == 354:
+                # The server took DATA although the envelope failed: end an empty message.
+                pipe.write(b".\r\n")
+                await pipe.reply()
+            delivery = classify_reply(code, text)
+            if names[index] == "MAIL" and code >= 500:
+                delivery = replace(delivery, sender_refused=True)
+            await self._reset(code)
+            return delivery
+        return None
 
-    async def _reset(self, client: aiosmtplib.SMTP, code: int) -> None:
+    async def _reset(self, code: int) -> None:
         """RSET after a refused envelope (RFC 5321 §4.1.1.5); drop the connection after 421
         (the server is closing it, §3.8)."""
-        if code == 421:
+        if code == 421 or self._pipe is None:
             self._drop()
             return
         try:
-            await client.rset()
-        except (smtp_errors.SMTPException, OSError):
+            self._pipe.write(b"RSET\r\n")
+            await self._pipe.reply()
+        except OSError:
             self._drop()
 
     def _drop(self) -> None:
-        if self._client is not None:
-            self._client.close()
-            self._client = None
+        if self._pipe is not None:
+            self._pipe.close()
+            self._pipe = None
 
     async def close(self) -> None:
         """Say QUIT and close the connection."""
-        if self._client is not None:
-            await _quietly_quit(self._client)
-            self._client = None
+        pipe, self._pipe = self._pipe, None
+        if pipe is None:
+            return
+        try:
+            if pipe.open:
+                pipe.write(b"QUIT\r\n")
+                await pipe.reply()
+        except OSError:
+            pass
+        pipe.close()
 
 
 async def _quietly_quit(client: aiosmtplib.SMTP) -> None:
