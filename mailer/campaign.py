@@ -404,6 +404,9 @@ def stop_words(summary: SendSummary) -> str:
         StopReason.DAILY_CAP: f"Stopped: {summary.stop_text}.",
         StopReason.CONNECTION: f"Stopped: the server cannot be reached ({summary.stop_text}).",
         StopReason.INTERRUPTED: "Stopped after the messages in flight.",
+        StopReason.LOGIN_REQUIRED: f"Stopped: the server needs you to log in: set "
+                                   "smtp.username in mailer.yaml (and the password in "
+                                   f"MAILER_SMTP_PASSWORD) ({summary.stop_text}).",
         StopReason.SENDER_REFUSED: f"Stopped: the server will not send as "
                                    f"{summary.sender} ({summary.stop_text}). Check "
                                    "sender.from in mailer.yaml and that the account you log "

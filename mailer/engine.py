@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
+import re
 import signal
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -36,6 +37,17 @@ from mailer.recipients import Recipient
 from mailer.transports.base import Delivery, Transport, TransportStatus
 from mailer.transports.smtp import throttle_wait_s
 
+#: Replies meaning "log in first": RFC 4954 §6 (530 5.7.0 Authentication required).
+_LOGIN_WORDS = re.compile(r"authenticat\w* (is )?required|must (first )?authenticate|"
+                          r"not authenticated", re.I)
+
+
+def needs_login(code: int, text: str) -> bool:
+    """True when a reply says the server wants AUTH before it takes mail: reply code 530
+    or the words of RFC 4954 §6 ("5.7.0 Authentication required")."""
+    return code == 530 or (code >= 500 and bool(_LOGIN_WORDS.search(text)))
+
+
 #: Wait after a busy server (421 on connect) before trying again, in seconds.
 BUSY_WAIT_S = 15 * 60.0
 
@@ -47,6 +59,7 @@ class StopReason(str, Enum):
     DAILY_CAP = "daily_cap"        # our own rolling 24 h cap is reached
     CONNECTION = "connection"      # the server cannot be reached any more
     SENDER_REFUSED = "sender_refused"  # the server will not send as this sender (5xx)
+    LOGIN_REQUIRED = "login_required"  # the server wants AUTH and none was set (530)
     INTERRUPTED = "interrupted"    # Ctrl-C
 
 
@@ -363,6 +376,11 @@ class Engine:
             return
         if d.status is TransportStatus.UNCERTAIN:
             record(State.UNCERTAIN)
+            return
+        if needs_login(d.code, d.text):
+            # A settings problem: every message would be refused the same way.
+            record(State.DEFERRED)
+            self.stop(StopReason.LOGIN_REQUIRED, f"{d.code} {d.text}".strip())
             return
         if d.throttled:
             # Not the recipient's fault: it is tried again on the next run.
