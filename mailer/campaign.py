@@ -390,9 +390,11 @@ def summarise(plan: Plan, result: RunResult, transport: str, resume_command: str
 
 
 def stop_words(summary: SendSummary) -> str:
-    """What to tell the person when the run stopped early, with the command to go on."""
+    """What to tell the person when the run stopped early, with the command to go on; when
+    it was not stopped but left deferred or failed recipients, the next step for them
+    (:func:`next_step_words`)."""
     if summary.stopped is None:
-        return ""
+        return next_step_words(summary)
     reason = StopReason(summary.stopped)
     left = summary.pending + summary.deferred
     after = (f" after {time_words(summary.retry_after)}"
@@ -417,6 +419,28 @@ def stop_words(summary: SendSummary) -> str:
         f"is sent twice. Run the same command again{after} to carry on:\n"
         f"  {summary.resume_command}"
     )
+
+
+def next_step_words(summary: SendSummary) -> str:
+    """After a run that went to the end: what to do about this run's deferred recipients
+    (run the same command later) and failed ones (``--retry-failed``); "" when none."""
+    parts = []
+    if summary.deferred:
+        n = summary.deferred
+        parts.append(
+            f"{n:,} parent{'s were' if n != 1 else ' was'} deferred (the server said: try "
+            "later). Run the same command again later to try "
+            f"{'them' if n != 1 else 'it'}; nobody is sent twice:\n  {summary.resume_command}")
+    if summary.failed:
+        n = summary.failed
+        command = summary.resume_command
+        if "--retry-failed" not in command.split():
+            command += " --retry-failed"
+        parts.append(
+            f"{n:,} parent{'s' if n != 1 else ''} failed (the server's reply is shown "
+            "above). Once the address is corrected or the problem is fixed, --retry-failed "
+            f"tries {'them' if n != 1 else 'it'} again:\n  {command}")
+    return "\n".join(parts)
 
 
 def nothing_to_send_words(plan: Plan) -> str:

@@ -212,8 +212,9 @@ def send_cmd(
         for f in summary.failures:
             reply = f"{f.code} {f.text}" if f.code else f.text
             typer.echo(f"  {f.email}: {f.status} ({reply})")
-    if summary.stopped:
-        typer.echo(stop_words(summary), err=True)
+    words = stop_words(summary)
+    if words:
+        typer.echo(words, err=True)
     if summary.stopped == "interrupted":
         raise typer.Exit(130)
     if summary.stopped in ("sender_refused", "login_required") and not summary.sent:

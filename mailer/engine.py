@@ -147,6 +147,12 @@ class ProgressSink(Protocol):
         """Called after each outcome."""
         ...
 
+    def waiting(self, until: float, count: int, reply: str) -> None:
+        """Called once when the run has only temporary failures left and waits for them:
+        ``until`` is the wall time (epoch seconds) of the next try, ``count`` the
+        recipients waiting, ``reply`` the server's last reply for the first of them."""
+        ...
+
 
 @dataclass(order=True)
 class _Job:
@@ -155,6 +161,7 @@ class _Job:
     recipient: Recipient = field(compare=False)
     attempts: int = field(default=0, compare=False)
     losses: int = field(default=0, compare=False)
+    reply: str = field(default="", compare=False)
 
     @property
     def key(self) -> str:
@@ -198,6 +205,7 @@ class Engine:
         self._source: Iterator[Recipient] = iter(())
         self._stopping = False
         self._active = 0
+        self._announced: tuple[float, int] | None = None
         last = journal.last_submission() if settings.counts_submissions else None
         last_mono = None
         if last is not None:
@@ -295,10 +303,22 @@ class Engine:
                 return _Job(0.0, next(self._seq), rec)
             if not self._retries:
                 return None
-            # Only retries are left, and none is due yet: wait in short steps so a
-            # Ctrl-C is noticed.
+            # Only retries are left, and none is due yet: say what we wait for, then wait
+            # in short steps so a Ctrl-C is noticed.
+            self._announce_wait(now)
             await self.clock.sleep(min(self._retries[0].not_before - now, 1.0))
         return None
+
+    def _announce_wait(self, now: float) -> None:
+        first = self._retries[0]
+        key = (first.not_before, len(self._retries))
+        if self._announced == key or self.progress is None:
+            return
+        self._announced = key
+        waiting = getattr(self.progress, "waiting", None)
+        if waiting is not None:
+            waiting(self.clock.time() + (first.not_before - now), len(self._retries),
+                    first.reply)
 
     def _requeue(self, job: _Job, delay: float = 0.0) -> None:
         job.not_before = self.clock.monotonic() + delay
@@ -409,6 +429,7 @@ class Engine:
             return
         record(State.DEFERRED)
         job.attempts += 1
+        job.reply = f"{d.code} {d.text}".strip()
         if job.attempts < self.settings.max_attempts:
             waits = self.settings.backoff_s or (60.0,)
             self._requeue(job, waits[min(job.attempts - 1, len(waits) - 1)])

@@ -3,13 +3,26 @@ wait, a dry run with a proof, a closed terminal, a purge, and the exit statuses.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
 
+from mailer.campaign import stop_words, time_words
+from mailer.engine import EngineSettings
+from mailer.progress import LineProgress
+from mailer.sending import SendRequest, prepare_send, run_send
+from mailer.workspace import Workspace
 from tests.conftest import set_smtp
-from tests.sendkit import SNIPPET, CliResult, journal_states, run_cli, write_list
-from tests.smtp_server import SmtpServer
+from tests.sendkit import SNIPPET, CliResult, FakeClock, journal_states, run_cli, write_list
+from tests.smtp_server import RecordingHandler, SmtpServer
+
+
+def plain_server(ws: Path, handler: RecordingHandler) -> SmtpServer:
+    """A plain-text server on 127.0.0.1, set in mailer.yaml."""
+    server = SmtpServer(handler=handler)
+    set_smtp(ws, host="127.0.0.1", port=server.port, security="none", timeout_s=5)
+    return server
 
 
 @pytest.fixture
@@ -42,3 +55,29 @@ def test_530_authentication_required_says_to_log_in(mailer, workspace: Path) -> 
     assert "will not send as" not in result.stderr
     states = journal_states(workspace, f"{SNIPPET}--parents")
     assert "failed" not in {s.value for s in states.values()}
+
+
+def test_waiting_for_a_retry_is_announced_and_the_end_gives_next_steps(
+        mailer, workspace: Path) -> None:
+    list_arg, addrs = write_list(workspace, 4)
+    handler = RecordingHandler(
+        rcpt_replies={addrs[1]: "450 4.2.0 mailbox busy", addrs[2]: "550 5.1.1 no such user"})
+    clock = FakeClock()
+    stream = io.StringIO()
+    with plain_server(workspace, handler):
+        req = SendRequest(SNIPPET, list_arg)
+        with prepare_send(Workspace(workspace), req) as prepared:
+            summary = run_send(prepared, password=None, resume_command="mailer send again",
+                               progress=lambda n: LineProgress(n, stream), clock=clock,
+                               settings=EngineSettings(max_attempts=3, backoff_s=(60.0, 300.0)),
+                               handle_signals=False)
+    out = stream.getvalue()
+    first = clock._wall0 + 60  # the first retry, a minute after the start
+    assert (f"Waiting until {time_words(first)} to try 1 parent again (the server said: "
+            "450 4.2.0 mailbox busy). Press Ctrl-C to stop; running the same command later "
+            "carries on.") in out
+    assert out.count("Waiting until") == 2  # once per wait (60 s, then 300 s)
+    assert summary.stopped is None and summary.deferred == 1 and summary.failed == 1
+    words = stop_words(summary)
+    assert "1 parent was deferred" in words and "\n  mailer send again\n" in words
+    assert "--retry-failed tries it again:\n  mailer send again --retry-failed" in words
