@@ -173,6 +173,9 @@ def send_cmd(
     """Send the advisory: one message per parent/carer address, nobody else in To/Cc/Bcc.
     Running the same command again carries on where it stopped; nobody is sent twice."""
     ws = _ws(ctx)
+    if test_to is not None and dry_run:
+        raise MailerError("--dry-run sends nothing and --test-to sends one proof: choose one. "
+                          "Nothing was sent.")
     if test_to is not None:
         where, result = send_test(ws, snippet, list_name, test_to, smtp_password_for,
                                   tuple(where or ()))

@@ -399,7 +399,8 @@ def send_test(
     first = report.recipients[0]
     config = ws.config
     composer = Composer(rendered, config.sender, subject_prefix="[TEST] ")
-    message = composer.compose(address, first.name, first.fields())
+    # The proof goes to the office, not to this parent: no parent's name in its To.
+    message = composer.compose(address, "", first.fields())
     transport = transport_factory(config, ws.outbox_dir, password(config))()
 
     async def go() -> Delivery:

@@ -81,3 +81,14 @@ def test_waiting_for_a_retry_is_announced_and_the_end_gives_next_steps(
     words = stop_words(summary)
     assert "1 parent was deferred" in words and "\n  mailer send again\n" in words
     assert "--retry-failed tries it again:\n  mailer send again --retry-failed" in words
+
+
+def test_dry_run_with_test_to_is_refused_and_sends_nothing(mailer, workspace: Path) -> None:
+    with SmtpServer() as server:
+        set_smtp(workspace, host="127.0.0.1", port=server.port, security="none")
+        result = mailer("send", SNIPPET, "--list", "lists/example-parents.csv", "--dry-run",
+                        "--test-to", "dsl@hollybank.example.sch.uk")
+        received = list(server.received)
+    assert result.returncode == 2
+    assert "choose one" in result.stderr and "Traceback" not in result.stderr
+    assert received == []
