@@ -273,7 +273,7 @@ class Engine:
         return self.result
 
     def _install_signals(self) -> Callable[[], None] | None:
-        """First Ctrl-C (or SIGTERM): stop after the messages in flight. A second Ctrl-C
+        """First Ctrl-C (or SIGTERM, or SIGHUP): stop after the messages in flight. A second Ctrl-C
         stops at once (the journal still tells the truth)."""
         loop = asyncio.get_running_loop()
 
@@ -281,14 +281,17 @@ class Engine:
             self.stop(StopReason.INTERRUPTED)
             loop.remove_signal_handler(signal.SIGINT)
 
+        # SIGTERM, and SIGHUP (the terminal window was closed), stop like a first Ctrl-C.
+        others = [signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
         try:
             loop.add_signal_handler(signal.SIGINT, first_signal)
-            loop.add_signal_handler(signal.SIGTERM, lambda: self.stop(StopReason.INTERRUPTED))
+            for sig in others:
+                loop.add_signal_handler(sig, lambda: self.stop(StopReason.INTERRUPTED))
         except (NotImplementedError, RuntimeError, ValueError):  # Windows, or not main thread
             return None
 
         def remove() -> None:
-            for sig in (signal.SIGINT, signal.SIGTERM):
+            for sig in (signal.SIGINT, *others):
                 loop.remove_signal_handler(sig)
 
         return remove
