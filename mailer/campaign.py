@@ -443,6 +443,15 @@ def next_step_words(summary: SendSummary) -> str:
     return "\n".join(parts)
 
 
+def stopped_at_once_words(campaign: str, resume_command: str) -> str:
+    """After a second Ctrl-C (no waiting for the messages in flight)."""
+    return (
+        "Stopped. A parent whose message was being sent at that moment is marked uncertain "
+        f"(the message may have arrived; see: mailer status {campaign}). Nobody is sent "
+        f"twice. Run the same command again to carry on:\n  {resume_command}"
+    )
+
+
 def nothing_to_send_words(plan: Plan) -> str:
     """Why a run has nobody to send to, and what would change that."""
     parts = [f"Nothing to send: {plan.already_sent:,} of {len(plan.recipients):,} recipients "

@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 
 from mailer import __version__
-from mailer.campaign import nothing_to_send_words, stop_words
+from mailer.campaign import nothing_to_send_words, stop_words, stopped_at_once_words
 from mailer.checks import check_snippet
 from mailer.credentials import smtp_password_for
 from mailer.errors import ConfirmationError, MailerError
@@ -199,8 +199,13 @@ def send_cmd(
         if prepared.needs_confirmation and not yes:
             _confirm(prepared.question())
         password = smtp_password_for(prepared.config) if prepared.plan.due else None
-        summary = run_send(prepared, password=password, resume_command=_resume_command(),
-                           progress=make_progress)
+        try:
+            summary = run_send(prepared, password=password,
+                               resume_command=_resume_command(), progress=make_progress)
+        except KeyboardInterrupt:  # a second Ctrl-C: stopped at once
+            typer.echo(stopped_at_once_words(prepared.plan.campaign, _resume_command()),
+                       err=True)
+            raise typer.Exit(130) from None
     if as_json:
         typer.echo(json.dumps(summary.as_dict(), indent=2))
     else:
