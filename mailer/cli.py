@@ -290,6 +290,19 @@ def _confirm(question: str) -> None:
         raise typer.Exit(1)
 
 
+def _confirm_purge(campaign: str, data: dict[str, object]) -> bool:
+    counts: dict[str, int] = data["counts"]  # type: ignore[assignment]
+    question = (f"Delete the records of campaign {campaign} ({data['recipients']:,} parents, "
+                f"{counts.get('sent', 0):,} sent)? Sending it again would send to everyone "
+                "again.")
+    if not sys.stdin.isatty():
+        raise ConfirmationError(
+            f"--purge deletes the records of campaign {campaign}, and there is no terminal "
+            "to ask on. Check 'mailer status' first, then run the same command with --yes. "
+            "Nothing was deleted.")
+    return typer.confirm(question, default=False, err=True)
+
+
 def _resume_command() -> str:
     """The command that carries on: this one, without --resend-uncertain."""
     args = [a for a in sys.argv[1:] if a != "--resend-uncertain"]
@@ -303,6 +316,8 @@ def status_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     purge: Annotated[bool, typer.Option(
         "--purge", help="Delete the campaign's records (its recipients' addresses).")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before --purge.")
+                   ] = False,
 ) -> None:
     """Show what was sent: counts per campaign, and who failed, was deferred or is
     uncertain, with the server's reply."""
@@ -312,7 +327,10 @@ def status_cmd(
         if campaign is None:
             raise MailerError("--purge needs the campaign's name: mailer status CAMPAIGN --purge")
         with SendLock(ws.state_dir), Journal(path, create=False) as journal:
-            campaign_status(journal, campaign)  # raises for an unknown name
+            data = campaign_status(journal, campaign)  # raises for an unknown name
+            if not yes and not _confirm_purge(campaign, data):
+                typer.echo("Nothing was deleted.", err=True)
+                return
             n = journal.purge(campaign)
         typer.echo(f"Deleted campaign {campaign} and its {n:,} recipient records. Sending it "
                    "again would send to everyone again.")

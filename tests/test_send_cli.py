@@ -182,7 +182,7 @@ def test_outbox_campaign_is_not_silently_resent_by_smtp_and_purge(mailer, worksp
         refused = mailer(*send)
         assert refused.returncode == 2 and "went to the outbox folder" in refused.stderr
         assert server.received == []
-        purge = mailer("status", f"{SNIPPET}--example-parents", "--purge")
+        purge = mailer("status", f"{SNIPPET}--example-parents", "--purge", "--yes")
         assert purge.returncode == 0 and "15 recipient records" in purge.stdout
         sent = mailer(*send)
         received = list(server.received)
