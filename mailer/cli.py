@@ -1,7 +1,7 @@
 """The command line (Typer). Thin: parse arguments, call :mod:`mailer.jobs`, print.
 
-Exit status: 0 done; 1 finished but some recipients failed or were deferred; 2 bad input
-or configuration (nothing was sent).
+Exit status: 0 done (or the person answered no); 1 finished but some recipients failed or
+were deferred; 2 bad input or configuration (nothing was sent); 130 stopped with Ctrl-C.
 """
 
 from __future__ import annotations
@@ -287,7 +287,7 @@ def _confirm(question: str) -> None:
         )
     if not typer.confirm(question, default=False, err=True):
         typer.echo("Nothing was sent.", err=True)
-        raise typer.Exit(1)
+        raise typer.Exit(0)  # the person chose not to send: not a failure
 
 
 def _confirm_purge(campaign: str, data: dict[str, object]) -> bool:
