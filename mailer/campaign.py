@@ -33,6 +33,7 @@ class Failure:
     status: str
     code: int
     text: str
+    earlier: bool = False  # left by an earlier run (not tried in this one)
 
 
 @dataclass
@@ -87,6 +88,21 @@ class SendSummary:
             "resume_command": self.resume_command or None,
             "failures": [f.__dict__ for f in self.failures],
         }
+
+
+#: What an uncertain recipient's reply means, in words.
+UNCERTAIN_WORDS = ("the message may have arrived (the connection dropped before the server "
+                   "confirmed)")
+
+
+def reply_words(state: str, code: int | None, text: str) -> str:
+    """``uncertain: the message may have arrived (...)`` for an uncertain recipient (whose
+    journal reply is only "data sent, awaiting reply"), else ``state (code text)`` without
+    a code of 0 or ``None``."""
+    if state == State.UNCERTAIN.value:
+        return f"uncertain: {UNCERTAIN_WORDS}"
+    reply = f"{code} {text}" if code else text
+    return f"{state} ({reply.strip()})" if reply.strip() else state
 
 
 def check_fields(rendered: Rendered, recipients: list[Recipient], list_name: str) -> None:
@@ -384,7 +400,8 @@ def summarise(plan: Plan, result: RunResult, transport: str, resume_command: str
             Failure(outcome.email, outcome.state.value, outcome.code, outcome.text)
         )
     for row in plan.failed_before + plan.uncertain_before:
-        summary.failures.append(Failure(row.email, row.state.value, row.code, row.reply))
+        summary.failures.append(Failure(row.email, row.state.value, row.code, row.reply,
+                                        earlier=True))
     summary.complete = plan.already_sent + summary.sent == len(plan.recipients)
     return summary
 

@@ -15,7 +15,12 @@ from typing import Annotated
 import typer
 
 from mailer import __version__
-from mailer.campaign import nothing_to_send_words, stop_words, stopped_at_once_words
+from mailer.campaign import (
+    nothing_to_send_words,
+    reply_words,
+    stop_words,
+    stopped_at_once_words,
+)
 from mailer.checks import check_snippet
 from mailer.credentials import smtp_password_for
 from mailer.errors import ConfirmationError, MailerError
@@ -217,9 +222,13 @@ def send_cmd(
             f"{summary.uncertain} uncertain, {summary.skipped} skipped "
             f"(campaign {summary.campaign})."
         )
-        for f in summary.failures:
-            reply = f"{f.code} {f.text}" if f.code else f.text
-            typer.echo(f"  {f.email}: {f.status} ({reply})")
+        for f in (f for f in summary.failures if not f.earlier):
+            typer.echo(f"  {f.email}: {reply_words(f.status, f.code, f.text)}")
+        earlier = [f for f in summary.failures if f.earlier]
+        if earlier:
+            typer.echo("From earlier runs:")
+        for f in earlier:
+            typer.echo(f"  {f.email}: {reply_words(f.status, f.code, f.text)}")
     words = stop_words(summary)
     if words:
         typer.echo(words, err=True)

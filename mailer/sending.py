@@ -38,7 +38,7 @@ from mailer.config import Config
 from mailer.engine import Engine, EngineSettings, ProgressSink
 from mailer.errors import MailerError
 from mailer.jobs import read_workspace_list, render_snippet
-from mailer.journal import Journal, SendLock, journal_path
+from mailer.journal import Journal, SendLock, State, journal_path
 from mailer.lists import require_recipients
 from mailer.ratelimit import DAY_S, Clock, DailyCap, SystemClock
 from mailer.recipients import ListReport
@@ -219,8 +219,9 @@ class PreparedSend:
 
 
 def _name_rows(rows: list) -> list[str]:  # type: ignore[type-arg]
-    out = [f"              {r.email}: {r.code or ''} {r.reply}".rstrip() for r in
-           rows[:LIST_AT_MOST]]
+    out = [f"              {r.email}: " + (
+        "the connection dropped before the server confirmed" if r.state is State.UNCERTAIN
+        else f"{r.code or ''} {r.reply}".strip()) for r in rows[:LIST_AT_MOST]]
     if len(rows) > LIST_AT_MOST:
         out.append(f"              and {len(rows) - LIST_AT_MOST:,} more "
                    "(see: mailer status)")

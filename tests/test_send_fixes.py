@@ -134,3 +134,26 @@ def test_purge_asks_first_and_needs_yes_without_a_terminal(mailer, workspace: Pa
 
     deleted = mailer("status", name, "--purge", "--yes")
     assert deleted.returncode == 0 and "15 recipient records" in deleted.stdout
+
+
+def test_uncertain_reply_words_and_earlier_runs_are_labelled(mailer, workspace: Path) -> None:
+    list_arg, addrs = write_list(workspace, 3)
+    dropped = addrs[1]
+    handler = RecordingHandler(drop_in_data={dropped: 1})
+    words = ("uncertain: the message may have arrived (the connection dropped before the "
+             "server confirmed)")
+    with plain_server(workspace, handler):
+        first = mailer("send", SNIPPET, "--list", list_arg, "--yes")
+        again = mailer("send", SNIPPET, "--list", list_arg, "--yes")
+    status = mailer("status", f"{SNIPPET}--parents")
+    assert f"  {dropped}: {words}" in first.stdout
+    assert "From earlier runs:" not in first.stdout
+    lines = again.stdout.splitlines()
+    assert lines[0].startswith("Done: 0 sent") and "0 uncertain" in lines[0]
+    assert lines[1:] == ["From earlier runs:", f"  {dropped}: {words}"]
+    assert f"{dropped}: the connection dropped before the server confirmed" in again.stderr
+    assert f"uncertain {dropped}: the message may have arrived (the connection dropped" \
+        in status.stdout
+    for text in (first.stdout, again.stdout, again.stderr, status.stdout):
+        assert "0 data sent" not in text and "awaiting reply" not in text
+        assert f"{dropped}:  " not in text
