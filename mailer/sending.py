@@ -36,7 +36,7 @@ from mailer.checks import compose_sample, run_checks
 from mailer.compose import Composed, Composer
 from mailer.config import Config
 from mailer.engine import Engine, EngineSettings, ProgressSink
-from mailer.errors import MailerError
+from mailer.errors import MailerError, TransportError
 from mailer.jobs import read_workspace_list, render_snippet
 from mailer.journal import Journal, SendLock, State, journal_path
 from mailer.lists import require_recipients
@@ -373,7 +373,15 @@ def run_send(
                                                 password),
             settings=settings, clock=clock, progress=sink,
         )
-        result = asyncio.run(engine.run(plan.due, len(plan.due), handle_signals=handle_signals))
+        try:
+            result = asyncio.run(engine.run(plan.due, len(plan.due),
+                                            handle_signals=handle_signals))
+        except TransportError:
+            # The first connection failed (nothing was attempted): a new campaign must
+            # not stay behind in 'mailer status' as "N pending".
+            if plan.existing is None:
+                journal.purge(plan.campaign)
+            raise
     name = "smtp" if prepared.is_smtp else "outbox"
     return summarise(plan, result, name, resume_command,
                      prepared.config.sender.address.addr_spec)
