@@ -20,7 +20,7 @@ from mailer.sending import SendRequest, prepare_send, run_send
 from mailer.workspace import Workspace
 from tests.conftest import set_smtp
 from tests.sendkit import SNIPPET, CliResult, FakeClock, journal_states, run_cli, write_list
-from tests.smtp_server import RecordingHandler, SmtpServer
+from tests.smtp_server import RecordingHandler, SmtpServer, free_port
 
 
 def plain_server(ws: Path, handler: RecordingHandler) -> SmtpServer:
@@ -157,3 +157,17 @@ def test_uncertain_reply_words_and_earlier_runs_are_labelled(mailer, workspace: 
     for text in (first.stdout, again.stdout, again.stderr, status.stdout):
         assert "0 data sent" not in text and "awaiting reply" not in text
         assert f"{dropped}:  " not in text
+
+
+def test_nothing_answering_is_plain_words_and_leaves_no_campaign(mailer,
+                                                                workspace: Path) -> None:
+    list_arg, _ = write_list(workspace, 3)
+    port = free_port()  # nothing listens there
+    set_smtp(workspace, host="127.0.0.1", port=port, security="none")
+    result = mailer("send", SNIPPET, "--list", list_arg, "--yes")
+    assert result.returncode == 2
+    assert (f"Error: cannot connect to 127.0.0.1:{port}: nothing is answering there. Check "
+            "smtp.host and smtp.port, and that this computer is online.") in result.stderr
+    assert "[Errno" not in result.stderr
+    status = mailer("status")
+    assert "parents" not in status.stdout, "a setup that failed leaves no campaign behind"
