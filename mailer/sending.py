@@ -34,9 +34,9 @@ from mailer.campaign import (
 )
 from mailer.checks import compose_sample, run_checks
 from mailer.compose import Composed, Composer
-from mailer.config import Config
+from mailer.config import Config, SmtpConfig
 from mailer.engine import Engine, EngineSettings, ProgressSink
-from mailer.errors import MailerError, TransportError
+from mailer.errors import MailerError, ServerBusyError, TransportError
 from mailer.jobs import read_workspace_list, render_snippet
 from mailer.journal import Journal, SendLock, State, journal_path
 from mailer.lists import require_recipients
@@ -234,6 +234,19 @@ def _describe(config: Config, ws: Workspace) -> str:
     return OutboxTransport(ws.outbox_dir).describe()
 
 
+def with_port_hint(exc: TransportError, smtp: SmtpConfig) -> TransportError:
+    """``exc`` with a hint added when ``smtp.security`` does not suit the well-known port:
+    port 587 is submission with STARTTLS (RFC 6409, RFC 3207), port 465 is implicit TLS
+    (RFC 8314 §3.3). A busy server (:class:`ServerBusyError`) is returned unchanged."""
+    mismatch = (smtp.security == "tls" and smtp.port == 587) or (
+        smtp.security == "starttls" and smtp.port == 465)
+    if not mismatch or isinstance(exc, ServerBusyError):
+        return exc
+    return TransportError(
+        f"{exc.message} Port 587 uses starttls, 465 uses tls: check smtp.security "
+        f"({smtp.security}) and smtp.port ({smtp.port}).", path=exc.path, line=exc.line)
+
+
 def refuse_broken_email(rendered: Rendered, config: Config) -> None:
     """Run ``mailer check``'s rules; an error (not a warning) stops the send, since it
     means the email breaks for some parents (unreadable colours, clipped by Gmail...).
@@ -376,12 +389,12 @@ def run_send(
         try:
             result = asyncio.run(engine.run(plan.due, len(plan.due),
                                             handle_signals=handle_signals))
-        except TransportError:
+        except TransportError as exc:
             # The first connection failed (nothing was attempted): a new campaign must
             # not stay behind in 'mailer status' as "N pending".
             if plan.existing is None:
                 journal.purge(plan.campaign)
-            raise
+            raise with_port_hint(exc, smtp) from None
     name = "smtp" if prepared.is_smtp else "outbox"
     return summarise(plan, result, name, resume_command,
                      prepared.config.sender.address.addr_spec)
@@ -413,7 +426,10 @@ def send_test(
     transport = transport_factory(config, ws.outbox_dir, password(config))()
 
     async def go() -> Delivery:
-        await transport.open()
+        try:
+            await transport.open()
+        except TransportError as exc:
+            raise with_port_hint(exc, config.smtp) from None
         try:
             return await transport.deliver(message)
         finally:

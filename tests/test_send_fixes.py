@@ -171,3 +171,16 @@ def test_nothing_answering_is_plain_words_and_leaves_no_campaign(mailer,
     assert "[Errno" not in result.stderr
     status = mailer("status")
     assert "parents" not in status.stdout, "a setup that failed leaves no campaign behind"
+
+
+@pytest.mark.parametrize(("security", "port"), [("tls", 587), ("starttls", 465)])
+def test_security_that_does_not_suit_the_port_gets_a_hint(mailer, workspace: Path,
+                                                          security: str, port: int) -> None:
+    list_arg, _ = write_list(workspace, 2)
+    set_smtp(workspace, host="127.0.0.1", port=port, security=security, timeout_s=5)
+    result = mailer("send", SNIPPET, "--list", list_arg, "--yes")
+    assert result.returncode == 2
+    assert f"cannot connect to 127.0.0.1:{port}" in result.stderr
+    assert "Port 587 uses starttls, 465 uses tls" in result.stderr
+    proof = mailer("send", SNIPPET, "--list", list_arg, "--test-to", "dsl@example.com")
+    assert proof.returncode == 2 and "Port 587 uses starttls, 465 uses tls" in proof.stderr
