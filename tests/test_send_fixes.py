@@ -184,3 +184,17 @@ def test_security_that_does_not_suit_the_port_gets_a_hint(mailer, workspace: Pat
     assert "Port 587 uses starttls, 465 uses tls" in result.stderr
     proof = mailer("send", SNIPPET, "--list", list_arg, "--test-to", "dsl@example.com")
     assert proof.returncode == 2 and "Port 587 uses starttls, 465 uses tls" in proof.stderr
+
+
+def test_missing_ca_file_is_reported_at_config_load_with_its_line(mailer,
+                                                                  workspace: Path) -> None:
+    list_arg, _ = write_list(workspace, 2)
+    set_smtp(workspace, host="127.0.0.1", port=free_port(), security="starttls",
+             ca_file="certs/missing-ca.pem")
+    line = next(i for i, text in enumerate(
+        (workspace / "mailer.yaml").read_text().splitlines(), 1) if "ca_file" in text)
+    result = mailer("send", SNIPPET, "--list", list_arg, "--yes")
+    assert result.returncode == 2
+    assert f"mailer.yaml, line {line}: smtp.ca_file: there is no file" in result.stderr
+    assert "missing-ca.pem" in result.stderr
+    assert "Campaign:" not in result.stderr, "reported before the summary"
