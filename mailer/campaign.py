@@ -406,6 +406,12 @@ def summarise(plan: Plan, result: RunResult, transport: str, resume_command: str
     return summary
 
 
+def login_words(reply: str) -> str:
+    """After ``530 5.7.0 Authentication required`` (RFC 4954 §6): what to set."""
+    return ("the server needs you to log in: set smtp.username in mailer.yaml (and the "
+            f"password in MAILER_SMTP_PASSWORD) ({reply}).")
+
+
 def stop_words(summary: SendSummary) -> str:
     """What to tell the person when the run stopped early, with the command to go on; when
     it was not stopped but left deferred or failed recipients, the next step for them
@@ -423,9 +429,7 @@ def stop_words(summary: SendSummary) -> str:
         StopReason.DAILY_CAP: f"Stopped: {summary.stop_text}.",
         StopReason.CONNECTION: f"Stopped: the server cannot be reached ({summary.stop_text}).",
         StopReason.INTERRUPTED: "Stopped after the messages in flight.",
-        StopReason.LOGIN_REQUIRED: f"Stopped: the server needs you to log in: set "
-                                   "smtp.username in mailer.yaml (and the password in "
-                                   f"MAILER_SMTP_PASSWORD) ({summary.stop_text}).",
+        StopReason.LOGIN_REQUIRED: f"Stopped: {login_words(summary.stop_text)}",
         StopReason.SENDER_REFUSED: f"Stopped: the server will not send as "
                                    f"{summary.sender} ({summary.stop_text}). Check "
                                    "sender.from in mailer.yaml and that the account you log "

@@ -16,6 +16,7 @@ import typer
 
 from mailer import __version__
 from mailer.campaign import (
+    login_words,
     nothing_to_send_words,
     reply_words,
     stop_words,
@@ -23,6 +24,7 @@ from mailer.campaign import (
 )
 from mailer.checks import check_snippet
 from mailer.credentials import smtp_password_for
+from mailer.engine import needs_login
 from mailer.errors import ConfirmationError, MailerError
 from mailer.jobs import RENDER_FILES, read_workspace_list, render_snippet, write_render
 from mailer.journal import Journal, SendLock, journal_path
@@ -184,6 +186,8 @@ def send_cmd(
     if test_to is not None:
         where, result = send_test(ws, snippet, list_name, test_to, smtp_password_for,
                                   tuple(where or ()))
+        if needs_login(result.code, result.text):
+            raise MailerError(login_words(f"{result.code} {result.text}") + " Nothing was sent.")
         typer.echo(f"Test message to {test_to} via {where}: {result.status.value} "
                    f"({result.code} {result.text})")
         raise typer.Exit(0 if result.status.value == "sent" else 1)

@@ -61,6 +61,14 @@ def test_530_authentication_required_says_to_log_in(mailer, workspace: Path) -> 
     states = journal_states(workspace, f"{SNIPPET}--parents")
     assert "failed" not in {s.value for s in states.values()}
 
+    # The proof gets the same advice.
+    with SmtpServer(users={"office": "pw"}, auth_require_tls=False) as server:
+        set_smtp(workspace, host="127.0.0.1", port=server.port, security="none")
+        proof = mailer("send", SNIPPET, "--list", list_arg, "--test-to", "dsl@example.com")
+        received = list(server.received)
+    assert proof.returncode == 2 and received == []
+    assert "the server needs you to log in: set smtp.username" in proof.stderr
+
 
 def test_waiting_for_a_retry_is_announced_and_the_end_gives_next_steps(
         mailer, workspace: Path) -> None:
