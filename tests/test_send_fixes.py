@@ -15,7 +15,7 @@ import pytest
 
 from mailer.campaign import stop_words, time_words
 from mailer.engine import EngineSettings
-from mailer.progress import LineProgress
+from mailer.progress import BarProgress, LineProgress
 from mailer.sending import SendRequest, prepare_send, run_send
 from mailer.workspace import Workspace
 from tests.conftest import set_smtp
@@ -206,3 +206,13 @@ def test_missing_ca_file_is_reported_at_config_load_with_its_line(mailer,
     assert f"mailer.yaml, line {line}: smtp.ca_file: there is no file" in result.stderr
     assert "missing-ca.pem" in result.stderr
     assert "Campaign:" not in result.stderr, "reported before the summary"
+
+
+def test_the_progress_bar_shows_what_it_waits_for() -> None:
+    stream = io.StringIO()
+    with BarProgress(15, stream) as bar:
+        bar.waiting(1_800_000_000.0, 1, "450 4.2.0 mailbox busy")
+    text = " ".join(stream.getvalue().split())
+    assert (f"Waiting until {time_words(1_800_000_000.0)} to try 1 parent again (the server "
+            "said: 450 4.2.0 mailbox busy). Press Ctrl-C to stop; running the same command "
+            "later carries on.") in text
