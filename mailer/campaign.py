@@ -33,6 +33,7 @@ class Failure:
     status: str
     code: int
     text: str
+    earlier: bool = False  # left by an earlier run (not tried in this one)
 
 
 @dataclass
@@ -87,6 +88,21 @@ class SendSummary:
             "resume_command": self.resume_command or None,
             "failures": [f.__dict__ for f in self.failures],
         }
+
+
+#: What an uncertain recipient's reply means, in words.
+UNCERTAIN_WORDS = ("the message may have arrived (the connection dropped before the server "
+                   "confirmed)")
+
+
+def reply_words(state: str, code: int | None, text: str) -> str:
+    """``uncertain: the message may have arrived (...)`` for an uncertain recipient (whose
+    journal reply is only "data sent, awaiting reply"), else ``state (code text)`` without
+    a code of 0 or ``None``."""
+    if state == State.UNCERTAIN.value:
+        return f"uncertain: {UNCERTAIN_WORDS}"
+    reply = f"{code} {text}" if code else text
+    return f"{state} ({reply.strip()})" if reply.strip() else state
 
 
 def check_fields(rendered: Rendered, recipients: list[Recipient], list_name: str) -> None:
@@ -384,15 +400,24 @@ def summarise(plan: Plan, result: RunResult, transport: str, resume_command: str
             Failure(outcome.email, outcome.state.value, outcome.code, outcome.text)
         )
     for row in plan.failed_before + plan.uncertain_before:
-        summary.failures.append(Failure(row.email, row.state.value, row.code, row.reply))
+        summary.failures.append(Failure(row.email, row.state.value, row.code, row.reply,
+                                        earlier=True))
     summary.complete = plan.already_sent + summary.sent == len(plan.recipients)
     return summary
 
 
+def login_words(reply: str) -> str:
+    """After ``530 5.7.0 Authentication required`` (RFC 4954 §6): what to set."""
+    return ("the server needs you to log in: set smtp.username in mailer.yaml (and the "
+            f"password in MAILER_SMTP_PASSWORD) ({reply}).")
+
+
 def stop_words(summary: SendSummary) -> str:
-    """What to tell the person when the run stopped early, with the command to go on."""
+    """What to tell the person when the run stopped early, with the command to go on; when
+    it was not stopped but left deferred or failed recipients, the next step for them
+    (:func:`next_step_words`)."""
     if summary.stopped is None:
-        return ""
+        return next_step_words(summary)
     reason = StopReason(summary.stopped)
     left = summary.pending + summary.deferred
     after = (f" after {time_words(summary.retry_after)}"
@@ -404,6 +429,7 @@ def stop_words(summary: SendSummary) -> str:
         StopReason.DAILY_CAP: f"Stopped: {summary.stop_text}.",
         StopReason.CONNECTION: f"Stopped: the server cannot be reached ({summary.stop_text}).",
         StopReason.INTERRUPTED: "Stopped after the messages in flight.",
+        StopReason.LOGIN_REQUIRED: f"Stopped: {login_words(summary.stop_text)}",
         StopReason.SENDER_REFUSED: f"Stopped: the server will not send as "
                                    f"{summary.sender} ({summary.stop_text}). Check "
                                    "sender.from in mailer.yaml and that the account you log "
@@ -413,6 +439,37 @@ def stop_words(summary: SendSummary) -> str:
         f"{lead} {left:,} recipient{'s are' if left != 1 else ' is'} still to send; nobody "
         f"is sent twice. Run the same command again{after} to carry on:\n"
         f"  {summary.resume_command}"
+    )
+
+
+def next_step_words(summary: SendSummary) -> str:
+    """After a run that went to the end: what to do about this run's deferred recipients
+    (run the same command later) and failed ones (``--retry-failed``); "" when none."""
+    parts = []
+    if summary.deferred:
+        n = summary.deferred
+        parts.append(
+            f"{n:,} parent{'s were' if n != 1 else ' was'} deferred (the server said: try "
+            "later). Run the same command again later to try "
+            f"{'them' if n != 1 else 'it'}; nobody is sent twice:\n  {summary.resume_command}")
+    if summary.failed:
+        n = summary.failed
+        command = summary.resume_command
+        if "--retry-failed" not in command.split():
+            command += " --retry-failed"
+        parts.append(
+            f"{n:,} parent{'s' if n != 1 else ''} failed (the server's reply is shown "
+            "above). Once the address is corrected or the problem is fixed, --retry-failed "
+            f"tries {'them' if n != 1 else 'it'} again:\n  {command}")
+    return "\n".join(parts)
+
+
+def stopped_at_once_words(campaign: str, resume_command: str) -> str:
+    """After a second Ctrl-C (no waiting for the messages in flight)."""
+    return (
+        "Stopped. A parent whose message was being sent at that moment is marked uncertain "
+        f"(the message may have arrived; see: mailer status {campaign}). Nobody is sent "
+        f"twice. Run the same command again to carry on:\n  {resume_command}"
     )
 
 

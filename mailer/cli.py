@@ -1,7 +1,7 @@
 """The command line (Typer). Thin: parse arguments, call :mod:`mailer.jobs`, print.
 
-Exit status: 0 done; 1 finished but some recipients failed or were deferred; 2 bad input
-or configuration (nothing was sent).
+Exit status: 0 done (or the person answered no); 1 finished but some recipients failed or
+were deferred; 2 bad input or configuration (nothing was sent); 130 stopped with Ctrl-C.
 """
 
 from __future__ import annotations
@@ -15,9 +15,16 @@ from typing import Annotated
 import typer
 
 from mailer import __version__
-from mailer.campaign import nothing_to_send_words, stop_words
+from mailer.campaign import (
+    login_words,
+    nothing_to_send_words,
+    reply_words,
+    stop_words,
+    stopped_at_once_words,
+)
 from mailer.checks import check_snippet
 from mailer.credentials import smtp_password_for
+from mailer.engine import needs_login
 from mailer.errors import ConfirmationError, MailerError
 from mailer.jobs import RENDER_FILES, read_workspace_list, render_snippet, write_render
 from mailer.journal import Journal, SendLock, journal_path
@@ -173,9 +180,14 @@ def send_cmd(
     """Send the advisory: one message per parent/carer address, nobody else in To/Cc/Bcc.
     Running the same command again carries on where it stopped; nobody is sent twice."""
     ws = _ws(ctx)
+    if test_to is not None and dry_run:
+        raise MailerError("--dry-run sends nothing and --test-to sends one proof: choose one. "
+                          "Nothing was sent.")
     if test_to is not None:
         where, result = send_test(ws, snippet, list_name, test_to, smtp_password_for,
                                   tuple(where or ()))
+        if needs_login(result.code, result.text):
+            raise MailerError(login_words(f"{result.code} {result.text}") + " Nothing was sent.")
         typer.echo(f"Test message to {test_to} via {where}: {result.status.value} "
                    f"({result.code} {result.text})")
         raise typer.Exit(0 if result.status.value == "sent" else 1)
@@ -196,8 +208,13 @@ def send_cmd(
         if prepared.needs_confirmation and not yes:
             _confirm(prepared.question())
         password = smtp_password_for(prepared.config) if prepared.plan.due else None
-        summary = run_send(prepared, password=password, resume_command=_resume_command(),
-                           progress=make_progress)
+        try:
+            summary = run_send(prepared, password=password,
+                               resume_command=_resume_command(), progress=make_progress)
+        except KeyboardInterrupt:  # a second Ctrl-C: stopped at once
+            typer.echo(stopped_at_once_words(prepared.plan.campaign, _resume_command()),
+                       err=True)
+            raise typer.Exit(130) from None
     if as_json:
         typer.echo(json.dumps(summary.as_dict(), indent=2))
     else:
@@ -209,14 +226,19 @@ def send_cmd(
             f"{summary.uncertain} uncertain, {summary.skipped} skipped "
             f"(campaign {summary.campaign})."
         )
-        for f in summary.failures:
-            reply = f"{f.code} {f.text}" if f.code else f.text
-            typer.echo(f"  {f.email}: {f.status} ({reply})")
-    if summary.stopped:
-        typer.echo(stop_words(summary), err=True)
+        for f in (f for f in summary.failures if not f.earlier):
+            typer.echo(f"  {f.email}: {reply_words(f.status, f.code, f.text)}")
+        earlier = [f for f in summary.failures if f.earlier]
+        if earlier:
+            typer.echo("From earlier runs:")
+        for f in earlier:
+            typer.echo(f"  {f.email}: {reply_words(f.status, f.code, f.text)}")
+    words = stop_words(summary)
+    if words:
+        typer.echo(words, err=True)
     if summary.stopped == "interrupted":
         raise typer.Exit(130)
-    if summary.stopped == "sender_refused" and not summary.sent:
+    if summary.stopped in ("sender_refused", "login_required") and not summary.sent:
         raise typer.Exit(2)  # a settings problem, and nothing was sent
     if not summary.complete:
         raise typer.Exit(1)
@@ -278,7 +300,20 @@ def _confirm(question: str) -> None:
         )
     if not typer.confirm(question, default=False, err=True):
         typer.echo("Nothing was sent.", err=True)
-        raise typer.Exit(1)
+        raise typer.Exit(0)  # the person chose not to send: not a failure
+
+
+def _confirm_purge(campaign: str, data: dict[str, object]) -> bool:
+    counts: dict[str, int] = data["counts"]  # type: ignore[assignment]
+    question = (f"Delete the records of campaign {campaign} ({data['recipients']:,} parents, "
+                f"{counts.get('sent', 0):,} sent)? Sending it again would send to everyone "
+                "again.")
+    if not sys.stdin.isatty():
+        raise ConfirmationError(
+            f"--purge deletes the records of campaign {campaign}, and there is no terminal "
+            "to ask on. Check 'mailer status' first, then run the same command with --yes. "
+            "Nothing was deleted.")
+    return typer.confirm(question, default=False, err=True)
 
 
 def _resume_command() -> str:
@@ -294,6 +329,8 @@ def status_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     purge: Annotated[bool, typer.Option(
         "--purge", help="Delete the campaign's records (its recipients' addresses).")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before --purge.")
+                   ] = False,
 ) -> None:
     """Show what was sent: counts per campaign, and who failed, was deferred or is
     uncertain, with the server's reply."""
@@ -303,7 +340,10 @@ def status_cmd(
         if campaign is None:
             raise MailerError("--purge needs the campaign's name: mailer status CAMPAIGN --purge")
         with SendLock(ws.state_dir), Journal(path, create=False) as journal:
-            campaign_status(journal, campaign)  # raises for an unknown name
+            data = campaign_status(journal, campaign)  # raises for an unknown name
+            if not yes and not _confirm_purge(campaign, data):
+                typer.echo("Nothing was deleted.", err=True)
+                return
             n = journal.purge(campaign)
         typer.echo(f"Deleted campaign {campaign} and its {n:,} recipient records. Sending it "
                    "again would send to everyone again.")

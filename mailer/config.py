@@ -385,6 +385,13 @@ def _parse_smtp(node: Node, path: Path) -> SmtpConfig:
         ca_file = Path(ca).expanduser()
         if not ca_file.is_absolute():
             ca_file = path.parent / ca_file
+        if not ca_file.is_file():
+            raise ConfigError(
+                f"smtp.ca_file: there is no file {ca_file}. Give the path of your server's "
+                "certificate authority file (PEM), or delete the ca_file line.",
+                path=path,
+                line=node.line_of("ca_file"),
+            )
     try:
         timeout = float(str(node.get("timeout_s") or 60).strip())
     except ValueError:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
+import re
 import signal
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -36,6 +37,17 @@ from mailer.recipients import Recipient
 from mailer.transports.base import Delivery, Transport, TransportStatus
 from mailer.transports.smtp import throttle_wait_s
 
+#: Replies meaning "log in first": RFC 4954 §6 (530 5.7.0 Authentication required).
+_LOGIN_WORDS = re.compile(r"authenticat\w* (is )?required|must (first )?authenticate|"
+                          r"not authenticated", re.I)
+
+
+def needs_login(code: int, text: str) -> bool:
+    """True when a reply says the server wants AUTH before it takes mail: reply code 530
+    or the words of RFC 4954 §6 ("5.7.0 Authentication required")."""
+    return code == 530 or (code >= 500 and bool(_LOGIN_WORDS.search(text)))
+
+
 #: Wait after a busy server (421 on connect) before trying again, in seconds.
 BUSY_WAIT_S = 15 * 60.0
 
@@ -47,6 +59,7 @@ class StopReason(str, Enum):
     DAILY_CAP = "daily_cap"        # our own rolling 24 h cap is reached
     CONNECTION = "connection"      # the server cannot be reached any more
     SENDER_REFUSED = "sender_refused"  # the server will not send as this sender (5xx)
+    LOGIN_REQUIRED = "login_required"  # the server wants AUTH and none was set (530)
     INTERRUPTED = "interrupted"    # Ctrl-C
 
 
@@ -134,6 +147,12 @@ class ProgressSink(Protocol):
         """Called after each outcome."""
         ...
 
+    def waiting(self, until: float, count: int, reply: str) -> None:
+        """Called once when the run has only temporary failures left and waits for them:
+        ``until`` is the wall time (epoch seconds) of the next try, ``count`` the
+        recipients waiting, ``reply`` the server's last reply for the first of them."""
+        ...
+
 
 @dataclass(order=True)
 class _Job:
@@ -142,6 +161,7 @@ class _Job:
     recipient: Recipient = field(compare=False)
     attempts: int = field(default=0, compare=False)
     losses: int = field(default=0, compare=False)
+    reply: str = field(default="", compare=False)
 
     @property
     def key(self) -> str:
@@ -185,6 +205,7 @@ class Engine:
         self._source: Iterator[Recipient] = iter(())
         self._stopping = False
         self._active = 0
+        self._announced: tuple[float, int] | None = None
         last = journal.last_submission() if settings.counts_submissions else None
         last_mono = None
         if last is not None:
@@ -252,7 +273,7 @@ class Engine:
         return self.result
 
     def _install_signals(self) -> Callable[[], None] | None:
-        """First Ctrl-C (or SIGTERM): stop after the messages in flight. A second Ctrl-C
+        """First Ctrl-C (or SIGTERM, or SIGHUP): stop after the messages in flight. A second Ctrl-C
         stops at once (the journal still tells the truth)."""
         loop = asyncio.get_running_loop()
 
@@ -260,14 +281,17 @@ class Engine:
             self.stop(StopReason.INTERRUPTED)
             loop.remove_signal_handler(signal.SIGINT)
 
+        # SIGTERM, and SIGHUP (the terminal window was closed), stop like a first Ctrl-C.
+        others = [signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
         try:
             loop.add_signal_handler(signal.SIGINT, first_signal)
-            loop.add_signal_handler(signal.SIGTERM, lambda: self.stop(StopReason.INTERRUPTED))
+            for sig in others:
+                loop.add_signal_handler(sig, lambda: self.stop(StopReason.INTERRUPTED))
         except (NotImplementedError, RuntimeError, ValueError):  # Windows, or not main thread
             return None
 
         def remove() -> None:
-            for sig in (signal.SIGINT, signal.SIGTERM):
+            for sig in (signal.SIGINT, *others):
                 loop.remove_signal_handler(sig)
 
         return remove
@@ -282,10 +306,22 @@ class Engine:
                 return _Job(0.0, next(self._seq), rec)
             if not self._retries:
                 return None
-            # Only retries are left, and none is due yet: wait in short steps so a
-            # Ctrl-C is noticed.
+            # Only retries are left, and none is due yet: say what we wait for, then wait
+            # in short steps so a Ctrl-C is noticed.
+            self._announce_wait(now)
             await self.clock.sleep(min(self._retries[0].not_before - now, 1.0))
         return None
+
+    def _announce_wait(self, now: float) -> None:
+        first = self._retries[0]
+        key = (first.not_before, len(self._retries))
+        if self._announced == key or self.progress is None:
+            return
+        self._announced = key
+        waiting = getattr(self.progress, "waiting", None)
+        if waiting is not None:
+            waiting(self.clock.time() + (first.not_before - now), len(self._retries),
+                    first.reply)
 
     def _requeue(self, job: _Job, delay: float = 0.0) -> None:
         job.not_before = self.clock.monotonic() + delay
@@ -364,6 +400,11 @@ class Engine:
         if d.status is TransportStatus.UNCERTAIN:
             record(State.UNCERTAIN)
             return
+        if needs_login(d.code, d.text):
+            # A settings problem: every message would be refused the same way.
+            record(State.DEFERRED)
+            self.stop(StopReason.LOGIN_REQUIRED, f"{d.code} {d.text}".strip())
+            return
         if d.throttled:
             # Not the recipient's fault: it is tried again on the next run.
             record(State.DEFERRED)
@@ -391,6 +432,7 @@ class Engine:
             return
         record(State.DEFERRED)
         job.attempts += 1
+        job.reply = f"{d.code} {d.text}".strip()
         if job.attempts < self.settings.max_attempts:
             waits = self.settings.backoff_s or (60.0,)
             self._requeue(job, waits[min(job.attempts - 1, len(waits) - 1)])

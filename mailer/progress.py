@@ -9,11 +9,21 @@ import sys
 import time
 from typing import TextIO
 
+from mailer.campaign import time_words
 from mailer.engine import RunResult
 from mailer.journal import State
 
 #: Lines are printed every this many recipients when not on a terminal.
 LINE_EVERY = 100
+
+
+def waiting_words(until: float, count: int, reply: str) -> str:
+    """``Waiting until 10:42 to try 1 parent again (the server said: 450 ...). Press
+    Ctrl-C to stop; running the same command later carries on.``"""
+    said = reply or "try later"
+    return (f"Waiting until {time_words(until)} to try {count:,} "
+            f"parent{'s' if count != 1 else ''} again (the server said: {said}). Press "
+            "Ctrl-C to stop; running the same command later carries on.")
 
 
 def _counts(result: RunResult) -> tuple[int, int, int, int]:
@@ -44,6 +54,12 @@ class LineProgress:
         done = result.tried
         if done // LINE_EVERY > self._printed // LINE_EVERY:
             self._line(result)
+
+    def waiting(self, until: float, count: int, reply: str) -> None:
+        """Print the counts so far and what the run waits for."""
+        if self._last is not None and self._last.tried != self._printed:
+            self._line(self._last)
+        print(f"  {waiting_words(until, count, reply)}", file=self.stream, flush=True)
 
     def _line(self, result: RunResult) -> None:
         sent, failed, deferred, uncertain = _counts(result)
@@ -98,6 +114,12 @@ class BarProgress:
             counts += f", {uncertain} uncertain"
         self._progress.update(self._task, completed=done, counts=counts,
                               rate=f"{done / minutes:.0f}/min")
+
+
+    def waiting(self, until: float, count: int, reply: str) -> None:
+        """Print what the run waits for above the bar."""
+        self._progress.console.print(waiting_words(until, count, reply), markup=False,
+                                     highlight=False)
 
 
 def make_progress(total: int, stream: TextIO | None = None) -> LineProgress | BarProgress:

@@ -34,11 +34,11 @@ from mailer.campaign import (
 )
 from mailer.checks import compose_sample, run_checks
 from mailer.compose import Composed, Composer
-from mailer.config import Config
+from mailer.config import Config, SmtpConfig
 from mailer.engine import Engine, EngineSettings, ProgressSink
-from mailer.errors import MailerError
+from mailer.errors import MailerError, ServerBusyError, TransportError
 from mailer.jobs import read_workspace_list, render_snippet
-from mailer.journal import Journal, SendLock, journal_path
+from mailer.journal import Journal, SendLock, State, journal_path
 from mailer.lists import require_recipients
 from mailer.ratelimit import DAY_S, Clock, DailyCap, SystemClock
 from mailer.recipients import ListReport
@@ -219,8 +219,9 @@ class PreparedSend:
 
 
 def _name_rows(rows: list) -> list[str]:  # type: ignore[type-arg]
-    out = [f"              {r.email}: {r.code or ''} {r.reply}".rstrip() for r in
-           rows[:LIST_AT_MOST]]
+    out = [f"              {r.email}: " + (
+        "the connection dropped before the server confirmed" if r.state is State.UNCERTAIN
+        else f"{r.code or ''} {r.reply}".strip()) for r in rows[:LIST_AT_MOST]]
     if len(rows) > LIST_AT_MOST:
         out.append(f"              and {len(rows) - LIST_AT_MOST:,} more "
                    "(see: mailer status)")
@@ -231,6 +232,19 @@ def _describe(config: Config, ws: Workspace) -> str:
     if config.smtp.host:
         return SmtpTransport(config.smtp, None).describe()
     return OutboxTransport(ws.outbox_dir).describe()
+
+
+def with_port_hint(exc: TransportError, smtp: SmtpConfig) -> TransportError:
+    """``exc`` with a hint added when ``smtp.security`` does not suit the well-known port:
+    port 587 is submission with STARTTLS (RFC 6409, RFC 3207), port 465 is implicit TLS
+    (RFC 8314 §3.3). A busy server (:class:`ServerBusyError`) is returned unchanged."""
+    mismatch = (smtp.security == "tls" and smtp.port == 587) or (
+        smtp.security == "starttls" and smtp.port == 465)
+    if not mismatch or isinstance(exc, ServerBusyError):
+        return exc
+    return TransportError(
+        f"{exc.message} Port 587 uses starttls, 465 uses tls: check smtp.security "
+        f"({smtp.security}) and smtp.port ({smtp.port}).", path=exc.path, line=exc.line)
 
 
 def refuse_broken_email(rendered: Rendered, config: Config) -> None:
@@ -372,7 +386,15 @@ def run_send(
                                                 password),
             settings=settings, clock=clock, progress=sink,
         )
-        result = asyncio.run(engine.run(plan.due, len(plan.due), handle_signals=handle_signals))
+        try:
+            result = asyncio.run(engine.run(plan.due, len(plan.due),
+                                            handle_signals=handle_signals))
+        except TransportError as exc:
+            # The first connection failed (nothing was attempted): a new campaign must
+            # not stay behind in 'mailer status' as "N pending".
+            if plan.existing is None:
+                journal.purge(plan.campaign)
+            raise with_port_hint(exc, smtp) from None
     name = "smtp" if prepared.is_smtp else "outbox"
     return summarise(plan, result, name, resume_command,
                      prepared.config.sender.address.addr_spec)
@@ -399,11 +421,15 @@ def send_test(
     first = report.recipients[0]
     config = ws.config
     composer = Composer(rendered, config.sender, subject_prefix="[TEST] ")
-    message = composer.compose(address, first.name, first.fields())
+    # The proof goes to the office, not to this parent: no parent's name in its To.
+    message = composer.compose(address, "", first.fields())
     transport = transport_factory(config, ws.outbox_dir, password(config))()
 
     async def go() -> Delivery:
-        await transport.open()
+        try:
+            await transport.open()
+        except TransportError as exc:
+            raise with_port_hint(exc, config.smtp) from None
         try:
             return await transport.deliver(message)
         finally:

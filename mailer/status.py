@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from mailer.campaign import UNCERTAIN_WORDS
 from mailer.errors import MailerError
 from mailer.journal import CampaignInfo, Journal, State
 
@@ -75,7 +76,8 @@ def format_campaign(data: dict[str, Any]) -> str:
         f"{_counts_words(data['counts'])}",
     ]
     for row in data["not_sent"]:
-        reply = f"{row['code'] or ''} {row['reply']}".strip()
+        reply = (UNCERTAIN_WORDS if row["state"] == State.UNCERTAIN.value
+                 else f"{row['code'] or ''} {row['reply']}".strip())
         lines.append(f"  {row['state']:9} {row['email']}: {reply} "
                      f"({row['attempts']} attempt{'s' if row['attempts'] != 1 else ''})")
     return "\n".join(lines)

@@ -161,7 +161,7 @@ def test_terminal_confirmation_and_hidden_password_prompt(workspace: Path,
                  ca_file=str(ca.ca_file))
         question = "Send 4 emails as office@hollybank.example.sch.uk via 127.0.0.1? [y/N]"
         code, _, screen = _run_on_terminal(workspace, list_arg, [(question, "n")], env)
-        assert code == 1 and "Nothing was sent." in screen
+        assert code == 0 and "Nothing was sent." in screen  # a "no" is not a failure
         assert server.received == []
         code, out, screen = _run_on_terminal(
             workspace, list_arg, [(question, "y"), ("Password for office at 127.0.0.1:",
@@ -174,3 +174,46 @@ def test_terminal_confirmation_and_hidden_password_prompt(workspace: Path,
     assert "4 sent" in out
 
 
+def _stop_with(workspace: Path, signals: list[signal.Signals], delay_s: float,
+               n: int = 16) -> tuple[subprocess.Popen[bytes], str, dict, str, RecordingHandler]:
+    """Start a send, send ``signals`` (0.3 s apart) once 2 messages arrived; returns the
+    process, its stderr, the journal's states, the list argument and the server's handler."""
+    list_arg, _ = write_list(workspace, n)
+    handler = RecordingHandler(data_delay_s=delay_s)
+    with SmtpServer(handler=handler) as server:
+        set_smtp(workspace, host="127.0.0.1", port=server.port, security="none")
+        proc = popen_mailer("send", SNIPPET, "--list", list_arg, "--yes", cwd=workspace,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            wait_for(lambda: len(handler.received) >= 2 or proc.poll() is not None)
+            for sig in signals:
+                proc.send_signal(sig)
+                time.sleep(0.3)
+            _, err = proc.communicate(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        states = journal_states(workspace, f"{SNIPPET}--parents")
+        assert_agree(handler.received_by_recipient(), states)
+    return proc, err.decode(), states, list_arg, handler
+
+
+def test_closing_the_terminal_sighup_finishes_the_message_in_flight(workspace: Path) -> None:
+    proc, stderr, states, list_arg, _ = _stop_with(workspace, [signal.SIGHUP], 0.1)
+    assert proc.returncode == 130, stderr
+    assert "Stopped after the messages in flight" in stderr
+    assert f"mailer send {SNIPPET} --list {list_arg} --yes" in stderr
+    assert State.UNCERTAIN not in states.values(), "the message in flight was finished"
+    assert State.PENDING in states.values()
+
+
+def test_a_second_ctrl_c_stops_at_once_and_says_what_to_do(workspace: Path) -> None:
+    proc, stderr, states, list_arg, _ = _stop_with(
+        workspace, [signal.SIGINT, signal.SIGINT], 3.0, n=4)
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    assert "Stopped." in stderr
+    assert f"mailer send {SNIPPET} --list {list_arg} --yes" in stderr
+    assert "uncertain" in stderr and "mailer status" in stderr
+    assert State.UNCERTAIN in states.values(), "the message in flight had its data sent"

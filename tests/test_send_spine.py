@@ -163,4 +163,5 @@ def test_an_outbox_that_is_a_file_stops_before_anything_is_sent(workspace: Path)
     assert result.returncode == 2, result.stderr
     assert "this is a file" in result.stderr and "Traceback" not in result.stderr
     status = run_mailer("status", "--json", cwd=workspace)
-    assert '"sent": 0' in status.stdout or "nothing" in status.stdout.lower()
+    # Nothing was attempted, so no campaign is left behind showing "15 pending".
+    assert '"campaigns": []' in status.stdout

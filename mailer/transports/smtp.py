@@ -173,6 +173,10 @@ class SmtpTransport:
             cause = exc.__cause__ or exc.__context__
             if isinstance(cause, ssl.SSLCertVerificationError):
                 raise self._untrusted(cause.verify_message) from None
+            if isinstance(cause, ConnectionRefusedError):
+                raise TransportError(
+                    f"cannot connect to {where}: nothing is answering there. Check smtp.host "
+                    "and smtp.port, and that this computer is online.") from None
             raise TransportError(
                 f"cannot connect to {where} ({exc}). Check smtp.host, smtp.port and "
                 "smtp.security, and that this computer can reach the server."
