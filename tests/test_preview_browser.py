@@ -178,3 +178,18 @@ def test_recipient_picker_rerenders_for_the_chosen_parent(context: Any,
         page.get_by_text("Phone", exact=True).click()
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / "preview-phone.png"))
+
+
+def test_the_page_fits_a_phone_width_window_with_a_list(browser: Any,  # noqa: F811
+                                                        workspace: Path) -> None:
+    """Found by a new-user test: the recipient list made the page 504 px wide at 400."""
+    ctx = browser.new_context(viewport={"width": 400, "height": 800})
+    try:
+        with running_preview(workspace, "lists/example-parents.csv") as server:
+            page = ctx.new_page()
+            page.goto(server.url)
+            page.frame_locator("#email-frame").get_by_text("Dear Mrs Khan,").wait_for()
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 400, width
+    finally:
+        ctx.close()
