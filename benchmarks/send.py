@@ -42,6 +42,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import SNIPPET, machine, make_workspace, median, set_smtp, spread  # noqa: E402
+from mailer.transports.wire import smtp_data  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 MAILMERGE_VENV = HERE / ".venv-mailmerge"
@@ -209,16 +210,6 @@ async def bare_aiosmtplib(port: int, messages: list[tuple[str, str, bytes]],
     await asyncio.gather(*(worker() for _ in range(connections)))
 
 
-def dot_stuff(data: bytes) -> bytes:
-    """RFC 5321 §4.5.2 transparency, and the end-of-data line."""
-    data = data.replace(b"\r\n.", b"\r\n..")
-    if data.startswith(b"."):
-        data = b"." + data
-    if not data.endswith(b"\r\n"):
-        data += b"\r\n"
-    return data + b".\r\n"
-
-
 async def pipelined(port: int, messages: list[tuple[str, str, bytes]], connections: int) -> None:
     """A minimal client with RFC 2920 pipelining: MAIL FROM, RCPT TO and DATA in one write,
     then the message after the 354 reply; two round trips a message instead of four."""
@@ -242,7 +233,7 @@ async def pipelined(port: int, messages: list[tuple[str, str, bytes]], connectio
                          % (sender.encode(), rcpt.encode()))
             for _ in range(3):
                 await reply(reader)
-            writer.write(dot_stuff(data))
+            writer.write(smtp_data(data))
             await reply(reader)
         writer.write(b"QUIT\r\n")
         await reply(reader)
