@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 from mailer.errors import MailerError
+from mailer.yamlwords import explain_yaml_error
 
 
 class Node(dict):
@@ -75,30 +76,56 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> Node:
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
+#: Deepest nesting of lists and mappings accepted. PyYAML composes nodes recursively, so a
+#: file of thousands of ``[`` would exhaust Python's stack; no real snippet, list or
+#: ``mailer.yaml`` nests more than a handful of levels.
+MAX_DEPTH = 50
+
+
 def parse_yaml(text: str, path: Path, error: type[MailerError] = MailerError) -> Any:
     """Parse YAML ``text`` (from ``path``, used only in messages).
 
     Returns plain Python values with mappings as :class:`Node`.
 
     Raises:
-        error: (a :class:`MailerError` subclass) naming ``path``, line and column of a
-            syntax mistake.
+        error: (a :class:`MailerError` subclass) naming ``path`` and the line of the
+            mistake, in words for someone who has never read the YAML specification: a
+            missing closing quote, a colon inside an unquoted value, a tab or one space
+            too many in the indentation, brackets nested too deeply (:data:`MAX_DEPTH`).
     """
     try:
         return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        problem = exc.problem or exc.context or "this is not valid YAML"
-        line = mark.line + 1 if mark else None
-        column = f" (column {mark.column + 1})" if mark else ""
+    except RecursionError:
+        line = _too_deep_line(text)
         raise error(
-            f"this is not valid YAML: {problem}{column}. Check the indentation and "
-            "that any text containing ':' or '#' is in quotes.",
+            f"lists or brackets are nested more than {MAX_DEPTH} deep here, which no "
+            "advisory, list or setting needs. Check for stray '[' or '{' characters, or "
+            "put the value in quotes.",
             path=path,
             line=line,
         ) from None
+    except yaml.MarkedYAMLError as exc:
+        line, words = explain_yaml_error(text, exc)
+        raise error(words, path=path, line=line) from None
     except yaml.YAMLError as exc:
         raise error(f"this is not valid YAML: {exc}", path=path) from None
+
+
+def _too_deep_line(text: str) -> int | None:
+    """1-based line where nesting first goes past :data:`MAX_DEPTH` (the event parser
+    keeps its own stack, so it does not recurse)."""
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return int(event.start_mark.line) + 1
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except (yaml.YAMLError, RecursionError):
+        pass
+    return None
 
 
 def load_yaml(path: Path, error: type[MailerError] = MailerError) -> Any:

@@ -147,7 +147,7 @@ def test_a_broken_snippet_shows_the_mistake_and_the_next_good_edit_recovers(
     problem.wait_for(state="visible", timeout=2000)
     where = page.locator("#problem-where").text_content()
     assert where.startswith(f"snippets/{SNIPPET}.yaml, line ")
-    assert "not valid YAML" in page.locator("#problem-message").text_content()
+    assert "too far to the right" in page.locator("#problem-message").text_content()
     assert not page.locator("#email-frame").is_visible()
     assert page.get_by_role("button", name="Copy block").is_disabled()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

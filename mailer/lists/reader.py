@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from mailer.errors import MailerError
-from mailer.lists.addresses import Address, check_address, split_cell
+from mailer.lists.addresses import Address, as_typed, check_address, read_cell
 from mailer.lists.columns import (
     FIELDS,
     FLAG_FIELDS,
@@ -64,6 +64,7 @@ class _Builder:
         self.recipients: list[Recipient] = []
         self.short_lines: list[int] = []
         self.lost_letter_lines: list[int] = []
+        self.several_lines: list[int] = []
         # One copy of each distinct name, year and class text: a large list repeats them
         # on thousands of rows ("Year 7", "Mrs", common names), and each copy costs memory.
         self._texts: dict[str, str] = {}
@@ -126,10 +127,15 @@ class _Builder:
         flag = self.flag(cells, slot)
         if flag:
             return [AddressOutcome(Fate.EXCLUDED, cell.strip(), flag)]
-        pieces = split_cell(cell)
+        reading = read_cell(cell)
+        if reading.problem:
+            return [AddressOutcome(Fate.INVALID, as_typed(cell), reading.problem)]
+        pieces = reading.pieces
         if not pieces:
             column = self.cmap.column_name(slot.fields["email"])
             return [AddressOutcome(Fate.INVALID, "", f"no address in {column}")]
+        if len(pieces) > 1:
+            self.several_lines.append(raw.line)
         carer = self.carer(cells, slot)
         out = []
         for piece in pieces:
@@ -206,6 +212,11 @@ class _Builder:
             out.append(
                 f"line(s) {_lines_text(self.short_lines)} have fewer fields than the header; "
                 "their missing last cells were read as empty."
+            )
+        if self.several_lines:
+            out.append(
+                f"line(s) {_lines_text(self.several_lines)} have several addresses in one "
+                "cell; each address gets its own message."
             )
         if self.lost_letter_lines:
             out.append(
