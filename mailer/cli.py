@@ -23,6 +23,7 @@ from mailer.campaign import (
     stopped_at_once_words,
 )
 from mailer.checks import check_snippet
+from mailer.cliusage import MailerTyper
 from mailer.credentials import smtp_password_for
 from mailer.engine import needs_login
 from mailer.errors import ConfirmationError, MailerError
@@ -36,14 +37,14 @@ from mailer.snippets import list_snippets, load_snippet
 from mailer.status import all_status, campaign_status, format_all, format_campaign
 from mailer.workspace import Workspace
 
-app = typer.Typer(
+app = MailerTyper(
     help="Turn a safeguarding advisory into email that works everywhere, and send it to "
     "parents and carers safely.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-lists_app = typer.Typer(help="Check mailing lists.", no_args_is_help=True)
+lists_app = MailerTyper(help="Check mailing lists.", no_args_is_help=True)
 app.add_typer(lists_app, name="lists")
 
 
