@@ -150,6 +150,11 @@ def load_yaml(path: Path, error: type[MailerError] = MailerError) -> Any:
     return parse_yaml(text, path, error)
 
 
+#: Keys a mapping accepts only so that validation can refuse them with their own message
+#: (``smtp.password``: a secret never belongs in a file); never offered as "Allowed keys".
+REFUSED_KEYS = frozenset({"password"})
+
+
 def check_keys(
     node: Node,
     allowed: set[str] | dict[str, Any],
@@ -164,10 +169,11 @@ def check_keys(
         error: naming the unknown key and the allowed keys, or the missing key.
     """
     prefix = f"in {where}: " if where else ""
+    shown = ", ".join(sorted(k for k in allowed if k not in REFUSED_KEYS))
     for key in node:
         if key not in allowed:
             raise error(
-                f"{prefix}unknown key '{key}'. Allowed keys: {', '.join(sorted(allowed))}.",
+                f"{prefix}unknown key '{key}'. Allowed keys: {shown}.",
                 path=path,
                 line=node.line_of(key),
             )

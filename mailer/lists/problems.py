@@ -11,11 +11,12 @@ from __future__ import annotations
 import csv
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from mailer.errors import MailerError
+from mailer.lists.report import LEFT_OUT, ListReport
 
 #: The CSV's header, in column order.
 PROBLEM_COLUMNS: tuple[str, ...] = (
@@ -109,3 +110,40 @@ def write_problems_csv(path: Path, rows: Iterable[ProblemRow]) -> int:
         Path(tmp).unlink(missing_ok=True)
         raise
     return count
+
+
+def _todo(fate: str, reason: str, address: str) -> str:
+    """What the office should do about a row that will not get the email."""
+    if fate == "suppressed":
+        return ("Nothing, unless the parent wants advisories again: then take the address "
+                "off the suppression list.")
+    if fate == "excluded":
+        return ("Nothing: the contact flag in the school's records says not to write. "
+                "Check the flag with the designated safeguarding lead if it looks wrong.")
+    if reason.startswith("this row has"):
+        return ("Open the list in Excel and check this row: a value with a comma must be in "
+                "quotes. Or export the list again from the MIS.")
+    if not address:
+        return ("Add the parent's email address in the school's records (SIMS, Arbor...), "
+                "or give them a paper copy.")
+    return ("Correct the email address in the school's records (SIMS, Arbor...), then "
+            "export the list again.")
+
+
+def list_problem_rows(report: ListReport) -> Iterator[ProblemRow]:
+    """Every address of ``report`` that will not get the email (invalid, suppressed,
+    excluded by a contact flag), in file order, with what to do about it."""
+    for row in report.rows:
+        outcomes = []
+        if row.fate in LEFT_OUT:
+            outcomes.append((row.fate.value, row.address, row.reason))
+        outcomes += [(o.fate.value, o.address, o.reason) for o in row.others]
+        for fate, address, reason in outcomes:
+            words = reason or fate
+            if words.startswith("it "):
+                words = "the address " + words[3:]
+            words = words[:1].upper() + words[1:]
+            if not words.endswith("."):
+                words += "."
+            yield ProblemRow(row.line, row.pupil, row.carer, address, words,
+                             _todo(fate, reason, address))

@@ -182,7 +182,9 @@ class _Builder:
         problem = self.malformed(raw)
         if problem:
             address = next((c for c in raw.cells if "@" in c), "")
-            return RowOutcome(raw.line, Fate.INVALID, address, problem)
+            pupil, carer = self.names(raw.cells) if not raw.extra else ("", "")
+            return RowOutcome(raw.line, Fate.INVALID, as_typed(address), problem,
+                              pupil=pupil, carer=carer)
         self.check_lost_letters(raw)
         child = self.child(raw.cells)
         outcomes: list[AddressOutcome] = []
@@ -196,8 +198,23 @@ class _Builder:
             return RowOutcome(raw.line, Fate.INVALID, "", f"no address in {columns}")
         best = min(outcomes, key=lambda o: FATE_RANK.index(o.fate))
         others = [o for o in outcomes if o is not best and o.fate in LEFT_OUT]
-        return RowOutcome(raw.line, best.fate, best.address, best.reason, best.merged_into,
-                          others)
+        out = RowOutcome(raw.line, best.fate, best.address, best.reason, best.merged_into,
+                         others)
+        if best.fate in LEFT_OUT or others:
+            out.pupil, out.carer = self.names(raw.cells)
+        return out
+
+    def names(self, cells: list[str]) -> tuple[str, str]:
+        """The pupil's and the first contact's names as the row gives them (for the
+        problems list of rows that will not get the email)."""
+        child = self.child(cells)
+        pupil = " ".join(p for p in (child.forename, child.surname) if p) if child else ""
+        carer = self.carer(cells, self.cmap.slots[0]) if self.cmap.slots else None
+        name = ""
+        if carer is not None:
+            name = " ".join(p for p in (carer.title, carer.forename, carer.surname) if p)
+            name = name or carer.salutation
+        return pupil, name
 
     def check_lost_letters(self, raw: RawRow) -> None:
         names = [i for s in self.cmap.slots for f, i in s.fields.items()
