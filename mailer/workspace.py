@@ -99,6 +99,10 @@ class Workspace:
             if candidate.is_file():
                 return candidate.resolve()
         for candidate in candidates:
+            if candidate.exists() and not candidate.is_dir():
+                raise ListError(f"'{name}' is not an ordinary file (it is a device or a pipe), "
+                                "so it cannot be read as a list. Give the CSV or YAML list "
+                                "file.")
             if candidate.is_dir():
                 raise ListError(
                     f"'{name}' is a folder, not a list file. Give the CSV file inside it, "

@@ -42,6 +42,34 @@ class _LineLoader(yaml.SafeLoader):
     """
 
 
+class PlainYAMLError(yaml.MarkedYAMLError):
+    """A YAML mistake whose ``problem`` is already in plain words (see
+    :func:`mailer.yamlwords.explain_yaml_error`)."""
+
+
+def _compose_node(loader: _LineLoader, parent: Any, index: Any) -> Any:
+    """Compose a node, refusing YAML references (``&name`` / ``*name``).
+
+    No snippet, list or setting needs them, and they are the way to make a small file
+    expand to billions of entries ("billion laughs") or loop forever (a reference to
+    itself); an office writing ``title: *Important* news`` meant text, not a reference.
+    """
+    event = loader.peek_event()
+    if isinstance(event, yaml.AliasEvent):
+        raise PlainYAMLError(None, None, (
+            f"'*{event.anchor}' is read as a reference to another part of the file. If it "
+            "is text, put the whole value in quotes."), event.start_mark)
+    anchor = getattr(event, "anchor", None)
+    if anchor:
+        raise PlainYAMLError(None, None, (
+            f"'&{anchor}' is read as a label for a reference, and the text after it "
+            "would lose it. If it is text, put the whole value in quotes."),
+            event.start_mark)
+    return yaml.SafeLoader.compose_node(loader, parent, index)
+
+
+_LineLoader.compose_node = _compose_node  # type: ignore[method-assign]
+
 _TEXT_ONLY = {
     "tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float",
     "tag:yaml.org,2002:timestamp",
@@ -61,12 +89,15 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> Node:
         try:
             hash(key)
         except TypeError as exc:
-            raise yaml.constructor.ConstructorError(
-                None, None, "a key here is not a plain value", key_node.start_mark
+            raise PlainYAMLError(
+                None, None, "a name before ':' must be plain text, not a list or section. "
+                "If it is text, put it in quotes.", key_node.start_mark
             ) from exc
         if key in result:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"the key {key!r} is written twice", key_node.start_mark
+            first = result.key_lines.get(key)
+            raise PlainYAMLError(
+                None, None, f"'{key}' is written twice (first on line {first}): keep one of "
+                "them.", key_node.start_mark
             )
         result[key] = loader.construct_object(value_node, deep=True)
         result.key_lines[key] = key_node.start_mark.line + 1

@@ -69,6 +69,8 @@ def explain_yaml_error(text: str, exc: yaml.MarkedYAMLError) -> tuple[int | None
     """The 1-based line of the mistake behind ``exc`` and one or two sentences saying
     what to change there (the sentence does not repeat the file name or line)."""
     mark = exc.problem_mark or exc.context_mark
+    if type(exc).__name__ == "PlainYAMLError":
+        return (mark.line + 1 if mark is not None else None), exc.problem or ""
     lines = text.splitlines()
     err = mark.line if mark is not None else len(lines)  # 0-based
     problem = exc.problem or ""
@@ -107,6 +109,14 @@ def explain_yaml_error(text: str, exc: yaml.MarkedYAMLError) -> tuple[int | None
                 f"the value starts with a quote ({quote}), so it ends at the next {quote}, "
                 f"but more text follows on this line. Put the whole value in {other} "
                 f"instead, or, for a {quote} inside the value, {inside}.")
+
+    # A value that starts as a list and goes on as text: title: [Draft] Video chat
+    if "found '<scalar>'" in problem and mark is not None and any(
+            isinstance(t, (yaml.FlowSequenceEndToken, yaml.FlowMappingEndToken))
+            and t.start_mark.line == err and t.start_mark.column < mark.column
+            for t in tokens):
+        return err + 1, ("the value starts with '[' or '{', so YAML reads it as a list, but "
+                         "more text follows. Put the whole value in quotes.")
 
     # A bracket that opens a value which is really text: title: [Draft] ...
     if context.startswith("while parsing a flow") and exc.context_mark is not None:
