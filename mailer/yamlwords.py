@@ -118,6 +118,18 @@ def explain_yaml_error(text: str, exc: yaml.MarkedYAMLError) -> tuple[int | None
         return err + 1, ("the value starts with '[' or '{', so YAML reads it as a list, but "
                          "more text follows. Put the whole value in quotes.")
 
+    # A line with no ': ' after its name: "language:en", or a stray line of text.
+    if "could not find expected ':'" in problem and exc.context_mark is not None:
+        start = exc.context_mark.line
+        text_line = lines[start] if start < len(lines) else ""
+        if _NO_SPACE.match(text_line):
+            key = text_line.strip().split(":", 1)[0].lstrip("- ")
+            return start + 1, (f"put a space after the colon in '{_shown(text_line)}' "
+                               f"('{key}: ...').")
+        return start + 1, ("this line is not 'name: value' and is not indented under a "
+                           "name. Add the name and a colon, or indent it to belong to the "
+                           "text above.")
+
     # A bracket that opens a value which is really text: title: [Draft] ...
     if context.startswith("while parsing a flow") and exc.context_mark is not None:
         start = exc.context_mark.line

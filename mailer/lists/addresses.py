@@ -58,6 +58,11 @@ class CellReading:
     problem: str = ""
 
 
+#: Characters that do not show on screen but end up in addresses copied from web pages,
+#: Word or PDFs: zero-width spaces and joiners, the word joiner, soft hyphen, BOM.
+INVISIBLE = re.compile(r"[\u00ad\u200b-\u200f\u2060-\u2064\ufeff]")
+
+
 def as_typed(cell: str) -> str:
     """``cell`` trimmed, with control characters made visible (``\\r``, ``\\n``,
     ``\\t``, ``\\x00``), so a report quotes it as typed on one line."""
@@ -65,7 +70,7 @@ def as_typed(cell: str) -> str:
         ch = m.group()
         return {"\r": "\\r", "\n": "\\n", "\t": "\\t"}.get(ch, f"\\x{ord(ch):02x}"
                                                        if ord(ch) < 0x100 else f"\\u{ord(ch):04x}")
-    return _CONTROL.sub(show, cell.strip())
+    return INVISIBLE.sub(show, _CONTROL.sub(show, cell.strip()))
 
 
 def _unwrap(piece: str) -> str:
@@ -103,7 +108,11 @@ def read_cell(cell: str) -> CellReading:
             if not m:
                 return CellReading([], "the cell holds '<' or '>' as well as an address; "
                                        "write only the address")
-            pieces.append(_unwrap(m.group("addr")))
+            addr = _unwrap(m.group("addr"))
+            if not isinstance(check_address(addr), Address):
+                return CellReading([], "the cell holds '<' or '>' around something that is "
+                                       "not an address; write only the address")
+            pieces.append(addr)
             continue
         subs = [_unwrap(s) for s in _SOFT_SEPARATORS.split(part)]
         subs = [s for s in subs if s]
@@ -168,6 +177,9 @@ def check_address(text: str) -> Address | str:
     if "?" in text:
         return ("it contains '?', which is where Excel puts a letter it could not save; "
                 "correct the address")
+    if INVISIBLE.search(text):
+        return ("it holds an invisible character (such as a zero-width space, which copying "
+                "from a web page, Word or a PDF can add); type the address again")
     simple = SIMPLE_ADDRESS.fullmatch(text)
     if simple and len(simple.group(1)) <= 64 and len(text) <= 254:
         problem = _domain_problem(simple.group(2).lower())

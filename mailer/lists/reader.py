@@ -141,7 +141,7 @@ class _Builder:
         for piece in pieces:
             found = check_address(piece)
             if not isinstance(found, Address):
-                out.append(AddressOutcome(Fate.INVALID, piece, found))
+                out.append(AddressOutcome(Fate.INVALID, as_typed(piece), found))
             elif found.key in self.suppressed:
                 out.append(AddressOutcome(Fate.SUPPRESSED, piece,
                                           f"on the suppression list {self.suppression_name}"))
