@@ -60,7 +60,9 @@ def s2_no_class_or_id(inp: Inputs) -> list[Finding]:
 
 
 def s3_root(inp: Inputs) -> list[Finding]:
-    """S3: the root has ``lang``, ``dir``, ``width="100%"`` and ``max-width:600px``."""
+    """S3: the root is a ``<table>`` (Word and Outlook honour a table's ``width``
+    attribute, not ``max-width`` on a ``<div>``) with ``lang``, ``dir``, ``width="100%"`` and
+    ``max-width:600px``."""
     page = inp.block_page
     if page is None or page.body is None:
         return []
@@ -76,6 +78,10 @@ def s3_root(inp: Inputs) -> list[Finding]:
         elif expected is not None and value.lower() != expected.lower():
             out.append(error("S3", excerpt(root), f"the block's root says {attr}=\"{value}\" "
                              f"but the snippet's language needs {attr}=\"{expected}\"."))
+    if root.tag != "table":
+        out.append(error("S3", excerpt(root), "the block's root must be a <table> with "
+                         "width=\"100%\": Word and Outlook ignore max-width on a pasted "
+                         "<div>, so the block would run across the whole page there."))
     if root.get("width") != "100%":
         out.append(error("S3", excerpt(root), "the block's root needs width=\"100%\" so it "
                          "fits the newsletter's column."))
