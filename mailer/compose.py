@@ -4,8 +4,9 @@ Each message has ``text/plain`` first and ``text/html`` last (RFC 2046 §5.1.4),
 UTF-8 and quoted-printable so no encoded line exceeds 76 octets (RFC 2045 §6.7; the hard
 limit is 998, RFC 5322 §2.1.1). Headers are built by the ``email`` package: exactly one
 address in ``To``, never ``Cc`` or ``Bcc``; ``Message-ID`` at the sender's domain (RFC
-5322 §3.6.4); ``Content-Language`` (RFC 3282); ``List-Unsubscribe`` (RFC 2369) and, for an https target,
-``List-Unsubscribe-Post: List-Unsubscribe=One-Click`` (RFC 8058).
+5322 §3.6.4); ``List-Unsubscribe`` (RFC 2369) and, for an https target,
+``List-Unsubscribe-Post: List-Unsubscribe=One-Click`` (RFC 8058); ``Content-Language``
+(RFC 3282).
 
 Speed. Building and serialising an :class:`~email.message.EmailMessage` costs about 5 ms
 for the demo advisory, nearly all of it quoted-printable encoding of the same 20 KB of

@@ -271,12 +271,17 @@ MEASURE_JS = """() => {
     }
     return false;
   };
+  // The button: a link that is all the text of a table cell with its own background.
+  const isButton = (a) => {
+    const td = a.closest('td[bgcolor]');
+    return td !== null && td.querySelectorAll('a').length === 1
+      && td.textContent.trim() === a.textContent.trim();
+  };
   const visible = (el) => el.getClientRects().length > 0 && el.offsetParent !== null;
   const links = [...document.querySelectorAll('a[href]')].filter(visible).map((a) => ({
     text: a.textContent.trim().slice(0, 60), href: a.getAttribute('href'),
     color: getComputedStyle(a).color, background: background(a), underline: underlined(a),
-    button: a.closest('td[bgcolor]') !== null && a.closest('td[bgcolor]').querySelector('a') === a
-      && a.closest('table[role=presentation]').querySelectorAll('a').length === 1,
+    button: isButton(a),
     lines: a.getClientRects().length,
   }));
   const h1 = document.querySelector('h1');

@@ -95,7 +95,8 @@ def s3_root(inp: Inputs) -> list[Finding]:
 
 def s4_text_styles(inp: Inputs) -> list[Finding]:
     """S4: every text element sets its own font family, size, line height and colour;
-    links set their colour (pasting into nested tables resets inheritance)."""
+    links set their colour and font family (pasting into nested tables resets inheritance,
+    and a host page's own ``a { ... }`` rule would otherwise win)."""
     page = inp.block_page
     if page is None:
         return []
@@ -106,6 +107,10 @@ def s4_text_styles(inp: Inputs) -> list[Finding]:
             if "color" not in style:
                 out.append(error("S4", excerpt(el), "the link sets no colour, so the "
                                  "newsletter's own link colour applies; add color:#...."))
+            if "font-family" not in style:
+                out.append(error("S4", excerpt(el), "the link sets no font-family, so pasted "
+                                 "under a page that styles its links it takes that page's "
+                                 "font; add font-family to its style=\"\"."))
             continue
         is_text = el.tag in _TEXT_TAGS or (
             el.tag in ("td", "th", "div", "span") and direct_text(el).strip()

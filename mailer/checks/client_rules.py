@@ -54,9 +54,10 @@ def _resets_links(rule: Rule) -> list[str]:
         if not d.important:
             continue
         value = d.value.strip().lower()
-        if d.prop == "color" and value in _RESET_COLOURS:
-            out.append(d.raw)
-        elif d.prop in ("text-decoration", "text-decoration-line") and value.startswith("none"):
+        colour = d.prop == "color" and value in _RESET_COLOURS
+        underline = d.prop in ("text-decoration", "text-decoration-line") and \
+            value.startswith("none")
+        if colour or underline:
             out.append(d.raw)
     return out
 

@@ -220,9 +220,9 @@ _ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
 def h11_folding(inp: Inputs) -> list[Finding]:
     """H11: every header line is at most 998 octets (an error), and at most 78 where it
     can be folded, i.e. it has whitespace after the field name to fold at (a warning: RFC
-    5322 says SHOULD); every RFC 2047 encoded word is at most 75 characters (an error) (RFC 5322 §2.1.1; RFC 2047 §2). Checked on the header
-    section as written on the wire, so a long non-ASCII Subject or display name is caught
-    however the message was built."""
+    5322 says SHOULD); every RFC 2047 encoded word is at most 75 characters (an error)
+    (RFC 5322 §2.1.1; RFC 2047 §2). Checked on the header section as written on the wire,
+    so a long non-ASCII Subject or display name is caught however the message was built."""
     if inp.message is None:
         return []
     head = re.split(rb"\r?\n\r?\n", inp.message, maxsplit=1)[0]

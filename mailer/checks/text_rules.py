@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from mailer.checks.model import Finding, Inputs, error, shorten
+from mailer.checks.model import Finding, Inputs, error, shorten, warning
 from mailer.plaintext import WIDTH, markdown_to_text
 from mailer.snippets import markdown_tokens
 
