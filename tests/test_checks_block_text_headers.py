@@ -45,7 +45,12 @@ BLOCK_CASES = [
                                               'color:#1f2937">Hi</p>'), blk()),
     ("S4-link-colour", br.s4_text_styles,
      blk(f'<p style="{TEXT}"><a href="https://x.org/">Childnet</a></p>'),
-     blk(f'<p style="{TEXT}"><a href="https://x.org/" style="color:#1d4f91">Childnet</a></p>')),
+     blk(f'<p style="{TEXT}"><a href="https://x.org/" style="color:#1d4f91; '
+         'font-family:Arial">Childnet</a></p>')),
+    ("S4-link-font", br.s4_text_styles,
+     blk(f'<p style="{TEXT}"><a href="https://x.org/" style="color:#1d4f91">Childnet</a></p>'),
+     blk(f'<p style="{TEXT}"><a href="https://x.org/" style="color:#1d4f91; '
+         'font-family:Arial">Childnet</a></p>')),
     ("S4-cell-text", br.s4_text_styles, blk("Loose cell text"),
      blk(f"<table><tr><td style=\"{TEXT}\">Cell text</td></tr></table>")),
     ("S5-no-text-colour", br.s5_coloured_boxes,
