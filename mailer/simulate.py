@@ -30,9 +30,9 @@ The clients:
   HTML is unchanged and the browser is asked for the dark colour scheme
   (:attr:`Client.color_scheme`).
 
-Outlook for Windows renders with Word and cannot run here; what can be checked without
-Word (list margins, ``mso-line-height-rule``, table resets, the Outlook-only wrapper, the
-button's ``mso-padding-alt``) is checklist line E24/E21 in :mod:`mailer.checks`.
+Outlook for Windows renders with Word and cannot run here; :func:`outlook_windows` lists
+what can be checked without Word (list margins, ``mso-line-height-rule``, table resets,
+the Outlook-only wrapper, the button's ``mso-padding-alt``: checklist E21 and E24).
 """
 
 from __future__ import annotations
@@ -207,6 +207,22 @@ def apple_mail_dark(document: str) -> str:
     """Apple Mail in dark mode: the HTML unchanged; show it with the dark colour scheme
     (``prefers-color-scheme: dark``)."""
     return document
+
+
+def outlook_windows(document: str, block: bool = False) -> list[str]:
+    """Outlook for Windows (Word) cannot run here, so instead of a rewrite this returns what
+    can be checked without Word, as ``"ID element: message"`` lines (empty when all is
+    well): checklist E21 (the Outlook-only wrapper carries its own inline styles) and E24
+    (lists indented with margin, ``mso-line-height-rule:exactly`` on every px line-height,
+    ``mso-table-lspace``/``rspace`` on layout tables, the button's ``mso-padding-alt``).
+    ``block=True`` checks a pasteable block (pasted into Outlook or Word) instead."""
+    from mailer.checks.client_rules import e24_outlook_windows
+    from mailer.checks.email_rules import e21_outlook_inline
+    from mailer.checks.model import Inputs
+
+    inp = Inputs(block=document) if block else Inputs(html=document)
+    return [f"{f.id} {f.element}: {f.message}"
+            for f in [*e21_outlook_inline(inp), *e24_outlook_windows(inp)]]
 
 
 def as_sent(document: str) -> str:

@@ -7,6 +7,7 @@ PDF links without "(PDF)", telephone numbers that wrap, links without a font).
 
 from __future__ import annotations
 
+import re
 from email.message import EmailMessage
 from email.policy import SMTP
 from pathlib import Path
@@ -137,6 +138,21 @@ def test_e24_outlook_only_table_and_button_padding(demo) -> None:
     assert no_alt != html
     found = cr.e24_outlook_windows(inputs(demo, html=no_alt))
     assert any("mso-padding-alt" in f.message for f in found)
+
+
+SNIPPETS = sorted(p.stem for p in (REPO / "snippets").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("name", [*SNIPPETS, str(REPO / "tests/data/rtl-arabic.yaml")])
+def test_outlook_for_windows_static_checks_on_every_shipped_output(name: str) -> None:
+    rendered = render_snippet(Workspace(REPO), name)
+    html, _ = rendered.personalise(rendered.preview_fields())
+    assert simulate.outlook_windows(html) == []
+    assert simulate.outlook_windows(rendered.block, block=True) == []
+    # and it does find a list indented with padding
+    padded = re.sub(r'(<ul [^>]*style="[^"]*)padding:0', r"\1padding:0 0 0 24px", html, count=1)
+    assert padded != html
+    assert any(line.startswith("E24 <ul") for line in simulate.outlook_windows(padded))
 
 
 # --- E25: the phone's column without <style> ------------------------------------------------
