@@ -127,6 +127,29 @@ def test_the_old_link_reset_fails_the_same_measure(tab: Any, documents: dict[str
     assert problems(measure(tab, html, 375), 375) == []
 
 
+@pytest.mark.parametrize("client", ["gmail-google", "samsung"])
+def test_auto_detected_links_still_take_the_text_colour(tab: Any, documents: dict[str, str],
+                                                        client: str) -> None:
+    """The client fix is kept: a link the mail app adds itself (Gmail and Samsung turn
+    dates and addresses into links, with no style of ours) takes the colour of the text
+    around it and no underline, while our own links keep theirs."""
+    html = documents[f"{SNIPPETS[0]}-email"]
+    date = "12 May 2015"
+    assert date in html
+    added = html.replace(date, f'<a href="https://calendar.example/">{date}</a>', 1)
+    tab.emulate_media(color_scheme="light")
+    tab.set_viewport_size({"width": 375, "height": 900})
+    tab.set_content(simulate.client(client).transform(added), wait_until="load")
+    auto, around, ours = tab.evaluate("""() => {
+      const a = document.querySelector('a[href="https://calendar.example/"]');
+      const own = document.querySelector('a[href="https://www.net-aware.org.uk/"]');
+      const cs = (el) => [getComputedStyle(el).color, getComputedStyle(el).textDecorationLine];
+      return [cs(a), cs(a.parentElement), cs(own)];
+    }""")
+    assert auto == [around[0], "none"]
+    assert parse_colour(ours[0]) == (29, 79, 145) and ours[1] == "underline"
+
+
 def test_phone_padding_without_style_and_desktop_padding_with_it(
         tab: Any, documents: dict[str, str]) -> None:
     """E25: the phone's 16 px padding is inline, so Gmail without <style> leaves a
