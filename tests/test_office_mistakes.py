@@ -73,6 +73,25 @@ def links_with(text: str) -> Callable[[Path], None]:
     return edit
 
 
+class At:
+    """The 1-based line of ``text`` in file ``rel`` of the workspace as shipped (before the
+    edit), plus ``offset``; ``text=None`` means the file's last line. In ``words`` it
+    stands for "line N"."""
+
+    def __init__(self, rel: str, text: str | None = None, offset: int = 0) -> None:
+        self.rel, self.text, self.offset = rel, text, offset
+
+    def line(self, ws: Path) -> int:
+        lines = (ws / self.rel).read_text(encoding="utf-8").splitlines()
+        if self.text is None:
+            return len(lines) + self.offset
+        return next(i for i, line in enumerate(lines, 1) if self.text in line) + self.offset
+
+
+CFG = "mailer.yaml"
+TITLE_LINE = At("templates/email.html", "<title>{{ snippet.subject }}</title>")
+
+
 def billion_laughs(ws: Path) -> None:
     rows = "".join(
         "  - &l{} {{title: A, url: https://a.example/, links: [{}]}}\n".format(
@@ -84,8 +103,8 @@ def billion_laughs(ws: Path) -> None:
 # (id, edit, args, file, line, words): the message must read "FILE, line LINE: ..." (or
 # "FILE: ..." when line is None; no file check when file is None) and contain every one
 # of ``words``.
-MISTAKES: list[tuple[str, Callable[[Path], None], tuple[str, ...], str | None, int | None,
-                     tuple[str, ...]]] = [
+MISTAKES: list[tuple[str, Callable[[Path], None], tuple[str, ...], str | None,
+                     int | At | None, tuple[str | At, ...]]] = [
     # --- the issue's own cases: deeply nested YAML ----------------------------------------
     ("title of 5,000 brackets", replace(SNIPPET_FILE, "title: Video chat",
                                         "title: " + "[" * 5000 + "]" * 5000 + "\nx: Video chat"),
@@ -98,7 +117,7 @@ MISTAKES: list[tuple[str, Callable[[Path], None], tuple[str, ...], str | None, i
      ("lists", "check", "p.yaml"), "lists/p.yaml", 2, ("nested more than 50 deep",)),
     ("600 brackets in mailer.yaml", append("mailer.yaml", "lists:\n  columns:\n    email: "
                                            + "[" * 600 + "]" * 600 + "\n"),
-     DRY_RUN, "mailer.yaml", 30, ("nested more than 50 deep",)),
+     DRY_RUN, "mailer.yaml", At(CFG, None, 3), ("nested more than 50 deep",)),
     # --- YAML authoring, at the right line -------------------------------------------------
     ("missing closing quote",
      replace(SNIPPET_FILE, 'keeping your child safe"\n', "keeping your child safe\n"),
@@ -113,9 +132,9 @@ MISTAKES: list[tuple[str, Callable[[Path], None], tuple[str, ...], str | None, i
     ("top-level key indented one space", replace(SNIPPET_FILE, "\nlanguage: en", "\n language: en"),
      RENDER, SNIPPET_FILE, 11, ("1 space too far to the right", "line 10")),
     ("nested key one space left", replace("mailer.yaml", "    role: Designated", "   role: Designated"),
-     DRY_RUN, "mailer.yaml", 9, ("1 space too far to the left", "line 8")),
+     DRY_RUN, "mailer.yaml", At(CFG, "role: Designated"), ("1 space too far to the left", At(CFG, "name: Ms Priya"))),
     ("nested key one space right", replace("mailer.yaml", "    role: Designated", "     role: Designated"),
-     DRY_RUN, "mailer.yaml", 9, ("1 space too far to the right", "line 8")),
+     DRY_RUN, "mailer.yaml", At(CFG, "role: Designated"), ("1 space too far to the right", At(CFG, "name: Ms Priya"))),
     ("list item one space right", replace(SNIPPET_FILE, "  - title: Childnet\n", "   - title: Childnet\n"),
      RENDER, SNIPPET_FILE, 67, ("list item is 1 space too far to the right", "line 62")),
     ("list item one space left", replace(SNIPPET_FILE, "  - title: Childnet\n", " - title: Childnet\n"),
@@ -124,17 +143,17 @@ MISTAKES: list[tuple[str, Callable[[Path], None], tuple[str, ...], str | None, i
      replace(SNIPPET_FILE, "    url: https://www.thinkuknow.co.uk/", "   url: https://www.thinkuknow.co.uk/"),
      RENDER, SNIPPET_FILE, 63, ("1 space too far to the left", "line 62")),
     ("unquoted # colour (kept)", replace("mailer.yaml", 'brand_colour: "#1d4f91"', "brand_colour: #1d4f91"),
-     RENDER, "mailer.yaml", 6, ("'#' starts a comment", 'brand_colour: "#1d4f91"')),
+     RENDER, "mailer.yaml", At(CFG, "brand_colour:"), ("'#' starts a comment", 'brand_colour: "#1d4f91"')),
     # --- templates -------------------------------------------------------------------------
     ("template reaches Python internals",
      replace("templates/email.html", "<title>{{ snippet.subject }}</title>",
              '<title>{{ "".__class__.__mro__[1].__subclasses__() }}</title>'),
-     ("render", SNIPPET, "--format", "html", "--stdout"), "templates/email.html", 49,
+     ("render", SNIPPET, "--format", "html", "--stdout"), "templates/email.html", TITLE_LINE,
      ("templates may not do", "__class__")),
     ("template reaches os through a function's globals",
      replace("templates/email.html", "<title>{{ snippet.subject }}</title>",
              '<title>{{ lipsum.__globals__["os"].environ }}</title>'),
-     ("render", SNIPPET, "--format", "html", "--stdout"), "templates/email.html", 49,
+     ("render", SNIPPET, "--format", "html", "--stdout"), "templates/email.html", TITLE_LINE,
      ("templates may not do",)),
     # --- further bad inputs: snippets --------------------------------------------------------
     ("a value that starts as a list", replace(SNIPPET_FILE, "title: Video chat", "title: [Draft] Video chat"),
@@ -190,26 +209,26 @@ MISTAKES: list[tuple[str, Callable[[Path], None], tuple[str, ...], str | None, i
     ("mailer.yaml is a folder", lambda ws: ((ws / "mailer.yaml").unlink(), (ws / "mailer.yaml").mkdir()),
      RENDER, "mailer.yaml", None, ("cannot be read",)),
     ("a colour name", replace("mailer.yaml", 'brand_colour: "#1d4f91"', "brand_colour: red"),
-     RENDER, "mailer.yaml", 6, ("6-digit hex colour", "'red'")),
+     RENDER, "mailer.yaml", At(CFG, "brand_colour:"), ("6-digit hex colour", "'red'")),
     ("a sender that is not an address", replace("mailer.yaml", "  from: Hollybank Primary School <office@hollybank.example.sch.uk>",
                                                 "  from: office at school"),
-     RENDER, "mailer.yaml", 14, ("not an email address",)),
+     RENDER, "mailer.yaml", At(CFG, "  from: "), ("not an email address",)),
     ("a port in words", append("mailer.yaml", "smtp:\n  host: 127.0.0.1\n  port: abc\n"),
-     DRY_RUN, "mailer.yaml", 30, ("whole number from 1 to 65535", "'abc'")),
+     DRY_RUN, "mailer.yaml", At(CFG, None, 3), ("whole number from 1 to 65535", "'abc'")),
     ("an unknown provider", append("mailer.yaml", "smtp:\n  provider: office365\n"),
-     DRY_RUN, "mailer.yaml", 29, ("microsoft365",)),
+     DRY_RUN, "mailer.yaml", At(CFG, None, 2), ("microsoft365",)),
     ("a misspelt smtp key", append("mailer.yaml", "smtp:\n  provider: microsoft365\n  usename: a@b.example\n"),
-     DRY_RUN, "mailer.yaml", 30, ("unknown key 'usename'", "username")),
+     DRY_RUN, "mailer.yaml", At(CFG, None, 3), ("unknown key 'usename'", "username")),
     ("a misspelt section", replace("mailer.yaml", "organisation:", "organization:"),
-     RENDER, "mailer.yaml", 2, ("unknown key 'organization'", "organisation")),
+     RENDER, "mailer.yaml", At(CFG, "organisation:"), ("unknown key 'organization'", "organisation")),
     ("a javascript: website", replace("mailer.yaml", "website: https://www.hollybank.example.sch.uk/",
                                       "website: javascript:alert(1)"),
-     RENDER, "mailer.yaml", 4, ("https://",)),
+     RENDER, "mailer.yaml", At(CFG, "website:"), ("https://",)),
     ("unsubscribe in words", replace("mailer.yaml", "unsubscribe: mailto:office@hollybank.example.sch.uk?subject=unsubscribe",
                                      "unsubscribe: reply STOP"),
-     RENDER, "mailer.yaml", 16, ("mailto:",)),
+     RENDER, "mailer.yaml", At(CFG, "unsubscribe: mailto"), ("mailto:",)),
     ("a tab in mailer.yaml", replace("mailer.yaml", "  name: Hollybank", "\tname: Hollybank"),
-     RENDER, "mailer.yaml", 3, ("indented with a tab",)),
+     RENDER, "mailer.yaml", At(CFG, "  name: Hollybank"), ("indented with a tab",)),
     # --- further bad inputs: lists --------------------------------------------------------------
     ("an Excel workbook as the list", write("lists/parents.xlsx", b"PK\x03\x04\x14\x00\x06\x00" + bytes(200)),
      ("lists", "check", "parents.xlsx"), "lists/parents.xlsx", None, ("Excel workbook", "CSV UTF-8")),
@@ -253,11 +272,11 @@ MISTAKES: list[tuple[str, Callable[[Path], None], tuple[str, ...], str | None, i
      ("RecursionError",)),
     ("a template dividing by zero", replace("templates/email.html", "<title>{{ snippet.subject }}</title>",
                                             "<title>{{ 1 / 0 }}</title>"),
-     ("render", SNIPPET, "--format", "html", "--stdout"), "templates/email.html", 49,
+     ("render", SNIPPET, "--format", "html", "--stdout"), "templates/email.html", TITLE_LINE,
      ("division by zero",)),
     ("a huge range in a template", replace("templates/email.html", "<title>{{ snippet.subject }}</title>",
                                            "<title>{{ range(10**9)|list }}</title>"),
-     ("render", SNIPPET, "--format", "html", "--stdout"), "templates/email.html", 49,
+     ("render", SNIPPET, "--format", "html", "--stdout"), "templates/email.html", TITLE_LINE,
      ("Range too big",)),
     ("an empty email template", write("templates/email.html", ""),
      ("render", SNIPPET, "--format", "html", "--stdout"), "templates/email.html", None,
@@ -294,9 +313,12 @@ def run_main(args: tuple[str, ...], cwd: Path, monkeypatch: pytest.MonkeyPatch,
                          [m[1:] for m in MISTAKES], ids=[m[0] for m in MISTAKES])
 def test_mistake_gets_one_plain_sentence_at_the_right_line(
     workspace: Path, edit: Callable[[Path], None], args: tuple[str, ...], file: str | None,
-    line: int | None, words: tuple[str, ...], monkeypatch: pytest.MonkeyPatch,
+    line: int | At | None, words: tuple[str | At, ...], monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
+    if isinstance(line, At):
+        line = line.line(workspace)
+    words = tuple(f"line {w.line(workspace)}" if isinstance(w, At) else w for w in words)
     edit(workspace)
     result = run_main(args, workspace, monkeypatch, capsys)
     err = result.stderr
