@@ -21,6 +21,8 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 #: ``Name <address>``, the one shape with angle brackets an export writes: a display name
 #: without ``@``, ``<`` or ``>``, then one bracketed address, then nothing.
 _NAME_ADDR = re.compile(r'"?(?P<name>[^<>@"]*)"?\s*<(?P<addr>[^<>\s]+)>')
+#: A cell of address characters only (no separator, quote, bracket or space): one piece.
+_PLAIN_CELL = re.compile(r"[A-Za-z0-9._%+\-@]+")
 #: Separators between whole addresses inside one ``;``-separated part.
 _SOFT_SEPARATORS = re.compile(r"[,/\s]+")
 
@@ -94,6 +96,8 @@ def read_cell(cell: str) -> CellReading:
     text = cell.strip()
     if not text:
         return CellReading([])
+    if _PLAIN_CELL.fullmatch(text):  # most cells: one address, nothing else
+        return CellReading([text])
     if _CONTROL.search(text):
         return CellReading([], "the cell holds a line break (or another control "
                                "character) as well as the address; write one address per "
