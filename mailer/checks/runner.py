@@ -6,7 +6,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from mailer.checks import block_rules, config_rules, email_rules, header_rules, text_rules
+from mailer.checks import (
+    advice_rules,
+    block_rules,
+    config_rules,
+    email_rules,
+    header_rules,
+    text_rules,
+)
 from mailer.checks.model import Finding, Inputs, RuleFn
 from mailer.compose import Composer
 from mailer.config import Config
@@ -16,10 +23,10 @@ from mailer.workspace import Workspace
 
 #: Every rule, in report order: mailer.yaml's brand colour first (a root cause of other
 #: findings), the email (E1-E22), the headers (H1-H10), the block (S1-S7), the plain-text
-#: part (T1-T6).
+#: part (T1-T6), then whether the advice is still true (R1-R2: review date, closed services).
 RULES: list[RuleFn] = [
     *config_rules.RULES, *email_rules.RULES, *header_rules.RULES, *block_rules.RULES,
-    *text_rules.RULES,
+    *text_rules.RULES, *advice_rules.RULES,
 ]
 
 #: The neutral recipient of the sample message that ``mailer check`` composes.
