@@ -30,7 +30,7 @@ def _mapping_indent(text: str) -> int:
     """The indentation of the first nested mapping (``call_to_action:`` then ``  text:``),
     else 2."""
     lines = text.splitlines()
-    for before, line in zip(lines, lines[1:]):
+    for before, line in zip(lines, lines[1:], strict=False):
         stripped = line.lstrip(" ")
         if (before.rstrip().endswith(":") and not before.lstrip().startswith(("#", "- "))
                 and stripped and not stripped.startswith(("-", "#"))):
