@@ -22,7 +22,10 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from mailer.snippets import LANGUAGE_TAG
+from mailer.config import DEFAULT_REVIEW_MONTHS
+from mailer.errors import MailerError
+from mailer.snippets import LANGUAGE_TAG, Snippet
+from mailer.workspace import Workspace
 
 SERVICES_FILE = Path(__file__).resolve().parent / "data" / "services.yaml"
 
@@ -91,6 +94,15 @@ class ReviewState:
                     f"due on {self.due.isoformat()} (advice is reviewed {every}). Check it "
                     "against current guidance, then update 'reviewed:'.")
         return f"{name}: {self.short()}."
+
+
+def review_months(ws: Workspace) -> int:
+    """The workspace's ``review.every_months``; the default (12) when ``mailer.yaml`` is
+    missing or invalid (listing snippets must not need it)."""
+    try:
+        return ws.config.review_months
+    except MailerError:
+        return DEFAULT_REVIEW_MONTHS
 
 
 def review_state(reviewed: dt.date | None, months: int,
@@ -281,3 +293,19 @@ def services_named(source: str, path: Path,
         if best is not None:
             found.append(Mention(service, path, best[0], " ".join(best[1].split())))
     return found
+
+
+def send_warnings(snippet: Snippet, months: int, today: dt.date | None = None) -> list[str]:
+    """Lines for the summary ``mailer send`` shows before asking: a missing or overdue
+    review, and the closed or changed services the snippet names. Empty when all is
+    well. Sending is not refused: the designated safeguarding lead decides."""
+    lines = []
+    state = review_state(snippet.reviewed, months, today)
+    if state.needs_warning:
+        lines.append(f"Review:     WARNING: {state.sentence(snippet.path.name)}")
+    named = [m.service.name for m in services_named(snippet.source_text, snippet.path)]
+    if named:
+        lines.append(f"Advice:     WARNING: it names {', '.join(named)}, which "
+                     f"{'has' if len(named) == 1 else 'have'} closed or changed since. "
+                     f"Run 'mailer check {base_id(snippet.path)}' for details.")
+    return lines

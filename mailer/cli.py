@@ -17,6 +17,7 @@ from typing import Annotated
 import typer
 
 from mailer import __version__
+from mailer.advice import review_months, review_state, send_warnings
 from mailer.campaign import (
     login_words,
     nothing_to_send_words,
@@ -74,16 +75,19 @@ def _ws(ctx: typer.Context) -> Workspace:
 
 @app.command("snippets")
 def snippets_cmd(ctx: typer.Context) -> None:
-    """List the advisories (snippets) you can render or send: id, date and title."""
+    """List the advisories (snippets) you can render or send: id, date, review state
+    (reviewed, review due soon, OVERDUE, NOT REVIEWED) and title."""
     ws = _ws(ctx)
     found = list_snippets(ws.snippet_dirs)
     if not found:
         typer.echo("No snippets found. Put advisory files in the snippets/ folder.")
         return
+    months = review_months(ws)
     for snippet_id, path in found.items():
         try:
             s = load_snippet(path)
-            typer.echo(f"{snippet_id:32}  {s.date.isoformat()}  {s.title}")
+            review = review_state(s.reviewed, months).short()
+            typer.echo(f"{snippet_id:32}  {s.date.isoformat()}  {review:24}  {s.title}")
         except MailerError as exc:
             typer.echo(f"{snippet_id:32}  (cannot be read: {exc})")
 
@@ -268,6 +272,8 @@ def send_cmd(
 
     with prepare_send(ws, request, on_report=show_rows) as prepared:
         typer.echo(prepared.summary_text(), err=True)
+        for line in send_warnings(prepared.rendered.snippet, prepared.config.review_months):
+            typer.echo(line, err=True)  # the advice may be out of date: warn, do not refuse
         if dry_run:
             typer.echo(json.dumps(prepared.dry_run_dict(), indent=2) if as_json
                        else prepared.dry_run_text())
