@@ -229,3 +229,28 @@ def test_send_json_dry_run_is_still_one_object(workspace: Path) -> None:
     assert result.returncode == 0
     assert json.loads(result.stdout)["dry_run"] is True
     assert "Review:     WARNING:" in result.stderr and "has no review date" in result.stderr
+
+
+# --- the companion advisory ---------------------------------------------------------------
+
+def test_companion_advisory_is_current_sourced_and_clean() -> None:
+    from mailer.snippets import load_snippet
+
+    path = REPO / "snippets" / "online-safety-2026.yaml"
+    snippet = load_snippet(path)
+    report = check_snippet(Workspace(REPO), "online-safety-2026")
+    assert report.errors == 0 and report.findings == []
+    assert snippet.reviewed is not None and snippet.reviewed_by
+    assert review_state(snippet.reviewed, 12, snippet.reviewed).status == "ok"
+    assert len(snippet.sources) >= 8
+    for source in snippet.sources:
+        assert source.url.startswith("https://") and re.fullmatch(r"\d{4}-\d{2}-\d{2}",
+                                                                   source.date), source
+    text = " ".join(snippet.body.split())
+    for topic in ("National Crime Agency", "sextortion", "nudify", "Report Remove",
+                  "Internet Watch Foundation", "Childline", "Take It Down", "CEOP",
+                  "not be in trouble", "never to blame"):
+        assert topic in text, topic
+    assert "2024" in text  # the NCA's alert to schools of April 2024
+    assert snippet.call_to_action is not None and "ceop.police.uk" in snippet.call_to_action.url
+    assert services_named(snippet.source_text, path) == []
