@@ -179,9 +179,15 @@ def _classify_error(exc: Exception, timeout: float) -> tuple[str, str]:
     return "unchecked", f"the check failed ({type(exc).__name__}: {exc})"
 
 
+_HOME_PAGE = re.compile(r"/(?:(?:index|default|home)(?:\.\w+)?)?/?", re.IGNORECASE)
+
+
 def _is_home(url: str) -> bool:
+    """True for a site's home page: ``/``, ``/index.html``, ``/default.aspx``, ``/home``
+    (and the same with a language folder such as ``/en/``)."""
     parts = urlsplit(url)
-    return parts.path in ("", "/") and not parts.query
+    path = re.sub(r"^/[a-z]{2}(?:-[a-z]{2})?(?=/)", "", parts.path, flags=re.IGNORECASE)
+    return not parts.query and (path == "" or bool(_HOME_PAGE.fullmatch(path)))
 
 
 async def _follow(client: httpx.AsyncClient, method: str, url: str

@@ -10,6 +10,7 @@ Paths:
     /chain            301 -> /chain2 -> 301 -> /ok (two permanent hops)
     /temp             302 -> /ok          (temporary: fine)
     /deep/advice      301 -> /            (a deep link sent to the home page: soft 404)
+    /deep/other       302 -> /en/index.html (the home page in English: soft 404 too)
     /                 200 (the home page)
     /nohead           405 to HEAD, 200 to GET (servers that do not implement HEAD)
     /headwrong        404 to HEAD, 200 to GET
@@ -39,10 +40,11 @@ REDIRECTS = {
     "/chain2": (301, "/ok"),
     "/temp": (302, "/ok"),
     "/deep/advice": (301, "/"),
+    "/deep/other": (302, "/en/index.html"),
     "/loop": (302, "/loop"),
 }
-STATUS = {"/ok": 200, "/ok-new": 200, "/": 200, "/gone": 410, "/missing": 404,
-          "/bots": 403, "/busy": 503}
+STATUS = {"/ok": 200, "/ok-new": 200, "/": 200, "/en/index.html": 200, "/gone": 410,
+          "/missing": 404, "/bots": 403, "/busy": 503}
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -37,6 +37,7 @@ CASES = {
     "/chain": ("moved", 200, "/ok"),
     "/temp": ("ok", 200, None),
     "/deep/advice": ("home", 200, None),
+    "/deep/other": ("home", 200, None),
     "/nohead": ("ok", 200, None),
     "/headwrong": ("ok", 200, None),
     "/bots": ("unchecked", 403, None),
