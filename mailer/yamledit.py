@@ -56,7 +56,8 @@ def edit_yaml(path: Path, change: Callable[[Any], bool],
               error: type[MailerError] = MailerError) -> bool:
     """Load ``path`` (round trip), call ``change(data)``, and write the file back only when
     it returns True. The write is atomic (a temporary file renamed over the original), so
-    a crash never leaves half a file.
+    a crash never leaves half a file. Line ends (LF or CRLF) and a UTF-8 byte order mark
+    are kept as the file had them.
 
     ``data`` is ruamel.yaml's ``CommentedMap``/``CommentedSeq`` tree: change values in
     place (``data["url"] = ...``) to keep comments and order. Use :func:`same_style` to
@@ -69,9 +70,16 @@ def edit_yaml(path: Path, change: Callable[[Any], bool],
         error: when the file cannot be read, parsed or written.
     """
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        raw = path.read_bytes()
+        text = raw.decode("utf-8-sig")
     except OSError as exc:
         raise error(f"the file cannot be read ({exc.strerror}).", path=path) from None
+    except UnicodeDecodeError:
+        raise error("the file is not UTF-8 text.", path=path) from None
+    # Keep how the file was saved: Windows line ends (CRLF) and a byte order mark.
+    newline = "\r\n" if b"\r\n" in raw else "\n"
+    encoding = "utf-8-sig" if raw.startswith(b"\xef\xbb\xbf") else "utf-8"
+    text = text.replace("\r\n", "\n")
     try:
         yaml = _round_trip(text)
         data = yaml.load(text)
@@ -82,7 +90,7 @@ def edit_yaml(path: Path, change: Callable[[Any], bool],
     tmp_name = ""
     try:
         fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+        with os.fdopen(fd, "w", encoding=encoding, newline=newline) as out:
             yaml.dump(data, out)
         if path.exists():
             os.chmod(tmp_name, path.stat().st_mode & 0o777)
