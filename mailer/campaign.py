@@ -434,6 +434,10 @@ def stop_words(summary: SendSummary) -> str:
                                    f"{summary.sender} ({summary.stop_text}). Check "
                                    "sender.from in mailer.yaml and that the account you log "
                                    "in with may send as that address.",
+        StopReason.REFUSED: f"Stopped: the server refuses mail from this account or this "
+                            f"computer ({summary.stop_text}). Check smtp.host and "
+                            "smtp.username in mailer.yaml, or ask whoever runs the email "
+                            "account.",
     }[reason]
     return (
         f"{lead} {left:,} recipient{'s are' if left != 1 else ' is'} still to send; nobody "

@@ -238,7 +238,7 @@ def send_cmd(
         typer.echo(words, err=True)
     if summary.stopped == "interrupted":
         raise typer.Exit(130)
-    if summary.stopped in ("sender_refused", "login_required") and not summary.sent:
+    if summary.stopped in ("sender_refused", "login_required", "refused") and not summary.sent:
         raise typer.Exit(2)  # a settings problem, and nothing was sent
     if not summary.complete:
         raise typer.Exit(1)

@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
-import re
 import signal
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -34,18 +33,14 @@ from mailer.errors import ServerBusyError, TransportError
 from mailer.journal import Journal, State
 from mailer.ratelimit import DAY_S, Clock, DailyCap, SystemClock, TokenBucket
 from mailer.recipients import Recipient
+from mailer.replies import Action, classify, pause_seconds
 from mailer.transports.base import Delivery, Transport, TransportStatus
-from mailer.transports.smtp import throttle_wait_s
-
-#: Replies meaning "log in first": RFC 4954 §6 (530 5.7.0 Authentication required).
-_LOGIN_WORDS = re.compile(r"authenticat\w* (is )?required|must (first )?authenticate|"
-                          r"not authenticated", re.I)
 
 
 def needs_login(code: int, text: str) -> bool:
-    """True when a reply says the server wants AUTH before it takes mail: reply code 530
-    or the words of RFC 4954 §6 ("5.7.0 Authentication required")."""
-    return code == 530 or (code >= 500 and bool(_LOGIN_WORDS.search(text)))
+    """True when a reply says the server wants AUTH before it takes mail (RFC 4954 §6:
+    ``530 5.7.0 Authentication required``); see :func:`mailer.replies.classify`."""
+    return code >= 500 and classify(code, text, "MAIL").action is Action.LOGIN
 
 
 #: Wait after a busy server (421 on connect) before trying again, in seconds.
@@ -60,6 +55,7 @@ class StopReason(str, Enum):
     CONNECTION = "connection"      # the server cannot be reached any more
     SENDER_REFUSED = "sender_refused"  # the server will not send as this sender (5xx)
     LOGIN_REQUIRED = "login_required"  # the server wants AUTH and none was set (530)
+    REFUSED = "refused"            # the server refuses this computer or account (relay...)
     INTERRUPTED = "interrupted"    # Ctrl-C
 
 
@@ -400,21 +396,17 @@ class Engine:
         if d.status is TransportStatus.UNCERTAIN:
             record(State.UNCERTAIN)
             return
-        if needs_login(d.code, d.text):
-            # A settings problem: every message would be refused the same way.
+        reply = f"{d.code} {d.text}".strip()
+        stop = {Action.LOGIN: StopReason.LOGIN_REQUIRED, Action.SENDER: StopReason.SENDER_REFUSED,
+                Action.REFUSED: StopReason.REFUSED, Action.PAUSE: StopReason.THROTTLED,
+                Action.QUOTA: StopReason.THROTTLED}.get(d.action)
+        if stop is not None:
+            # About the connection or the account, not this parent: every message would be
+            # answered the same way. The parent is kept for the next run.
             record(State.DEFERRED)
-            self.stop(StopReason.LOGIN_REQUIRED, f"{d.code} {d.text}".strip())
-            return
-        if d.throttled:
-            # Not the recipient's fault: it is tried again on the next run.
-            record(State.DEFERRED)
-            self.stop(StopReason.THROTTLED, f"{d.code} {d.text}".strip(),
-                      self.clock.time() + throttle_wait_s(d.code, d.text))
-            return
-        if d.sender_refused:
-            # Every message would fail the same way: keep the recipient for the next run.
-            record(State.DEFERRED)
-            self.stop(StopReason.SENDER_REFUSED, f"{d.code} {d.text}".strip())
+            retry = (self.clock.time() + pause_seconds(d.action)
+                     if stop is StopReason.THROTTLED else None)
+            self.stop(stop, reply, retry)
             return
         if d.connection_lost:
             # Nothing was sent: reconnect (on the next deliver) and send it again.

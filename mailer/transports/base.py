@@ -8,6 +8,7 @@ from enum import Enum
 from typing import Protocol
 
 from mailer.compose import Composed
+from mailer.replies import Action, Reply, Scope
 
 
 class TransportStatus(str, Enum):
@@ -27,8 +28,10 @@ class Delivery:
         status: the outcome.
         code: the SMTP reply code (RFC 5321 §4.2), 250 for the outbox, 0 if none came.
         text: the server's reply text, or a plain description.
-        throttled: True when the reply says the account hit a rate or quota limit, so the
-            whole send should stop and resume later.
+        action: what the run does about the reply (:class:`mailer.replies.Action`): go on,
+            pause (rate), stop for a day (quota), stop for the settings (sign-in, sender,
+            refused), or reconnect and send again (a command out of sequence).
+        scope: what the reply is about (:class:`mailer.replies.Scope`).
         connection_lost: True when the connection broke (or timed out) during this
             message: the transport must reconnect. With ``DEFERRED`` the data had not been
             sent (safe to send again); with ``UNCERTAIN`` it had.
@@ -37,9 +40,17 @@ class Delivery:
     status: TransportStatus
     code: int = 0
     text: str = ""
-    throttled: bool = False
+    action: Action = Action.NONE
+    scope: Scope = Scope.NONE
     connection_lost: bool = False
-    sender_refused: bool = False
+
+    @classmethod
+    def from_reply(cls, reply: Reply) -> Delivery:
+        """A :class:`Delivery` for an SMTP reply as :func:`mailer.replies.classify` reads
+        it: 2yz sent, 4yz deferred, 5yz failed (RFC 5321 §4.2.1)."""
+        status = (TransportStatus.SENT if reply.accepted else TransportStatus.DEFERRED
+                  if reply.temporary else TransportStatus.FAILED)
+        return cls(status, reply.code, reply.text, reply.action, reply.scope)
 
 
 class Transport(Protocol):
