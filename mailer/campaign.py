@@ -434,6 +434,8 @@ def stop_words(summary: SendSummary) -> str:
                                    f"{summary.sender} ({summary.stop_text}). Check "
                                    "sender.from in mailer.yaml and that the account you log "
                                    "in with may send as that address.",
+        StopReason.DISK: f"Stopped: {summary.stop_text}. Make room on the disk (or fix the "
+                         "folder's permissions).",
         StopReason.REFUSED: f"Stopped: the server refuses mail from this account or this "
                             f"computer ({summary.stop_text}). Check smtp.host and "
                             "smtp.username in mailer.yaml, or ask whoever runs the email "
@@ -468,13 +470,36 @@ def next_step_words(summary: SendSummary) -> str:
     return "\n".join(parts)
 
 
-def stopped_at_once_words(campaign: str, resume_command: str) -> str:
-    """After a second Ctrl-C (no waiting for the messages in flight)."""
-    return (
-        "Stopped. A parent whose message was being sent at that moment is marked uncertain "
-        f"(the message may have arrived; see: mailer status {campaign}). Nobody is sent "
-        f"twice. Run the same command again to carry on:\n  {resume_command}"
-    )
+def journal_broke_error(exc: MailerError, done: int, resume_command: str,
+                        emailed: bool) -> MailerError:
+    """The journal could not be written after ``done`` messages went (a full disk): exit
+    status 1, not 2, since something was sent; says how to carry on."""
+    what = "sent" if emailed else "written to the outbox folder"
+    err = MailerError(
+        f"{exc.message} {done:,} message{'s were' if done != 1 else ' was'} {what} before "
+        "this and are recorded; nothing more was sent. Make room on the disk, then run the "
+        f"same command again to carry on (nobody is sent twice):\n  {resume_command}",
+        path=exc.path)
+    err.exit_code = 1
+    return err
+
+
+def stopped_at_once_words(campaign: str, resume_command: str,
+                          uncertain: list[str] | None = None) -> str:
+    """After a second Ctrl-C (no waiting for the messages in flight). ``uncertain``: the
+    parents whose message was on its way (``None`` when not known)."""
+    if uncertain is None:
+        middle = ("A parent whose message was being sent at that moment is marked uncertain "
+                  f"(the message may have arrived; see: mailer status {campaign}).")
+    elif uncertain:
+        who = ", ".join(uncertain)
+        middle = (f"The message to {who} was on its way at that moment, so "
+                  f"{'they are' if len(uncertain) > 1 else 'it is'} marked uncertain (the "
+                  f"message may have arrived; see: mailer status {campaign}).")
+    else:
+        middle = "No message was on its way at that moment."
+    return (f"Stopped. {middle} Nobody is sent twice. Run the same command again to carry "
+            f"on:\n  {resume_command}")
 
 
 def nothing_to_send_words(plan: Plan) -> str:

@@ -211,9 +211,9 @@ def send_cmd(
         try:
             summary = run_send(prepared, password=password,
                                resume_command=_resume_command(), progress=make_progress)
-        except KeyboardInterrupt:  # a second Ctrl-C: stopped at once
-            typer.echo(stopped_at_once_words(prepared.plan.campaign, _resume_command()),
-                       err=True)
+        except KeyboardInterrupt as exc:  # a second Ctrl-C: stopped at once
+            typer.echo(stopped_at_once_words(prepared.plan.campaign, _resume_command(),
+                                             getattr(exc, "uncertain", None)), err=True)
             raise typer.Exit(130) from None
     if as_json:
         typer.echo(json.dumps(summary.as_dict(), indent=2))
@@ -298,7 +298,12 @@ def _confirm(question: str) -> None:
             "sending needs a yes, and there is no terminal to ask on. Check the summary "
             "above, then run the same command with --yes. Nothing was sent."
         )
-    if not typer.confirm(question, default=False, err=True):
+    try:
+        yes = typer.confirm(question, default=False, err=True)
+    except typer.Abort:  # Ctrl-C (or Ctrl-D) at the question
+        typer.echo("\nNothing was sent.", err=True)
+        raise typer.Exit(130) from None
+    if not yes:
         typer.echo("Nothing was sent.", err=True)
         raise typer.Exit(0)  # the person chose not to send: not a failure
 

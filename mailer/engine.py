@@ -56,7 +56,21 @@ class StopReason(str, Enum):
     SENDER_REFUSED = "sender_refused"  # the server will not send as this sender (5xx)
     LOGIN_REQUIRED = "login_required"  # the server wants AUTH and none was set (530)
     REFUSED = "refused"            # the server refuses this computer or account (relay...)
+    DISK = "disk"                  # the outbox folder cannot be written (disk full...)
     INTERRUPTED = "interrupted"    # Ctrl-C
+
+
+class StoppedAtOnce(KeyboardInterrupt):
+    """A second Ctrl-C stopped the run at once.
+
+    Attributes:
+        uncertain: addresses whose data had gone out with no reply yet (now ``uncertain``
+            in the journal); empty when no message was on its way.
+    """
+
+    def __init__(self, uncertain: list[str]) -> None:
+        super().__init__()
+        self.uncertain = uncertain
 
 
 @dataclass(frozen=True)
@@ -202,6 +216,8 @@ class Engine:
         self._stopping = False
         self._active = 0
         self._announced: tuple[float, int] | None = None
+        #: Addresses whose data went out and whose reply has not come yet.
+        self.in_flight: set[str] = set()
         last = journal.last_submission() if settings.counts_submissions else None
         last_mono = None
         if last is not None:
@@ -375,8 +391,10 @@ class Engine:
                                         submission=self.settings.counts_submissions,
                                         started=started)
             marked = True
+            self.in_flight.add(rec.email)
 
         delivery = await transport.deliver(message, on_data)
+        self.in_flight.discard(rec.email)
         self._handle(job, delivery, marked, message.message_id)
 
     def _handle(self, job: _Job, d: Delivery, marked: bool, message_id: str) -> None:
@@ -399,14 +417,15 @@ class Engine:
         reply = f"{d.code} {d.text}".strip()
         stop = {Action.LOGIN: StopReason.LOGIN_REQUIRED, Action.SENDER: StopReason.SENDER_REFUSED,
                 Action.REFUSED: StopReason.REFUSED, Action.PAUSE: StopReason.THROTTLED,
-                Action.QUOTA: StopReason.THROTTLED}.get(d.action)
+                Action.QUOTA: StopReason.THROTTLED, Action.DISK: StopReason.DISK,
+                }.get(d.action)
         if stop is not None:
             # About the connection or the account, not this parent: every message would be
             # answered the same way. The parent is kept for the next run.
             record(State.DEFERRED)
             retry = (self.clock.time() + pause_seconds(d.action)
                      if stop is StopReason.THROTTLED else None)
-            self.stop(stop, reply, retry)
+            self.stop(stop, d.text if stop is StopReason.DISK else reply, retry)
             return
         if d.connection_lost:
             # Nothing was sent: reconnect (on the next deliver) and send it again.

@@ -86,6 +86,7 @@ class Action(str, Enum):
     SENDER = "sender"          # the server will not send as this sender: stop, fix settings
     REFUSED = "refused"        # this computer/account is refused (relay, blocklist): stop
     RECONNECT = "reconnect"    # command out of sequence: drop the connection, send again
+    DISK = "disk"              # the outbox folder cannot be written (disk full...): stop
 
 
 @dataclass(frozen=True)

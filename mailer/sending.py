@@ -27,6 +27,7 @@ from mailer.campaign import (
     duration_words,
     estimate_seconds,
     file_hash,
+    journal_broke_error,
     plan_campaign,
     preflight,
     summarise,
@@ -35,10 +36,10 @@ from mailer.campaign import (
 from mailer.checks import compose_sample, run_checks
 from mailer.compose import Composed, Composer
 from mailer.config import Config, SmtpConfig
-from mailer.engine import Engine, EngineSettings, ProgressSink
+from mailer.engine import Engine, EngineSettings, ProgressSink, StoppedAtOnce
 from mailer.errors import MailerError, ServerBusyError, TransportError
 from mailer.jobs import read_workspace_list, render_snippet
-from mailer.journal import Journal, SendLock, State, journal_path
+from mailer.journal import Journal, JournalError, SendLock, State, journal_path
 from mailer.lists import require_recipients
 from mailer.ratelimit import DAY_S, Clock, DailyCap, SystemClock
 from mailer.recipients import ListReport
@@ -389,6 +390,15 @@ def run_send(
         try:
             result = asyncio.run(engine.run(plan.due, len(plan.due),
                                             handle_signals=handle_signals))
+        except KeyboardInterrupt:  # a second Ctrl-C: the run stopped at once
+            raise StoppedAtOnce(sorted(engine.in_flight)) from None
+        except JournalError as exc:
+            # The disk filled (or the folder's permission went) in the middle of the run.
+            done = engine.result.count(State.SENT)
+            if done:
+                raise journal_broke_error(exc, done, resume_command,
+                                          prepared.is_smtp) from None
+            raise
         except TransportError as exc:
             # The first connection failed (nothing was attempted): a new campaign must
             # not stay behind in 'mailer status' as "N pending".

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from mailer.compose import Composed
 from mailer.errors import TransportError
+from mailer.replies import Action, Scope
 from mailer.transports.base import Delivery, TransportStatus
 
 
@@ -55,7 +56,8 @@ class OutboxTransport:
     async def deliver(
         self, message: Composed, on_data: Callable[[], None] | None = None
     ) -> Delivery:
-        """Add the message to ``new/``; a disk problem is a temporary failure."""
+        """Add the message to ``new/``; a disk problem (full, no permission) is deferred
+        with :attr:`Action.DISK`, which stops the run (every message would fail alike)."""
         if self._box is None:
             await self.open()
         assert self._box is not None
@@ -65,7 +67,11 @@ class OutboxTransport:
             # Files on disk use the local convention (LF); CRLF is for the wire.
             key = self._box.add(message.data.replace(b"\r\n", b"\n"))
         except OSError as exc:
-            return Delivery(TransportStatus.DEFERRED, 0, f"cannot write to the outbox: {exc}")
+            # A full disk or a lost permission fails every message alike: stop the run.
+            return Delivery(TransportStatus.DEFERRED, 0,
+                            f"the outbox folder {self.path} cannot be written "
+                            f"({exc.strerror or exc})", action=Action.DISK,
+                            scope=Scope.SESSION)
         return Delivery(TransportStatus.SENT, 250, f"written to outbox as {key}")
 
     async def close(self) -> None:
