@@ -40,6 +40,9 @@ class Failure:
 class SendSummary:
     """The outcome of ``mailer send``; ``as_dict`` is the ``--json`` shape.
 
+    ``sent`` counts messages a server accepted (emailed); ``written`` counts messages
+    written to the outbox folder (not emailed): the same names as ``mailer status --json``.
+
     ``sent``/``failed``/``deferred``/``uncertain`` count what happened in this run;
     ``skipped`` counts recipients this run did not set out to send (already sent, or
     failed/uncertain before and not asked to be tried again); ``pending`` counts due
@@ -50,6 +53,7 @@ class SendSummary:
     transport: str
     recipients: int = 0
     sent: int = 0
+    written: int = 0
     failed: int = 0
     deferred: int = 0
     uncertain: int = 0
@@ -75,6 +79,7 @@ class SendSummary:
             "transport": self.transport,
             "recipients": self.recipients,
             "sent": self.sent,
+            "written": self.written,
             "failed": self.failed,
             "deferred": self.deferred,
             "uncertain": self.uncertain,
@@ -175,6 +180,10 @@ def check_campaign_name(name: str) -> str:
     return name
 
 
+#: How the journal names a campaign written to the outbox folder.
+OUTBOX = "outbox"
+
+
 def transport_label(transport_name: str, host: str) -> str:
     """How the journal names where a campaign went: ``outbox`` or ``smtp HOST``."""
     return "outbox" if transport_name == "outbox" else f"smtp {host.lower()}"
@@ -199,6 +208,9 @@ class Plan:
         list_changed: the list file differs from the one the campaign began with.
         refresh: the journal's record of the list, content or destination must be updated
             before sending (the change was accepted, or nothing was delivered yet).
+        restart: the campaign only went to the outbox folder before and something changed
+            (the advisory, the list, or now it goes through the server): every recipient
+            starts again as pending (the outbox run was a look, not a delivery).
     """
 
     campaign: str
@@ -211,6 +223,7 @@ class Plan:
     not_on_list: int = 0
     list_changed: bool = False
     refresh: bool = False
+    restart: bool = False
 
     @property
     def skipped(self) -> int:
@@ -280,6 +293,11 @@ def plan_campaign(
     counts = journal.counts(campaign)
     refresh = (info.content_hash, info.transport, info.list_hash) != (content, transport,
                                                                       list_hash)
+    if info.transport == OUTBOX and refresh:
+        # The outbox is for looking, not sending: after a look, a changed advisory or list,
+        # or the real send through the server, starts the campaign afresh.
+        return Plan(campaign, info, recipients, list(recipients), refresh=True,
+                    restart=True, list_changed=info.list_hash != list_hash)
     # While nobody has (or may have) received anything, a change cannot split the campaign.
     if counts[State.SENT.value] + counts[State.UNCERTAIN.value]:
         _refuse_changes(info, counts[State.SENT.value], content=content, transport=transport,
@@ -403,6 +421,8 @@ def summarise(plan: Plan, result: RunResult, transport: str, resume_command: str
         summary.failures.append(Failure(row.email, row.state.value, row.code, row.reply,
                                         earlier=True))
     summary.complete = plan.already_sent + summary.sent == len(plan.recipients)
+    if transport == OUTBOX:  # a look, not a delivery: never called "sent"
+        summary.written, summary.sent = summary.sent, 0
     return summary
 
 

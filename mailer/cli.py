@@ -218,7 +218,7 @@ def send_cmd(
     if as_json:
         typer.echo(json.dumps(summary.as_dict(), indent=2))
     else:
-        sent = (f"{summary.sent} written to the outbox folder (nothing was emailed)"
+        sent = (f"{summary.written} written to the outbox folder (not emailed)"
                 if summary.transport == "outbox" else f"{summary.sent} sent")
         typer.echo(
             f"{'So far' if summary.stopped else 'Done'}: {sent}, "

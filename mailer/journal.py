@@ -265,6 +265,15 @@ class Journal:
         self._db.execute("VACUUM")
         return int(n)
 
+    def restart(self, name: str) -> None:
+        """Every recipient of the campaign back to ``pending`` with no reply, attempts or
+        Message-ID (after a look in the outbox folder: that was not a delivery)."""
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE recipients SET state = 'pending', code = 0, reply = '', attempts = 0, "
+                "message_id = NULL, first_attempt = NULL, last_attempt = NULL "
+                "WHERE campaign = ?", (name,))
+
     # -- recipients -------------------------------------------------------------------
 
     def add_recipients(self, name: str, emails: Iterable[str]) -> None:

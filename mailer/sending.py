@@ -49,6 +49,9 @@ from mailer.transports.outbox import OutboxTransport
 from mailer.transports.smtp import SmtpTransport
 from mailer.workspace import Workspace
 
+#: The folder (inside the outbox folder) that ``--test-to`` proofs go to without a server.
+PROOFS = "proofs"
+
 #: At most this many earlier failed/uncertain recipients are named in the summary.
 LIST_AT_MOST = 20
 
@@ -141,7 +144,8 @@ class PreparedSend:
         smtp = self.config.smtp
         due = len(plan.due)
         status = "new" if plan.existing is None else (
-            f"resumed, begun {time_words(plan.existing.created)}")
+            "starting afresh: the earlier run only wrote to the outbox folder"
+            if plan.restart else f"resumed, begun {time_words(plan.existing.created)}")
         lines = [
             f"Campaign:   {plan.campaign} ({status})",
             f"Recipients: {len(plan.recipients):,} on the list; {due:,} to send now",
@@ -366,6 +370,8 @@ def run_send(
             transport=prepared.transport,
         )
     elif plan.refresh:
+        if plan.restart:
+            journal.restart(plan.campaign)
         journal.update_campaign(
             plan.campaign, list_path=str(report.path), list_hash=prepared.list_hash,
             content_hash=prepared.content, transport=prepared.transport,
@@ -433,7 +439,9 @@ def send_test(
     composer = Composer(rendered, config.sender, subject_prefix="[TEST] ")
     # The proof goes to the office, not to this parent: no parent's name in its To.
     message = composer.compose(address, "", first.fields())
-    transport = transport_factory(config, ws.outbox_dir, password(config))()
+    # Proofs go to their own folder, never among the campaign's messages.
+    proofs = ws.outbox_dir / PROOFS
+    transport = transport_factory(config, proofs, password(config))()
 
     async def go() -> Delivery:
         try:
@@ -445,5 +453,7 @@ def send_test(
         finally:
             await transport.close()
 
-    return _describe(config, ws), asyncio.run(go())
+    where = (SmtpTransport(config.smtp, None).describe() if config.smtp.host
+             else OutboxTransport(proofs).describe())
+    return where, asyncio.run(go())
 

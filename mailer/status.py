@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from mailer.campaign import UNCERTAIN_WORDS
+from mailer.campaign import OUTBOX, UNCERTAIN_WORDS
 from mailer.errors import MailerError
 from mailer.journal import CampaignInfo, Journal, State
 
@@ -23,8 +23,19 @@ def _local(ts: float) -> str:
     return dt.datetime.fromtimestamp(ts).strftime("%d %b %Y %H:%M")
 
 
-def _campaign_dict(journal: Journal, info: CampaignInfo) -> dict[str, Any]:
+def _counts(journal: Journal, info: CampaignInfo) -> dict[str, int]:
+    """Recipients per outcome, named as ``mailer send --json`` names them: ``sent`` only for
+    messages a server accepted, ``written`` for messages written to the outbox folder."""
     counts = journal.counts(info.name)
+    out = {"pending": counts["pending"], "sent": counts["sent"], "written": 0}
+    if info.transport == OUTBOX:
+        out["sent"], out["written"] = 0, counts["sent"]
+    out.update({k: counts[k] for k in ("deferred", "failed", "uncertain")})
+    return out
+
+
+def _campaign_dict(journal: Journal, info: CampaignInfo) -> dict[str, Any]:
+    counts = _counts(journal, info)
     return {
         "campaign": info.name,
         "snippet": info.snippet,
@@ -63,17 +74,26 @@ def all_status(journal: Journal | None) -> dict[str, Any]:
     return {"campaigns": [_campaign_dict(journal, c) for c in journal.campaigns()]}
 
 
-def _counts_words(counts: dict[str, int]) -> str:
-    return ", ".join(f"{counts[s.value]:,} {s.value}" for s in State)
+#: Words for each count; ``written`` only appears for campaigns sent to the outbox folder.
+_COUNT_WORDS = {"pending": "pending", "sent": "sent",
+                "written": "written to the outbox folder, not emailed",
+                "deferred": "deferred", "failed": "failed", "uncertain": "uncertain"}
+
+
+def _counts_words(counts: dict[str, int], outbox: bool) -> str:
+    names = [k for k in _COUNT_WORDS if k != ("sent" if outbox else "written")]
+    return ", ".join(f"{counts[k]:,} {_COUNT_WORDS[k]}" for k in names)
 
 
 def format_campaign(data: dict[str, Any]) -> str:
     """Words for :func:`campaign_status`."""
     created = dt.datetime.fromisoformat(data["created"]).timestamp()
     lines = [
-        f"{data['campaign']}: {data['snippet']} to {data['list']} via {data['transport']}",
+        f"{data['campaign']}: {data['snippet']} to {data['list']} via "
+        + ("the outbox folder (a look: nothing was emailed)" if data["transport"] == OUTBOX
+           else data["transport"].removeprefix("smtp ")),
         f"  begun {_local(created)}; {data['recipients']:,} recipients: "
-        f"{_counts_words(data['counts'])}",
+        f"{_counts_words(data['counts'], data['transport'] == OUTBOX)}",
     ]
     for row in data["not_sent"]:
         reply = (UNCERTAIN_WORDS if row["state"] == State.UNCERTAIN.value
@@ -90,6 +110,6 @@ def format_all(data: dict[str, Any]) -> str:
     lines = []
     for c in data["campaigns"]:
         lines.append(f"{c['campaign']}: {c['recipients']:,} recipients: "
-                     f"{_counts_words(c['counts'])}")
+                     f"{_counts_words(c['counts'], c['transport'] == OUTBOX)}")
     lines.append("Details of one campaign: mailer status CAMPAIGN")
     return "\n".join(lines)
