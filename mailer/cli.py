@@ -310,9 +310,10 @@ def _confirm(question: str) -> None:
 
 def _confirm_purge(campaign: str, data: dict[str, object]) -> bool:
     counts: dict[str, int] = data["counts"]  # type: ignore[assignment]
+    done = (f"{counts.get('written', 0):,} written to the outbox folder"
+            if counts.get("written") else f"{counts.get('sent', 0):,} sent")
     question = (f"Delete the records of campaign {campaign} ({data['recipients']:,} parents, "
-                f"{counts.get('sent', 0):,} sent)? Sending it again would send to everyone "
-                "again.")
+                f"{done})? Sending it again would send to everyone again.")
     if not sys.stdin.isatty():
         raise ConfirmationError(
             f"--purge deletes the records of campaign {campaign}, and there is no terminal "
