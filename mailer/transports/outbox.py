@@ -8,6 +8,7 @@ mutt and Evolution, and by the stdlib :mod:`mailbox` module; writing goes throug
 from __future__ import annotations
 
 import mailbox
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -45,8 +46,12 @@ class OutboxTransport:
                     "Move or rename the file, then run the same command again.",
                     path=self.path,
                 )
-            for sub in ("tmp", "new", "cur"):
-                (self.path / sub).mkdir(parents=True, exist_ok=True)
+            # Parents' addresses and names: folders 0700 and files 0600 whatever the umask,
+            # and an existing folder that is wider is tightened.
+            for folder in (self.path, *(self.path / sub for sub in ("tmp", "new", "cur"))):
+                folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+                if folder.stat().st_mode & 0o777 != 0o700:
+                    os.chmod(folder, 0o700)
             self._box = mailbox.Maildir(self.path, create=False)
         except OSError as exc:
             raise TransportError(
@@ -66,6 +71,7 @@ class OutboxTransport:
         try:
             # Files on disk use the local convention (LF); CRLF is for the wire.
             key = self._box.add(message.data.replace(b"\r\n", b"\n"))
+            os.chmod(self.path / "new" / key, 0o600)
         except OSError as exc:
             # A full disk or a lost permission fails every message alike: stop the run.
             return Delivery(TransportStatus.DEFERRED, 0,
