@@ -33,7 +33,13 @@ from mailer.progress import make_progress
 from mailer.recipients import ListReport
 from mailer.sending import SendRequest, prepare_send, run_send, send_test
 from mailer.snippets import list_snippets, load_snippet
-from mailer.status import all_status, campaign_status, format_all, format_campaign
+from mailer.status import (
+    all_status,
+    campaign_status,
+    format_all,
+    format_campaign,
+    write_problems,
+)
 from mailer.workspace import Workspace
 
 app = typer.Typer(
@@ -337,6 +343,9 @@ def status_cmd(
         "--purge", help="Delete the campaign's records (its recipients' addresses).")] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before --purge.")
                    ] = False,
+    problems: Annotated[Path | None, typer.Option(
+        "--problems", metavar="FILE.csv", help="Write the parents not sent (pupil, list line, "
+        "address, what happened, what to do) to a CSV file that opens in Excel.")] = None,
 ) -> None:
     """Show what was sent: counts per campaign, and who failed, was deferred or is
     uncertain, with the server's reply."""
@@ -354,6 +363,16 @@ def status_cmd(
         typer.echo(f"Deleted campaign {campaign} and its {n:,} recipient records. Sending it "
                    "again would send to everyone again.")
         return
+    if problems is not None:
+        if campaign is None:
+            raise MailerError("--problems needs the campaign's name: mailer status CAMPAIGN "
+                              "--problems FILE.csv")
+        with Journal(path, create=False) as journal:
+            info = journal.campaign(campaign)
+            on_list = _pupils_on_list(ws, info.list_path) if info is not None else {}
+            n = write_problems(journal, campaign, problems, on_list)
+        typer.echo(f"Wrote {n:,} parent{'s' if n != 1 else ''} not sent to {problems}.")
+        return
     journal = Journal(path, create=False) if path.exists() else None
     try:
         if campaign is not None:
@@ -368,6 +387,21 @@ def status_cmd(
         if journal is not None:
             journal.close()
     typer.echo(json.dumps(data, indent=2) if as_json else text)
+
+
+def _pupils_on_list(ws: Workspace, list_path: str) -> dict[str, tuple[str, str]]:
+    """Address (lower case) -> (pupils, list lines) from the campaign's list as it is now;
+    empty when the list cannot be read any more (moved or deleted)."""
+    try:
+        report = read_workspace_list(ws, list_path)
+    except MailerError:
+        return {}
+    out = {}
+    for rec in report.recipients:
+        pupils = "; ".join(" ".join(p for p in (c.forename, c.surname) if p)
+                           + c.details[len(c.forename):] for c in rec.children)
+        out[rec.email.lower()] = (pupils, ", ".join(str(n) for n in rec.lines))
+    return out
 
 
 def main() -> None:

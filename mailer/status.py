@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from mailer.campaign import OUTBOX, UNCERTAIN_WORDS
@@ -113,3 +116,45 @@ def format_all(data: dict[str, Any]) -> str:
                      f"{_counts_words(c['counts'], c['transport'] == OUTBOX)}")
     lines.append("Details of one campaign: mailer status CAMPAIGN")
     return "\n".join(lines)
+
+
+#: What to do about each kind of parent not sent, for the ``--problems`` file.
+_TODO = {
+    "failed": "Check the address with the family and correct it in the list; then run the "
+              "same send again with --retry-failed.",
+    "deferred": "Nothing yet: the server said try later. Run the same send command again "
+                "later; nobody is sent twice.",
+    "uncertain": "Ask the family whether the email arrived. To send it again (they may get "
+                 "it twice), run the same send with --resend-uncertain.",
+}
+
+#: Column headings of the ``--problems`` file.
+PROBLEM_COLUMNS = ("Pupil", "List line", "Address", "What happened", "What to do")
+
+
+def write_problems(journal: Journal, name: str, path: Path,
+                   on_list: Mapping[str, tuple[str, str]]) -> int:
+    """Write the campaign's failed, deferred and uncertain parents to ``path`` as CSV that
+    Excel opens as it is: UTF-8 with a byte-order mark, CRLF line ends, columns
+    :data:`PROBLEM_COLUMNS`. ``on_list`` maps an address (lower case) to its pupil(s) and
+    list line(s) as words (``""`` for an address no longer on the list). Returns the number
+    of parents written.
+
+    Raises:
+        MailerError: no such campaign, or the file cannot be written.
+    """
+    data = campaign_status(journal, name)
+    try:
+        with path.open("w", encoding="utf-8-sig", newline="") as fh:
+            writer = csv.writer(fh, lineterminator="\r\n")
+            writer.writerow(PROBLEM_COLUMNS)
+            for row in data["not_sent"]:
+                pupil, line = on_list.get(row["email"], ("", ""))
+                reply = (UNCERTAIN_WORDS if row["state"] == State.UNCERTAIN.value
+                         else f"{row['code'] or ''} {row['reply']}".strip())
+                writer.writerow([pupil, line, row["email"], f"{row['state']}: {reply}",
+                                 _TODO[row["state"]]])
+    except OSError as exc:
+        raise MailerError(f"the problems file cannot be written ({exc.strerror}).",
+                          path=path) from None
+    return len(data["not_sent"])
