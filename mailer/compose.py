@@ -25,7 +25,6 @@ import datetime as dt
 import re
 import secrets
 import time
-from dataclasses import dataclass
 from email import quoprimime
 from email.headerregistry import Address
 from email.message import EmailMessage, MIMEPart
@@ -34,6 +33,7 @@ from email.utils import format_datetime, make_msgid
 from html import escape
 
 from mailer.config import Sender
+from mailer.message import Message
 from mailer.render import Rendered, sentinel
 
 # Bodies are encoded under ``BODY_POLICY`` (quoted-printable lines of at most 76
@@ -219,21 +219,8 @@ def _split_body(body: str, fields: frozenset[str]) -> list[str]:
     return out
 
 
-@dataclass(frozen=True)
-class Composed:
-    """A message ready for a transport.
-
-    Attributes:
-        envelope_from: the RFC 5321 MAIL FROM address.
-        recipient: the one RFC 5321 RCPT TO address.
-        message_id: the ``Message-ID`` header value, angle brackets included.
-        data: the whole message as bytes with CRLF line ends.
-    """
-
-    envelope_from: str
-    recipient: str
-    message_id: str
-    data: bytes
+#: The message type, kept under its older name for the composer's callers.
+Composed = Message
 
 
 class _Template:

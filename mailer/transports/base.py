@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Protocol
 
-from mailer.compose import Composed
+from mailer.message import Message
 from mailer.replies import Action, Reply, Scope
 
 
@@ -53,15 +53,48 @@ class Delivery:
         return cls(status, reply.code, reply.text, reply.action, reply.scope)
 
 
-class Transport(Protocol):
-    """Delivers composed messages. ``open`` raises :class:`mailer.errors.TransportError`
-    when the transport cannot be used at all (nothing sent); ``deliver`` never raises for a
-    per-message problem, it returns a :class:`Delivery`."""
+@dataclass(frozen=True)
+class Pacing:
+    """How fast a transport may go unless ``mailer.yaml`` says otherwise.
 
-    name: str
+    Attributes:
+        connections: connections used side by side.
+        rate_per_minute: most messages started in any 60 s window (0 = no limit).
+        daily_cap: most submissions in any rolling 24 hours (0 = no limit).
+        counts_submissions: submissions count toward the daily cap (true for a server,
+            false for the outbox folder, where nothing leaves the computer).
+    """
+
+    connections: int = 1
+    rate_per_minute: int = 0
+    daily_cap: int = 0
+    counts_submissions: bool = False
+
+
+class Transport(Protocol):
+    """Delivers messages: the one interface every destination has (Django's ``core.mail``
+    backends are the model). Used as ``async with transport: await transport.deliver(m)``.
+
+    ``open`` raises :class:`mailer.errors.TransportError` when the transport cannot be used
+    at all (nothing sent); ``deliver`` never raises for a per-message problem, it returns a
+    :class:`Delivery`.
+
+    Attributes:
+        label: where mail goes, in words (``outbox folder /path``,
+            ``smtp.office365.com:587 (STARTTLS)``).
+        journal_name: how the journal names the destination (``outbox``, ``smtp HOST``).
+        emails: true when messages leave this computer (a server), false for the outbox
+            folder (a look, not a send).
+        pacing: the default pacing (:class:`Pacing`).
+    """
+
+    label: str
+    journal_name: str
+    emails: bool
+    pacing: Pacing
 
     def describe(self) -> str:
-        """A short description for the summary, e.g. ``smtp.office365.com:587 (STARTTLS)``."""
+        """The :attr:`label`."""
         ...
 
     async def open(self) -> None:
@@ -69,7 +102,7 @@ class Transport(Protocol):
         ...
 
     async def deliver(
-        self, message: Composed, on_data: Callable[[], None] | None = None
+        self, message: Message, on_data: Callable[[], None] | None = None
     ) -> Delivery:
         """Deliver one message to its one recipient. ``on_data`` is called just before
         the message's data is handed over (after the server accepted the envelope), so
@@ -79,3 +112,33 @@ class Transport(Protocol):
     async def close(self) -> None:
         """Release connections; safe to call twice."""
         ...
+
+    async def __aenter__(self) -> Transport:
+        ...
+
+    async def __aexit__(self, *exc: object) -> None:
+        ...
+
+
+class TransportBase:
+    """What every transport shares: ``async with`` opens and closes it, and
+    :meth:`describe` gives its label."""
+
+    label = ""
+
+    def describe(self) -> str:
+        """The transport's label."""
+        return self.label
+
+    async def open(self) -> None:  # pragma: no cover - every transport defines it
+        raise NotImplementedError
+
+    async def close(self) -> None:  # pragma: no cover - every transport defines it
+        raise NotImplementedError
+
+    async def __aenter__(self):  # type: ignore[no-untyped-def]
+        await self.open()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()

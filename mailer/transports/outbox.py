@@ -12,24 +12,25 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from mailer.compose import Composed
 from mailer.errors import TransportError
+from mailer.message import Message
 from mailer.replies import Action, Scope
-from mailer.transports.base import Delivery, TransportStatus
+from mailer.transports.base import Delivery, Pacing, TransportBase, TransportStatus
 
 
-class OutboxTransport:
-    """Writes messages into the Maildir at ``path`` (created if missing)."""
+class OutboxTransport(TransportBase):
+    """Writes messages into the Maildir at ``path`` (created if missing): a look at what
+    parents would get, not a send (:attr:`emails` is false); no pacing."""
 
     name = "outbox"
+    journal_name = "outbox"
+    emails = False
+    pacing = Pacing()
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, credentials: object = None) -> None:
         self.path = path
+        self.label = f"outbox folder {path}"
         self._box: mailbox.Maildir | None = None
-
-    def describe(self) -> str:
-        """``outbox folder PATH``."""
-        return f"outbox folder {self.path}"
 
     async def open(self) -> None:
         """Create the Maildir, including its ``tmp/``, ``new/`` and ``cur/`` folders when the
@@ -59,7 +60,7 @@ class OutboxTransport:
             ) from None
 
     async def deliver(
-        self, message: Composed, on_data: Callable[[], None] | None = None
+        self, message: Message, on_data: Callable[[], None] | None = None
     ) -> Delivery:
         """Add the message to ``new/``; a disk problem (full, no permission) is deferred
         with :attr:`Action.DISK`, which stops the run (every message would fail alike)."""

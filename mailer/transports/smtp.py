@@ -16,11 +16,12 @@ from dataclasses import replace
 import aiosmtplib
 from aiosmtplib import errors as smtp_errors
 
-from mailer.compose import Composed
 from mailer.config import SmtpConfig
+from mailer.credentials import Authenticator
 from mailer.errors import ServerBusyError, TransportError
+from mailer.message import Message
 from mailer.replies import Action, classify
-from mailer.transports.base import Delivery, TransportStatus
+from mailer.transports.base import Delivery, Pacing, TransportBase, TransportStatus
 from mailer.transports.wire import ReplyPipe, command_address, smtp_data
 
 
@@ -41,31 +42,36 @@ def tls_context(smtp: SmtpConfig) -> ssl.SSLContext:
     return context
 
 
-class SmtpTransport:
+class SmtpTransport(TransportBase):
     """One SMTP connection, reused for every message.
 
-    aiosmtplib connects, secures and logs in; the mail transactions then run on a
-    :class:`~mailer.transports.wire.ReplyPipe` over the same connection, with MAIL FROM,
-    RCPT TO and DATA in one write when the server offers PIPELINING (RFC 2920).
+    aiosmtplib connects, secures and signs in (through ``credentials``); the mail
+    transactions then run on a :class:`~mailer.transports.wire.ReplyPipe` that owns the
+    connection from there on, with MAIL FROM, RCPT TO and DATA in one write when the server
+    offers PIPELINING (RFC 2920).
 
     Args:
         smtp: the server settings.
-        password: the AUTH password, or ``None`` for no AUTH.
+        credentials: signs in on the open connection (:class:`mailer.credentials.Credentials`
+            or another object with ``async authenticate(client)``, e.g. XOAUTH2), or
+            ``None`` for no AUTH.
     """
 
     name = "smtp"
+    emails = True
 
-    def __init__(self, smtp: SmtpConfig, password: str | None) -> None:
+    def __init__(self, smtp: SmtpConfig, credentials: Authenticator | None = None) -> None:
         self.smtp = smtp
-        self._password = password
+        self.credentials = credentials
         self._pipe: ReplyPipe | None = None
         self._pipelining = False
         self._size = False
-
-    def describe(self) -> str:
-        """``host:port (STARTTLS)``."""
-        mode = {"starttls": "STARTTLS", "tls": "TLS", "none": "no encryption"}[self.smtp.security]
-        return f"{self.smtp.host}:{self.smtp.port} ({mode})"
+        mode = {"starttls": "STARTTLS", "tls": "TLS", "none": "no encryption"}[smtp.security]
+        self.label = f"{smtp.host}:{smtp.port} ({mode})"
+        self.journal_name = f"smtp {smtp.host.lower()}"
+        self.pacing = Pacing(connections=smtp.connections,
+                             rate_per_minute=smtp.rate_per_minute,
+                             daily_cap=smtp.daily_cap, counts_submissions=True)
 
     def _where(self) -> str:
         return f"{self.smtp.host}:{self.smtp.port}"
@@ -103,10 +109,12 @@ class SmtpTransport:
                         "port 587 with STARTTLS)."
                     )
                 await client.starttls(tls_context=context)
-            if cfg.username:
+            if self.credentials is not None:
                 if cfg.security == "none" and not cfg.is_loopback:
                     raise TransportError("AUTH over an unencrypted connection is refused.")
-                await client.login(cfg.username, self._password or "")
+                # The one place this transport signs in (password today; XOAUTH2 can be
+                # another Authenticator).
+                await self.credentials.authenticate(client)
             if client.is_ehlo_or_helo_needed:
                 try:
                     await client.ehlo()
@@ -190,7 +198,7 @@ class SmtpTransport:
         return self._pipelining
 
     async def deliver(
-        self, message: Composed, on_data: Callable[[], None] | None = None
+        self, message: Message, on_data: Callable[[], None] | None = None
     ) -> Delivery:
         """Send one message to its one recipient (MAIL, RCPT, DATA; RFC 5321 §3.3) and
         classify the server's reply. ``on_data`` is called after MAIL, RCPT and DATA were
