@@ -336,9 +336,10 @@ def plan_campaign(
 
 
 def preflight(composer: Composer, due: Iterable[Recipient], list_name: str) -> Composed | None:
-    """Compose every due message once, before anything is sent, so a problem with any one
-    appears first. Messages are built one at a time and dropped (memory stays flat for
-    any list size); the first is returned for ``--dry-run``.
+    """Check every due recipient before anything is sent, so a problem with any one appears
+    first: what can fail per recipient (personal fields, the ``To`` header) is checked with
+    :meth:`Composer.check` without building the message, so each message is composed once,
+    when it is sent. Only the first message is built (for ``--dry-run``) and returned.
 
     Raises:
         ListError: naming the list line of a recipient whose message cannot be built.
@@ -346,7 +347,10 @@ def preflight(composer: Composer, due: Iterable[Recipient], list_name: str) -> C
     first: Composed | None = None
     for rec in due:
         try:
-            message = composer.compose(rec.email, rec.name, rec.fields())
+            if first is None:
+                first = composer.compose(rec.email, rec.name, rec.fields())
+            else:
+                composer.check(rec.email, rec.name, rec.fields())
         except (ValueError, TypeError, KeyError, UnicodeError, email.errors.MessageError) as exc:
             raise ListError(
                 f"the message for {rec.display_email} cannot be built ({exc}). Correct the "
@@ -354,8 +358,6 @@ def preflight(composer: Composer, due: Iterable[Recipient], list_name: str) -> C
                 path=list_name,
                 line=rec.lines[0] if rec.lines else None,
             ) from None
-        if first is None:
-            first = message
     return first
 
 

@@ -9,6 +9,7 @@ import re
 from email import message_from_bytes, policy
 from email.header import decode_header, make_header
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -143,3 +144,30 @@ def test_any_name_and_subject_fold_within_the_limits(demo, name: str,  # noqa: F
     assert str(make_header(decode_header(
         field(fast.data, "Subject")[len(b"Subject:"):].decode().replace("\r\n", ""))
     )).strip() == subject.strip()
+
+
+def test_the_pre_flight_checks_each_recipient_without_building_its_message(
+        demo) -> None:  # noqa: F811
+    from mailer.campaign import preflight
+    from mailer.errors import ListError
+    from mailer.lists import Carer, Recipient
+
+    rendered, sender = demo
+    composer = Composer(rendered, sender)
+    with pytest.raises(KeyError):
+        composer.check("p@example.com", "Sam", {})
+    with pytest.raises(ValueError):
+        composer.check("p\r\nBcc: x@example.com@example.com", "Sam", {"greeting": "Dear"})
+    built: list[str] = []
+    real = composer.compose
+    composer.compose = lambda *a, **k: built.append(a[0]) or real(*a, **k)  # type: ignore
+    good = [Recipient(f"p{i}@example.com", f"p{i}@example.com", [Carer("Ms", "A", "B")],
+                      lines=[i + 2]) for i in range(5)]
+    first = preflight(composer, good, "lists/x.csv")
+    assert first is not None and first.recipient == "p0@example.com"
+    assert built == ["p0@example.com"], "only the first message is built (for --dry-run)"
+    bad = Recipient("bad\r\nx@example.com", "bad x@example.com", [Carer("Ms", "A", "B")],
+                    lines=[9])
+    with pytest.raises(ListError) as err:
+        preflight(composer, [*good, bad], "lists/x.csv")
+    assert "lists/x.csv, line 9" in str(err.value)
