@@ -7,9 +7,12 @@ retried and journalled so that nobody is sent twice and nobody is lost.
 - :class:`mailer.ratelimit.TokenBucket` holds ``rate_per_minute`` across the whole pool;
   :class:`mailer.ratelimit.DailyCap` holds ``daily_cap`` over a rolling 24 hours, counting
   earlier runs from the journal.
-- Replies (RFC 5321 §4.2.1): 2xx sent; 4xx deferred and tried again later in the same run
-  with a growing wait, up to ``max_attempts``; 5xx failed, and the send goes on; a
-  throttling or quota reply stops the whole send cleanly and says when to go on.
+- Replies are read once, by :func:`mailer.replies.classify` (RFC 5321 §4.2, RFC 3463):
+  about this recipient or this message, 2xx sent, 4xx deferred and tried again later in
+  the same run with a growing wait (up to ``max_attempts``, never holding up the
+  recipients after it), 5xx failed, and the send goes on; about the connection or
+  account (rate, quota, sign-in, sender refused) the whole send stops cleanly and says when
+  to go on; a command out of sequence (503) reconnects and sends again.
 - A lost connection or timeout before the data went out reconnects and sends the message
   again; after the data went out the recipient stays ``uncertain`` and is not sent again
   (``--resend-uncertain`` does that on a later run).
