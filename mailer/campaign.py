@@ -27,12 +27,13 @@ from mailer.render import ALWAYS_PRESENT, Rendered
 
 @dataclass
 class Failure:
-    """A recipient that was not sent, with the server's reply."""
+    """A recipient that was not sent, with the server's reply (the names of ``mailer status
+    --json``: ``state``, ``code``, ``reply``)."""
 
     email: str
-    status: str
+    state: str
     code: int
-    text: str
+    reply: str
     earlier: bool = False  # left by an earlier run (not tried in this one)
 
 
@@ -91,7 +92,8 @@ class SendSummary:
             "stop_reason": self.stop_text or None,
             "retry_after": retry,
             "resume_command": self.resume_command or None,
-            "failures": [f.__dict__ for f in self.failures],
+            # The same names as ``mailer status CAMPAIGN --json``'s "not_sent".
+            "not_sent": [f.__dict__ for f in self.failures],
         }
 
 

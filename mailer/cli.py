@@ -233,12 +233,12 @@ def send_cmd(
             f"(campaign {summary.campaign})."
         )
         for f in (f for f in summary.failures if not f.earlier):
-            typer.echo(f"  {f.email}: {reply_words(f.status, f.code, f.text)}")
+            typer.echo(f"  {f.email}: {reply_words(f.state, f.code, f.reply)}")
         earlier = [f for f in summary.failures if f.earlier]
         if earlier:
             typer.echo("From earlier runs:")
         for f in earlier:
-            typer.echo(f"  {f.email}: {reply_words(f.status, f.code, f.text)}")
+            typer.echo(f"  {f.email}: {reply_words(f.state, f.code, f.reply)}")
     words = stop_words(summary)
     if words:
         typer.echo(words, err=True)

@@ -327,3 +327,21 @@ def test_send_refuses_an_email_that_check_finds_broken(workspace: Path) -> None:
     assert "mailer check online-safety-webcams" in result.stderr and "E10" in result.stderr
     assert not (workspace / "outbox" / "new").exists() or not any(
         (workspace / "outbox" / "new").iterdir())
+
+
+def test_send_json_and_status_json_name_things_the_same(mailer, workspace: Path) -> None:
+    list_arg, addrs = write_list(workspace, 3)
+    handler = RecordingHandler(rcpt_replies={addrs[1]: "550 5.1.1 No such user here"})
+    with SmtpServer(handler=handler) as server:
+        set_smtp(workspace, host="127.0.0.1", port=server.port, security="none")
+        sent = mailer("send", SNIPPET, "--list", list_arg, "--yes", "--json")
+    status = mailer("status", f"{SNIPPET}--parents", "--json")
+    send_data, status_data = json.loads(sent.stdout), json.loads(status.stdout)
+    for key in ("sent", "written", "failed", "deferred", "uncertain", "pending"):
+        assert key in send_data and key in status_data["counts"], key
+    assert (send_data["sent"], status_data["counts"]["sent"]) == (2, 2)
+    (one,) = send_data["not_sent"]
+    (row,) = status_data["not_sent"]
+    assert {k: one[k] for k in ("email", "state", "code", "reply")} == {
+        k: row[k] for k in ("email", "state", "code", "reply")} == {
+        "email": addrs[1], "state": "failed", "code": 550, "reply": "5.1.1 No such user here"}
