@@ -42,7 +42,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from mailer import __version__
-from mailer.advice import snippet_family
+from mailer.advice import base_id, snippet_family
 from mailer.checks.model import Finding, error, warning
 from mailer.errors import MailerError
 from mailer.snippets import Snippet, find_snippet, load_snippet
@@ -109,7 +109,9 @@ class LinkResult:
 
 # --- which URLs ---------------------------------------------------------------------------
 
-_MD_LINK = re.compile(r"\]\(\s*<?(https?://[^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
+#: A Markdown link's address; brackets inside it must balance, as Markdown requires
+#: (``https://en.wikipedia.org/wiki/Sextortion_(crime)``).
+_MD_LINK = re.compile(r"\]\(\s*<?(https?://(?:[^()\s>]|\([^()\s>]*\))+)>?(?:\s+\"[^\"]*\")?\s*\)")
 _AUTOLINK = re.compile(r"<(https?://[^>\s]+)>")
 
 
@@ -138,9 +140,17 @@ def family_links(path: Path) -> list[LinkUse]:
         snippet = load_snippet(file)
         lines = snippet.source_text.splitlines()
         for url in snippet_urls(snippet):
-            line = next((i for i, text in enumerate(lines, 1) if url in text), 0)
-            uses.append(LinkUse(url, file, line))
+            uses.append(LinkUse(url, file, _line_of(url, lines)))
     return uses
+
+
+def _line_of(url: str, lines: list[str]) -> int:
+    """The 1-based line where ``url`` is written whole (not as the start of a longer
+    address), outside a ``#`` comment line if it can be; 0 when not found."""
+    whole = re.compile(re.escape(url) + r"(?![\w/.~%?=&#+:@!$*,;-])")
+    found = [i for i, text in enumerate(lines, 1) if whole.search(text)]
+    written = [i for i in found if not lines[i - 1].lstrip().startswith("#")]
+    return (written or found or [0])[0]
 
 
 # --- checking one URL ---------------------------------------------------------------------
@@ -398,6 +408,7 @@ class LinkReport:
     def findings(self) -> list[Finding]:
         """L1 broken (error), L2 moved, L3 home page, L4 could not check (warnings)."""
         out = []
+        name = base_id(self.uses[0].path) if self.uses else "SNIPPET"
         for url, r in self.results.items():
             element = f"{url} ({self.where(url)})"
             if r.verdict == "broken":
@@ -406,7 +417,7 @@ class LinkReport:
                                  "address."))
             elif r.verdict == "moved":
                 out.append(warning("L2", element, f"Moved: {r.detail}. Run 'mailer check "
-                                   "SNIPPET --links --fix' to write the new address into the "
+                                   f"{name} --links --fix' to write the new address into the "
                                    "snippet."))
             elif r.verdict == "home":
                 out.append(warning("L3", element, f"Probably removed: {r.detail}."))

@@ -320,3 +320,43 @@ def test_preview_shows_the_last_results_without_asking(workspace: Path,
     snippet = load_snippet(path)
     assert [f.id for f in cached_findings(snippet, workspace / ".mailer")
             if f.severity == "error"] == ["L1"]
+
+
+# --- found by trying the command as a school office would ---------------------------------
+
+ODD = """\
+title: Odd addresses
+subject: Odd addresses
+preheader: Links written in unusual ways.
+date: 2026-11-01
+body: |
+  # an earlier draft linked https://example.org/advice too
+  See [the longer one](https://example.org/advice-for-parents) first,
+  and [the article](https://example.org/wiki/Sextortion_(crime)) about it.
+links:
+  - title: The advice
+    url: https://example.org/advice
+    description: x
+"""
+
+
+def test_each_address_is_found_whole_and_on_its_own_line(tmp_path: Path) -> None:
+    # A URL that begins another (…/advice, …/advice-for-parents) was reported on the
+    # longer one's line; one with brackets (Wikipedia) was cut at "(" and the wrong
+    # address checked.
+    path = tmp_path / "odd.yaml"
+    path.write_text(ODD)
+    by_url = {u.url: u.line for u in family_links(path)}
+    assert by_url == {"https://example.org/advice-for-parents": 7,
+                      "https://example.org/wiki/Sextortion_(crime)": 8,
+                      "https://example.org/advice": 11}
+
+
+def test_moved_says_which_snippet_to_fix(tmp_path: Path) -> None:
+    from mailer.linkcheck import LinkReport, LinkUse
+    path = tmp_path / "odd.pl.yaml"
+    url = "https://example.org/advice"
+    report = LinkReport([LinkUse(url, path, 11)], {url: LinkResult(
+        url, "moved", 200, url + "-new", new_url=url + "-new", detail="moved (301)")})
+    [finding] = report.findings()
+    assert "mailer check odd --links --fix" in finding.message
