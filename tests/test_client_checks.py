@@ -92,6 +92,26 @@ def test_reset_of_a_fixed_colour_or_without_important_is_not_e23(demo) -> None:
         assert cr.e23_link_resets(inputs(demo, html=changed)) == [], rule
 
 
+@pytest.mark.parametrize("rule", [
+    "div#MessageViewBody a:link { text-decoration: none !important; }",
+    "u + #body a:visited, u + #body a:link { color: inherit !important; }",
+    "#MessageViewBody a:any-link { color: inherit !important; }",
+])
+def test_a_reset_written_with_link_or_visited_is_e23(demo, rule: str) -> None:
+    # :link / :visited match every link with an address (one or the other), so the rule
+    # resets our links as surely as without them; lxml cannot evaluate them, and the rule
+    # was passed over.
+    changed = demo[2].replace("</head>", f"<style>{rule}</style></head>")
+    found = cr.e23_link_resets(inputs(demo, html=changed))
+    assert found and {f.id for f in found} == {"E23"}, rule
+
+
+def test_a_hover_only_reset_is_not_e23(demo) -> None:
+    changed = demo[2].replace(
+        "</head>", "<style>u + #body a:hover { text-decoration: none !important; }</style></head>")
+    assert cr.e23_link_resets(inputs(demo, html=changed)) == []
+
+
 def test_the_simulations_wrap_the_body_as_the_clients_do(demo) -> None:
     html = demo[2]
     gmail = lxml_html.document_fromstring(simulate.gmail_google(html))
