@@ -186,6 +186,10 @@ def _classify_error(exc: Exception, timeout: float) -> tuple[str, str]:
         return "broken", "nothing answers at that address (the connection was refused)"
     if isinstance(exc, httpx.ConnectError):
         return "broken", f"the site cannot be reached ({chain[-1]})"
+    if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError)):
+        return "unchecked", ("the site did not answer as a web site does (its server sent "
+                             "something that is not a web page, or hung up); open it in a "
+                             "browser to check")
     return "unchecked", f"the check failed ({type(exc).__name__}: {exc})"
 
 

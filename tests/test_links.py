@@ -360,3 +360,33 @@ def test_moved_says_which_snippet_to_fix(tmp_path: Path) -> None:
         url, "moved", 200, url + "-new", new_url=url + "-new", detail="moved (301)")})
     [finding] = report.findings()
     assert "mailer check odd --links --fix" in finding.message
+
+
+@pytest.mark.parametrize("reply", [b"\x00\xffSSH-2.0-OpenSSH\r\n\r\n", b""])
+def test_a_server_that_does_not_speak_http_is_said_in_plain_words(reply: bytes) -> None:
+    # Something that is not a web server on the port (or one that hangs up at once):
+    # the message was "RemoteProtocolError: illegal status line: bytearray(b'...')".
+    import threading
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    port = listener.getsockname()[1]
+
+    def serve() -> None:
+        for _ in range(2):  # HEAD, then GET
+            conn, _ = listener.accept()
+            conn.recv(4096)
+            if reply:
+                conn.sendall(reply)
+            conn.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}/page"
+    try:
+        result = check_urls([url], timeout=5)[url]
+    finally:
+        listener.close()
+    assert result.verdict == "unchecked"
+    assert "not answer as a web site" in result.detail, result.detail
+    assert "Error" not in result.detail and "bytearray" not in result.detail
