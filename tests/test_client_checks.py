@@ -254,6 +254,24 @@ def test_bad_organisation_language_names_the_line(workspace: Path) -> None:
     assert caught.value.line == 4 and "organisation.language" in str(caught.value)
 
 
+@pytest.mark.parametrize("written", ["en-UK", "en-uk", "cy-UK"])
+def test_uk_for_the_country_is_refused_with_gb(workspace: Path, written: str) -> None:
+    # "UK" is not a country code in language tags (ISO 3166 says GB): lang="en-UK" went
+    # into every email, unknown to screen readers' voices.
+    path = workspace / "mailer.yaml"
+    path.write_text(path.read_text().replace("language: en-GB", f"language: {written}"))
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    lang = written.split("-")[0]
+    assert caught.value.line == 4 and f"{lang}-GB" in str(caught.value)
+
+
+def test_organisation_language_is_written_in_its_usual_case(workspace: Path) -> None:
+    path = workspace / "mailer.yaml"
+    path.write_text(path.read_text().replace("language: en-GB", "language: EN-gb"))
+    assert load_config(path).organisation.language == "en-GB"
+
+
 # --- H11: header folding -------------------------------------------------------------------
 
 LONG_SUBJECT = "Sécurité en ligne : le chat vidéo, les webcams et la sécurité de votre enfant"
