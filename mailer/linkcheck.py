@@ -503,7 +503,7 @@ def _replace_url(text: str, old: str, new: str) -> str:
         return text.replace(old, new)
     text = re.sub(r"(\]\(\s*<?)" + re.escape(old) + r"(?=[>\s)])", lambda m: m.group(1) + new,
                   text)
-    return re.sub(r"<" + re.escape(old) + r">", f"<{new}>", text)
+    return re.sub(r"<" + re.escape(old) + r">", lambda _m: f"<{new}>", text)
 
 
 def fix_moved(report: LinkReport) -> list[tuple[Path, str, str]]:

@@ -390,3 +390,16 @@ def test_a_server_that_does_not_speak_http_is_said_in_plain_words(reply: bytes) 
     assert result.verdict == "unchecked"
     assert "not answer as a web site" in result.detail, result.detail
     assert "Error" not in result.detail and "bytearray" not in result.detail
+
+
+def test_fix_writes_a_new_address_with_backslash_or_dollar_as_it_is(tmp_path: Path) -> None:
+    # A Location such as /new\1$& crashed --fix in an <autolink> with a re.error
+    # traceback (the new address was read as a regular-expression replacement).
+    from mailer.linkcheck import LinkReport, LinkUse, fix_moved
+    old, new = "https://example.org/a", "https://example.org/new\\1$&"
+    path = tmp_path / "dol.yaml"
+    path.write_text(f"body: |\n  See <{old}> and [this]({old}).\nurl: {old}\n")
+    report = LinkReport([LinkUse(old, path, 2)], {old: LinkResult(
+        old, "moved", 200, new, new_url=new, detail="moved (301)")})
+    assert fix_moved(report) == [(path, old, new)]
+    assert path.read_text() == f"body: |\n  See <{new}> and [this]({new}).\nurl: {new}\n"
