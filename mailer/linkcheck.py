@@ -215,7 +215,12 @@ async def _follow(client: httpx.AsyncClient, method: str, url: str
             status = response.status_code
             location = response.headers.get("location")
         if status in REDIRECTS and location:
+            fragment = urlsplit(current).fragment
             current = urljoin(current, location.strip())
+            if fragment and not urlsplit(current).fragment:
+                # The browser keeps the #part across a redirect without one (RFC 9110
+                # §10.2.2), so the new address keeps it too.
+                current = f"{current}#{fragment}"
             hops.append((status, current))
             continue
         return status, current, hops

@@ -403,3 +403,12 @@ def test_fix_writes_a_new_address_with_backslash_or_dollar_as_it_is(tmp_path: Pa
         old, "moved", 200, new, new_url=new, detail="moved (301)")})
     assert fix_moved(report) == [(path, old, new)]
     assert path.read_text() == f"body: |\n  See <{new}> and [this]({new}).\nurl: {new}\n"
+
+
+def test_a_moved_link_keeps_its_part_after_hash(http: LinkServer) -> None:
+    # #what-to-do points parents at one section; the site's Location has no #part, and
+    # browsers keep the link's own (RFC 9110 §10.2.2): --fix dropped it.
+    url = http.url("/moved") + "#what-to-do"
+    result = check_urls([url], timeout=5)[url]
+    assert result.verdict == "moved"
+    assert result.new_url == http.url("/ok-new") + "#what-to-do"
