@@ -33,7 +33,8 @@ class ProblemRow:
     """One row of the problems CSV.
 
     Attributes:
-        line: 1-based line of the row in the list file (``None`` when not known).
+        line: 1-based line of the row in the list file, or several lines as words
+            (``"2, 3"``: one address listed for two pupils); ``None`` when not known.
         pupil: the pupil's name(s) as the list gives them, or ``""``.
         carer: the parent/carer's name as the list gives it, or ``""``.
         address: the address exactly as typed in the list (may be empty).
@@ -41,7 +42,7 @@ class ProblemRow:
         todo: what the office should do about it (one sentence).
     """
 
-    line: int | None
+    line: int | str | None
     pupil: str
     carer: str
     address: str
