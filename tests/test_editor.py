@@ -319,3 +319,37 @@ def test_a_draft_renders_without_saving_and_points_at_fields(server: EditorServe
                for f in answer["findings"])
     assert server.session.snapshot.rendered.snippet.title == "Changed by a request"
     assert snippet_path(workspace).read_bytes() == before
+
+
+def test_a_draft_with_an_error_keeps_the_last_good_preview(server: EditorServer,
+                                                           workspace: Path) -> None:
+    body = save_body(server, page_token(server))
+    status, answer = request(server, "POST", "/api/draft", body)
+    assert status == 200 and answer["stale"] is False
+    body["form"]["title"] = "Second title"
+    body["form"]["links"][0]["url"] = "javascript:alert(1)"
+    status, answer = request(server, "POST", "/api/draft", body)
+    assert status == 200 and answer["stale"] is True and answer["can_save"] is False
+    assert {"field": "links.0.url", "severity": "error", "source": "form"}.items() <= \
+        answer["findings"][0].items()
+    assert server.session.snapshot.rendered.snippet.title == "Changed by a request"
+
+
+def test_a_new_advisory_with_empty_fields_says_which_field(workspace: Path) -> None:
+    srv = EditorServer(PreviewSession(Workspace(workspace), "new-advisory"), port=0, new=True)
+    srv.start()
+    try:
+        doc = request(srv, "GET", "/api/editor")[1]
+        assert doc["is_new"] is True and doc["sha"] is None
+        assert doc["form"]["date"] and doc["form"]["language"] == "en"
+        status, answer = request(srv, "POST", "/api/draft",
+                                 {"token": page_token(srv), "form": doc["form"]})
+        assert status == 200 and answer["can_save"] is False
+        assert [f["field"] for f in answer["findings"]] == ["title", "subject", "preheader",
+                                                             "body"]
+        problem = srv.session.snapshot.problem
+        assert problem is not None and problem.where == "the Edit panel"
+        assert problem.message.startswith("your advisory appears here as soon as")
+        assert not (workspace / "snippets" / "new-advisory.yaml").exists()
+    finally:
+        srv.stop()

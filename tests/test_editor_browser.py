@@ -48,7 +48,7 @@ def editing(ws: Path, context: Any, new: bool = False) -> Iterator[tuple[Any, Ed
 
 
 def wait_ready(page: Any) -> None:
-    page.locator(".ed-sum-line").filter(has_text="Ready to save").wait_for()
+    page.locator(".ed-sum-line").filter(has_text="No mistakes").wait_for()
 
 
 def email_h1(page: Any) -> Any:
@@ -61,7 +61,8 @@ def test_write_an_advisory_from_scratch_then_check_and_send_it(context: Any,
     with editing(workspace, context, new=True) as (page, _):
         # The starter is empty: the form says what is missing, at its fields.
         assert page.locator("#ed-save").is_disabled()
-        page.locator(".ed-sum-line").filter(has_text="to fix before you can save").wait_for()
+        page.locator(".ed-sum-line").filter(has_text="To save, fill in").wait_for()
+        assert page.locator(".ed-msg").count() == 0  # nothing red before anything is typed
         page.fill("#ed-title", title)
         page.fill("#ed-subject", 'Online safety: "live" streaming apps')
         page.fill("#ed-preheader", "What to know about #live streaming: where to get help.")
@@ -101,7 +102,7 @@ def test_write_an_advisory_from_scratch_then_check_and_send_it(context: Any,
     assert send.returncode == 0, send.stdout + send.stderr
     box = mailbox.Maildir(workspace / "outbox", create=False)
     messages = [email.message_from_bytes(box.get_bytes(key), policy=email.policy.default)
-                for key in box]
+                for key in box.iterkeys()]
     assert len(messages) == 15
     assert {str(m["Subject"]) for m in messages} == {'Online safety: "live" streaming apps'}
     html = messages[0].get_body(("html",)).get_content()
@@ -170,9 +171,14 @@ def test_invalid_values_are_shown_at_their_field_and_block_saving_only_when_erro
         assert "not a full web address" in message.inner_text()
         assert page.locator("#ed-links-0-url").get_attribute("aria-invalid") == "true"
         assert page.locator("#ed-save").is_disabled()
+        # the preview keeps the last version without an error, and says so
+        page.locator("#ed-stale").wait_for()
+        assert email_h1(page).is_visible()
+        assert page.locator("#problem").is_hidden()
         page.fill("#ed-links-0-url", "http://www.thinkuknow.co.uk/")
         page.locator("#ed-links-0-url ~ .ed-msg.is-warning").first.wait_for()
         wait_ready(page)
+        assert page.locator("#ed-stale").is_hidden()
         assert page.locator("#ed-save").is_enabled()
         page.fill("#ed-title", "")
         page.locator("#ed-title ~ .ed-msg.is-error").wait_for()

@@ -405,7 +405,31 @@ def _all_urls(items: list[dict[str, Any]], prefix: str) -> list[tuple[str, str]]
 
 _LABELS = {"title": "Title", "subject": "Subject", "preheader": "Inbox preview line",
            "date": "Date", "reviewed": "Review date", "language": "Language", "body": "Text",
-           "call_to_action.text": "Button", "call_to_action.url": "Button"}
+           "audience": "Audience", "links_heading": "Heading above the links",
+           "call_to_action.text": "Words on the button",
+           "call_to_action.url": "Button's web address",
+           "call_to_action.description": "Sentence under the button"}
+_PARTS = {"title": "title", "url": "web address", "description": "description"}
+
+
+def field_label(field: str, clean: dict[str, Any]) -> str:
+    """The words the form shows for ``field``: ``Subject``, ``Link "Childnet", web
+    address``; ``"the marked field"`` for anything else."""
+    if field in _LABELS:
+        return _LABELS[field]
+    match = re.fullmatch(r"(links|sources)((?:\.\d+(?:\.links)?)*)\.(\d+)\.(title|url|description)",
+                         field)
+    if match:
+        node: Any = clean
+        for part in field.split(".")[:-1]:
+            node = node[int(part)] if part.isdigit() else node.get(part)
+            if node is None:
+                break
+        title = node.get("title") if isinstance(node, dict) else ""
+        kind = "Link" if match.group(1) == "links" else "Source"
+        name = f"\u201c{title}\u201d" if title else "without a title"
+        return f"{kind} {name}, {_PARTS[match.group(4)]}"
+    return "the marked field"
 
 _CHECK_FIELDS = {"E4": "subject", "H3": "subject", "E19": "preheader", "E27": "language",
                  "E5": "language"}
@@ -543,8 +567,15 @@ class Editor:
         except MailerError as exc:
             findings.append(FieldFinding("", "error", exc.message))
             return self._answer(findings, None)
-        lines = line_fields(text)
         session = self.session
+        blocking = [f for f in findings if f.severity == "error"]
+        if blocking and session.snapshot.rendered is not None:
+            # Keep showing the last version without an error: a half-typed address must
+            # not blank the preview at every keystroke. The page says the preview waits.
+            answer = self._answer(findings, session.snapshot)
+            answer["stale"] = True
+            return answer
+        lines = line_fields(text)
         session.draft_text, session.draft_path = text, self.path
         session.rebuild()
         snap = session.update_checks()
@@ -553,9 +584,17 @@ class Editor:
             if not any(f.field == field and f.severity == "error" for f in findings):
                 findings.append(FieldFinding(field, "error", _sentence(snap.problem.message)))
             first = next(f for f in findings if f.severity == "error")
-            label = _LABELS.get(first.field, "see the marked field")
-            snap = session._publish(problem=Problem(  # the form's words, not the YAML's
-                first.message, file=f"the Edit panel: {label}"))
+            empty = [f for f in findings if f.severity == "error" and f.field in clean
+                     and not clean[f.field]]
+            if self.is_new and empty and len(empty) == len(
+                    [f for f in findings if f.severity == "error"]):
+                problem = Problem("your advisory appears here as soon as it has a title, a "
+                                  "subject, an inbox preview line and some text.",
+                                  file="the Edit panel")
+            else:  # the form's words, not the YAML's
+                problem = Problem(first.message,
+                                  file=f"the Edit panel: {field_label(first.field, clean)}")
+            snap = session._publish(problem=problem)
         for row in snap.checks.findings:
             findings.append(FieldFinding(check_field(row, clean), row["severity"],
                                          _sentence(row["message"]), "check", row["id"]))
@@ -565,7 +604,8 @@ class Editor:
         blocking = [f for f in findings if f.severity == "error" and f.source == "form"]
         return {"findings": [f.as_dict() for f in findings], "can_save": not blocking,
                 "version": snap.version if snap is not None else None,
-                "rendered": bool(snap is not None and snap.rendered is not None)}
+                "rendered": bool(snap is not None and snap.rendered is not None),
+                "stale": False}
 
     def save(self, form: Any, rel_path: Any, base_sha: Any, overwrite: bool) -> dict[str, Any]:
         """Write the form to ``rel_path`` (``snippets/NAME.yaml``).

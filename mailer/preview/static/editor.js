@@ -46,6 +46,22 @@
   $("ed-close").addEventListener("click", () => { setOpen(false); toggle.focus(); });
   setOpen(meta("mailer-editor") === "open");
 
+  // Shown over the preview while a field has an error: the preview keeps the last version
+  // without one, rather than vanishing at every keystroke of a half-typed address.
+  const stale = document.createElement("p");
+  stale.id = "ed-stale";
+  stale.className = "ed-stale";
+  stale.setAttribute("role", "status");
+  stale.hidden = true;
+  stale.textContent = "The preview shows the advisory before your latest change: fix the field marked in red in the Edit panel to see it here.";
+  const viewerToolbar = document.querySelector("#viewer .toolbar");
+  if (viewerToolbar) viewerToolbar.after(stale);
+
+  // Title and subject are one line: Enter does not add a line break.
+  for (const el of editor.querySelectorAll(".ed-one-line")) {
+    el.addEventListener("keydown", (event) => { if (event.key === "Enter") event.preventDefault(); });
+  }
+
   const hint = document.querySelector("#problem .hint");
   if (hint) hint.textContent = "Fix it in the Edit panel (the field is marked in red), or in your text editor. This page updates by itself.";
 
@@ -67,7 +83,12 @@
   async function load() {
     const res = await fetch("/api/editor", { cache: "no-store" });
     doc = await res.json();
-    $("ed-path").textContent = doc.path;
+    showPath();
+    if (doc.is_new) {
+      $("title").textContent = "New advisory";
+      const heading = document.querySelector("#problem h2");
+      if (heading) heading.textContent = "Nothing to show yet";
+    }
     $("ed-problem").hidden = !doc.problem;
     if (doc.problem) {
       $("ed-problem").textContent = `The form cannot read this file: ${doc.problem} Fix that line in a text editor and save; then reload this page.`;
@@ -79,6 +100,7 @@
     $("ed-form").hidden = false;
     $("ed-name-row").hidden = !doc.is_new;
     $("ed-name").value = doc.is_new ? "" : doc.name;
+    $("ed-name-preview").textContent = nameValue();
     fillFields();
     renderLists();
     dirty = false;
@@ -86,6 +108,11 @@
     $("ed-conflict").hidden = true;
     updateSaveButton();
     sendDraft();
+  }
+
+  function showPath() {
+    $("ed-file-label").textContent = doc.is_new ? "New advisory, not saved yet. It will be saved in" : "Saved in";
+    $("ed-path").textContent = doc.is_new ? `snippets/${nameValue()}.yaml` : doc.path;
   }
 
   function fillFields() {
@@ -241,15 +268,18 @@
     if (!form || !el.dataset || !el.dataset.field) return;
     if (el.dataset.field === "name") {
       $("ed-name-preview").textContent = nameValue();
+      showPath();
       dirty = true;
       updateSaveButton();
       return;
     }
     setPath(el.dataset.field, el.value);
+    touched.add(el.dataset.field);
     if (/^(links|sources)\..*\.title$/.test(el.dataset.field)) relabel(el.closest(".ed-link"));
     if (doc.is_new && el.dataset.field === "title" && !$("ed-name").dataset.touched) {
       $("ed-name").value = slug(el.value);
       $("ed-name-preview").textContent = nameValue();
+      showPath();
     }
     changed();
   });
@@ -306,6 +336,7 @@
       if (seq !== draftSeq) return; // a newer draft is on its way
       if (status !== 200) { setStatus(data.error || "The preview could not update."); return; }
       showFindings(data.findings);
+      stale.hidden = !data.stale;
       canSave = data.can_save;
       updateSaveButton();
     } catch (err) {
@@ -337,6 +368,15 @@
       || editor.querySelector(`[data-field^="${CSS.escape(field)}."]`);
   }
 
+  // A new advisory starts empty: an empty field nobody has typed in yet is listed as a
+  // thing to fill in, not shouted about in red. (Not on leaving a field: the list would
+  // change height under the mouse between press and release, and swallow the click.)
+  const touched = new Set();
+
+  function quiet(f) {
+    return doc && doc.is_new && f.source === "form" && !touched.has(f.field) && !getPath(f.field);
+  }
+
   function showFindings(findings) {
     for (const el of editor.querySelectorAll(".ed-msg")) el.remove();
     for (const el of editor.querySelectorAll("[aria-invalid]")) {
@@ -351,17 +391,19 @@
     const errors = findings.filter((f) => f.severity === "error" && f.source === "form");
     const others = findings.filter((f) => !(f.severity === "error" && f.source === "form"));
     const head = document.createElement("p");
-    head.className = errors.length ? "ed-sum-line is-error" : "ed-sum-line";
-    head.textContent = errors.length
-      ? `${errors.length} thing${errors.length === 1 ? "" : "s"} to fix before you can save.`
-      : findings.length ? `Ready to save. ${findings.length} suggestion${findings.length === 1 ? "" : "s"} from the checks below.` : "Ready to save. The checks found nothing to fix.";
+    const toFill = errors.length > 0 && errors.every(quiet);
+    head.className = errors.length && !toFill ? "ed-sum-line is-error" : "ed-sum-line";
+    if (toFill) head.classList.add("is-todo");
+    head.textContent = toFill ? "To save, fill in:"
+      : errors.length ? `${errors.length} thing${errors.length === 1 ? "" : "s"} to fix before you can save.`
+      : findings.length ? `No mistakes. ${findings.length} suggestion${findings.length === 1 ? "" : "s"} from the checks:` : "No mistakes. The checks found nothing to fix.";
     summary.append(head);
     const list = document.createElement("ul");
     list.className = "ed-sum-list";
     findings.forEach((f, n) => {
       const el = fieldElement(f.field);
       const id = `ed-msg-${n}`;
-      if (el) {
+      if (el && !quiet(f)) {
         const msg = document.createElement("p");
         msg.className = `ed-msg is-${f.severity}`;
         msg.id = id;
@@ -375,20 +417,21 @@
         el.setAttribute("aria-describedby", `${el.getAttribute("aria-describedby") || ""} ${id}`.trim());
       }
       const li = document.createElement("li");
-      li.className = `is-${f.severity}`;
-      const where = document.createElement(el ? "button" : "span");
+      li.className = quiet(f) ? "is-todo" : `is-${f.severity}`;
+      const where = document.createElement(el ? "a" : "span");
       where.className = el ? "ed-goto" : "ed-where";
       where.textContent = f.field ? fieldLabel(f.field) : "The email as a whole";
       if (el) {
-        where.type = "button";
+        where.href = `#${el.id}`;
         where.dataset.goto = f.field;
-        where.addEventListener("click", () => {
+        where.addEventListener("click", (event) => {
+          event.preventDefault();
           const target = fieldElement(f.field);
           if (target) { target.scrollIntoView({ block: "center" }); target.focus(); }
         });
       }
       const text = document.createElement("span");
-      text.textContent = `: ${f.message}${f.check_id ? ` (check ${f.check_id})` : ""}`;
+      text.textContent = quiet(f) ? "" : `: ${f.message}${f.check_id ? ` (check ${f.check_id})` : ""}`;
       li.append(where, text);
       list.append(li);
     });
@@ -400,7 +443,7 @@
   function setStatus(text) { $("ed-status").textContent = text; }
 
   function updateSaveButton() {
-    $("ed-save").disabled = saving || !form || !canSave;
+    $("ed-save").disabled = saving || !form || !canSave || !(dirty || (doc && doc.is_new));
     $("ed-save").textContent = dirty || (doc && doc.is_new) ? "Save" : "Saved";
   }
 
@@ -419,11 +462,15 @@
         doc.sha = data.sha;
         doc.path = data.path;
         doc.name = data.name;
+        if (doc.is_new) {
+          const heading = document.querySelector("#problem h2");
+          if (heading) heading.textContent = "There is a mistake to fix";
+        }
         doc.is_new = false;
         conflictSha = null;
         $("ed-conflict").hidden = true;
         $("ed-name-row").hidden = true;
-        $("ed-path").textContent = data.path;
+        showPath();
         setStatus(`Saved at ${new Date().toLocaleTimeString()}.`);
         updateSaveButton();
         sendDraft();
