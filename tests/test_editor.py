@@ -353,3 +353,56 @@ def test_a_new_advisory_with_empty_fields_says_which_field(workspace: Path) -> N
         assert not (workspace / "snippets" / "new-advisory.yaml").exists()
     finally:
         srv.stop()
+
+
+# -- the commands ----------------------------------------------------------------------------
+
+def test_edit_names_a_missing_snippet_and_exits_2(workspace: Path) -> None:
+    from tests.conftest import run_mailer
+
+    result = run_mailer("edit", "no-such-advisory", "--no-browser", "--port", "0",
+                        cwd=workspace)
+    assert result.returncode == 2
+    assert "there is no snippet called 'no-such-advisory'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("args", [["new"], ["edit", SNIPPET], ["preview", SNIPPET]])
+def test_the_commands_serve_the_editor_and_stop_on_ctrl_c(workspace: Path,
+                                                          args: list[str]) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAILER_")}
+    env.update(PYTHONIOENCODING="utf-8", PYTHONUNBUFFERED="1")
+    env.pop("DISPLAY", None)
+    env.pop("WAYLAND_DISPLAY", None)
+    proc = subprocess.Popen([sys.executable, "-m", "mailer", *args, "--port", "0",
+                             "--no-browser"], cwd=workspace, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        first = proc.stdout.readline()  # type: ignore[union-attr]
+        match = re.search(r"http://127\.0\.0\.1:(\d+)/", first)
+        assert match, first + proc.stderr.read()  # type: ignore[union-attr]
+        conn = http.client.HTTPConnection("127.0.0.1", int(match.group(1)), timeout=10)
+        conn.request("GET", "/")
+        page = conn.getresponse().read().decode()
+        conn.request("GET", "/api/editor")
+        doc = json.loads(conn.getresponse().read())
+        conn.close()
+        open_panel = "open" if args[0] in ("new", "edit") else "closed"
+        assert f'<meta name="mailer-editor" content="{open_panel}">' in page
+        assert re.search(r'<meta name="mailer-token" content="[A-Za-z0-9_-]{40,}">', page)
+        assert 'id="editor"' in page and page.count("<main") == 1
+        assert doc["is_new"] is (args[0] == "new")
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err
+    assert "stopped." in out and "Traceback" not in err
+    assert not (workspace / "snippets" / "new-advisory.yaml").exists()
