@@ -64,8 +64,9 @@ def test_write_an_advisory_from_scratch_then_check_and_send_it(context: Any,
         page.locator(".ed-sum-line").filter(has_text="To save, fill in").wait_for()
         assert page.locator(".ed-msg").count() == 0  # nothing red before anything is typed
         page.fill("#ed-title", title)
-        page.fill("#ed-subject", 'Online safety: "live" streaming apps')
-        page.fill("#ed-preheader", "What to know about #live streaming: where to get help.")
+        # pasted with a tab and a line break: the subject is one line all the same
+        page.fill("#ed-subject", 'Online safety:\t"live" streaming\napps')
+        page.fill("#ed-preheader", "What to know about #live streaming: where to get help. #")
         page.fill("#ed-body", "We are writing to all parents and carers about live streaming."
                               "\n\n## What you can do\n\n- Talk with your child.\n"
                               "- Check the [app's settings](https://www.example.org/settings).")
@@ -207,3 +208,28 @@ def test_a_file_changed_on_disk_is_not_overwritten_silently(context: Any,
         page.locator("#ed-status").filter(has_text="Not saved").wait_for()
         assert "changed on this computer after you opened it" in dialogs[0]
         assert path.read_text() == other
+
+
+def test_the_formatting_buttons_write_markdown(context: Any, workspace: Path) -> None:
+    with editing(workspace, context, new=True) as (page, _):
+        body = page.locator("#ed-body")
+        body.fill("Talk with your child\nKeep devices in shared spaces")
+        body.evaluate("el => el.setSelectionRange(10, 14)")  # "your"
+        page.get_by_role("button", name="Bold").click()
+        assert body.input_value().startswith("Talk with **your** child")
+        body.evaluate("el => el.setSelectionRange(0, el.value.length)")
+        page.get_by_role("button", name="Bullet list").click()
+        assert body.input_value() == ("- Talk with **your** child\n"
+                                      "- Keep devices in shared spaces")
+        body.evaluate("el => el.setSelectionRange(0, 0)")
+        page.get_by_role("button", name="Heading").click()
+        assert body.input_value().startswith("## Talk with **your** child\n")
+        body.evaluate("el => el.setSelectionRange(el.value.length, el.value.length)")
+        page.get_by_role("button", name="Link", exact=True).click()
+        page.keyboard.type("https://www.childnet.com/")
+        assert body.input_value().endswith(
+            "shared spaces[the words to click](https://www.childnet.com/)")
+        page.fill("#ed-title", "Formatting")
+        page.fill("#ed-subject", "Formatting")
+        page.fill("#ed-preheader", "Bold, lists, headings and links.")
+        page.frame_locator("#email-frame").locator("strong", has_text="your").wait_for()

@@ -557,7 +557,7 @@
     },
     heading(value, start, end) {
       const [from, to] = lineBounds(value, start, end);
-      const line = value.slice(from, to).replace(/^#+\s*/, "") || "A heading";
+      const line = value.slice(from, to).replace(/^(#+|[-*])\s+/, "") || "A heading";
       const before = from > 0 && value[from - 2] !== "\n" ? "\n" : "";
       const text = `${before}## ${line}`;
       return { text, from, to, select: [from + before.length + 3, from + text.length] };
