@@ -406,3 +406,16 @@ def test_the_commands_serve_the_editor_and_stop_on_ctrl_c(workspace: Path,
     assert proc.returncode == 0, err
     assert "stopped." in out and "Traceback" not in err
     assert not (workspace / "snippets" / "new-advisory.yaml").exists()
+
+
+def test_an_unchanged_draft_shows_the_file_itself(server: EditorServer,
+                                                  workspace: Path) -> None:
+    doc = request(server, "GET", "/api/editor")[1]
+    status, _ = request(server, "POST", "/api/draft",
+                        {"token": page_token(server), "form": doc["form"]})
+    assert status == 200 and server.session.draft_text is None
+    doc["form"]["audience"] = "Parents, carers and staff"
+    status, _ = request(server, "POST", "/api/draft",
+                        {"token": page_token(server), "form": doc["form"]})
+    assert status == 200 and server.session.draft_text is not None
+    assert server.session.snapshot.rendered.snippet.audience == "Parents, carers and staff"

@@ -233,3 +233,15 @@ def test_the_formatting_buttons_write_markdown(context: Any, workspace: Path) ->
         page.fill("#ed-subject", "Formatting")
         page.fill("#ed-preheader", "Bold, lists, headings and links.")
         page.frame_locator("#email-frame").locator("strong", has_text="your").wait_for()
+
+
+def test_an_unchanged_form_follows_saves_from_a_text_editor(context: Any,
+                                                            workspace: Path) -> None:
+    with editing(workspace, context) as (page, _):
+        wait_ready(page)
+        rewrite(snippet_path(workspace), "title: Video chat, webcams and keeping your child "
+                "safe online", "title: Webcams and your child")
+        email_h1(page).filter(has_text="Webcams and your child").wait_for()
+        page.locator("#ed-status").filter(has_text="Updated from the file").wait_for()
+        assert page.locator("#ed-title").input_value() == "Webcams and your child"
+        assert page.locator("#ed-conflict").is_hidden()

@@ -589,7 +589,11 @@ class Editor:
             answer["stale"] = True
             return answer
         lines = line_fields(text)
-        session.draft_text, session.draft_path = text, self.path
+        if text == self.base_text and not self.is_new:
+            # Nothing changed: show the file itself, so saves from a text editor show at once.
+            session.draft_text = session.draft_path = None
+        else:
+            session.draft_text, session.draft_path = text, self.path
         session.rebuild()
         snap = session.update_checks()
         if snap.problem is not None:

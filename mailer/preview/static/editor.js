@@ -395,7 +395,7 @@
     head.className = errors.length && !toFill ? "ed-sum-line is-error" : "ed-sum-line";
     if (toFill) head.classList.add("is-todo");
     head.textContent = toFill ? "To save, fill in:"
-      : errors.length ? `${errors.length} thing${errors.length === 1 ? "" : "s"} to fix before you can save.`
+      : errors.length ? `${errors.length} thing${errors.length === 1 ? "" : "s"} to fix before you can save${others.length ? `, and ${others.length} suggestion${others.length === 1 ? "" : "s"}` : ""}:`
       : findings.length ? `No mistakes. ${findings.length} suggestion${findings.length === 1 ? "" : "s"} from the checks:` : "No mistakes. The checks found nothing to fix.";
     summary.append(head);
     const list = document.createElement("ul");
@@ -512,6 +512,14 @@
         const res = await fetch("/api/disk", { cache: "no-store" });
         const disk = await res.json();
         if (disk.changed && disk.sha !== doc.sha && disk.sha !== conflictSha) {
+          if (!dirty) { // nothing to lose: follow the file
+            const { status } = await post("/api/reopen", {});
+            if (status === 200 && !dirty) {
+              await load();
+              setStatus("Updated from the file saved on the computer.");
+              continue;
+            }
+          }
           conflictSha = disk.sha;
           $("ed-conflict").hidden = false;
         }
