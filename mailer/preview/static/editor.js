@@ -11,7 +11,7 @@
     return el ? el.getAttribute("content") : "";
   };
   const token = meta("mailer-token");
-  const DRAFT_DELAY_MS = 250;
+  const DRAFT_DELAY_MS = 200;
 
   let form = null;       // the form's values (see mailer/preview/editor.py form_from_data)
   let doc = null;        // path, name, sha, is_new from /api/editor
