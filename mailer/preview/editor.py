@@ -444,6 +444,7 @@ def field_label(field: str, clean: dict[str, Any]) -> str:
         return f"{kind} {name}, {_PARTS[match.group(4)]}"
     return "the marked field"
 
+
 _CHECK_FIELDS = {"E4": "subject", "H3": "subject", "E19": "preheader", "E27": "language",
                  "E5": "language"}
 
@@ -481,12 +482,6 @@ def file_digest(path: Path) -> str | None:
         return hashlib.sha256(path.read_bytes()).hexdigest()
     except FileNotFoundError:
         return None
-
-
-def slug(title: str) -> str:
-    """A file name stem from a title: ``"Online safety: apps"`` -> ``online-safety-apps``."""
-    words = re.findall(r"[a-z0-9]+", title.lower())
-    return "-".join(words)[:60].strip("-") or "new-advisory"
 
 
 class Editor:
