@@ -136,6 +136,7 @@ class Config:
     smtp: SmtpConfig
     lists: ListsConfig
     raw_text: str = ""
+    review_months: int = 12
 
     @property
     def transport_name(self) -> str:
@@ -154,7 +155,10 @@ _SMTP_KEYS = {
     "daily_cap", "connections", "timeout_s", "ca_file", "password",
 }
 _LISTS_KEYS = {"columns", "suppression"}
-_TOP_KEYS = {"organisation", "sender", "smtp", "lists"}
+_TOP_KEYS = {"organisation", "sender", "smtp", "lists", "review"}
+_REVIEW_KEYS = {"every_months"}
+#: How often advice must be reviewed when ``review.every_months`` is not set.
+DEFAULT_REVIEW_MONTHS = 12
 
 
 def _section(node: Node, key: str, path: Path, required: bool) -> Node:
@@ -359,9 +363,13 @@ def parse_config(data: Any, path: Path, raw_text: str = "") -> Config:
     lists = ListsConfig(
         columns=columns, suppression=_text(lst, "suppression", path, "lists/suppressed.txt")
     )
+    review = _section(data, "review", path, required=False)
+    check_keys(review, _REVIEW_KEYS, path, ConfigError, "review")
+    review_months = _int(review, "every_months", path, DEFAULT_REVIEW_MONTHS, minimum=1,
+                         maximum=120)
     return Config(
         path=path, organisation=organisation, sender=sender, smtp=smtp, lists=lists,
-        raw_text=raw_text,
+        raw_text=raw_text, review_months=review_months,
     )
 
 

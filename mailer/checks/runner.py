@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from mailer.checks import (
+    advice_rules,
     block_rules,
     client_rules,
     config_rules,
@@ -23,11 +24,12 @@ from mailer.workspace import Workspace
 
 #: Every rule, in report order: mailer.yaml's brand colour first (a root cause of other
 #: findings), the email (E1-E22, then E23-E27 on what mail clients do to it), the headers
-#: (H1-H11), the block (S1-S7), the plain-text part (T1-T7).
+#: (H1-H11), the block (S1-S7), the plain-text part (T1-T7), then whether the advice is still
+#: true (R1-R2: review date, closed services).
 RULES: list[RuleFn] = [
     *config_rules.RULES, *email_rules.RULES, *client_rules.RULES, *header_rules.RULES,
     *block_rules.RULES,
-    *text_rules.RULES,
+    *text_rules.RULES, *advice_rules.RULES,
 ]
 
 #: The neutral recipient of the sample message that ``mailer check`` composes.
