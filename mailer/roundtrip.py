@@ -4,7 +4,8 @@ ruamel.yaml reads a file into maps and lists that remember their comments, key o
 block styles (``|``, ``>-``) and quotes, and writes them back byte for byte when nothing
 changed (PyYAML, which reads the files elsewhere in mailer, forgets all of that). So a
 school's comments and layout survive an edit made in the browser, and changing one value
-changes one line of the file.
+changes one line of the file. Indentation and string styles follow
+:mod:`mailer.yamledit` (``mailer check --links --fix``), so both writers write alike.
 
 :func:`merge` puts new plain values (``str``, ``datetime.date``, ``dict``, ``list``) into a
 loaded document: a value equal to the one already there is left alone (with its style), a
@@ -24,23 +25,29 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
-from ruamel.yaml.scalarstring import (
-    DoubleQuotedScalarString,
-    FoldedScalarString,
-    LiteralScalarString,
-    SingleQuotedScalarString,
-)
+from ruamel.yaml.scalarstring import LiteralScalarString
+from ruamel.yaml.util import load_yaml_guess_indent
 
 from mailer.errors import MailerError
+from mailer.yamledit import _round_trip as yamledit_round_trip
+from mailer.yamledit import same_style
 
 #: Line width for the writer. Wide, so an edited value stays on its own line (a one-line
 #: diff) instead of being folded over several.
 WIDTH = 4096
 
 
-def new_yaml() -> YAML:
-    """A ruamel.yaml round-trip reader/writer set up like the shipped files: two-space
-    indentation, list dashes indented under their key, quotes kept as written."""
+def new_yaml(like: str = "") -> YAML:
+    """A ruamel.yaml round-trip reader/writer that writes as ``like`` (a file's text) is
+    written: its indentation as :mod:`mailer.yamledit` guesses it when ``like`` has lists
+    to guess from, else like the shipped files (two-space indentation, list dashes
+    indented under their key). Quotes are kept as written; lines are never re-wrapped."""
+    try:
+        has_lists = load_yaml_guess_indent(like)[2] is not None if like else False
+    except YAMLError:
+        has_lists = False
+    if has_lists:
+        return yamledit_round_trip(like)
     yaml = YAML(typ="rt")
     yaml.preserve_quotes = True
     yaml.indent(mapping=2, sequence=4, offset=2)
@@ -56,7 +63,7 @@ def load_document(text: str) -> CommentedMap:
             ``name: value`` lines.
     """
     try:
-        doc = new_yaml().load(text)
+        doc = new_yaml(text).load(text)
     except YAMLError as exc:
         raise MailerError(f"this is not valid YAML ({exc}).") from None
     if doc is None:
@@ -66,10 +73,10 @@ def load_document(text: str) -> CommentedMap:
     return doc
 
 
-def dump_document(doc: CommentedMap) -> str:
-    """The YAML text of ``doc``."""
+def dump_document(doc: CommentedMap, like: str = "") -> str:
+    """The YAML text of ``doc``, indented as ``like`` is (see :func:`new_yaml`)."""
     out = io.StringIO()
-    new_yaml().dump(doc, out)
+    new_yaml(like).dump(doc, out)
     return out.getvalue()
 
 
@@ -85,20 +92,14 @@ def plain(value: Any) -> Any:
 
 
 def _styled(old: Any, new: str) -> str:
-    """``new`` in the scalar style ``old`` was written in, where that style can hold it."""
+    """``new`` in the scalar style ``old`` was written in (:func:`mailer.yamledit.same_style`),
+    except that text with a line break is always a ``|`` block and an empty old value
+    (quoted ``""`` only because it was empty) gives no style."""
     if "\n" in new:
         return LiteralScalarString(new)
-    if not old:  # an empty value is quoted ("") only because it is empty
+    if not isinstance(old, str) or not old:
         return new
-    if isinstance(old, LiteralScalarString):
-        return LiteralScalarString(new)
-    if isinstance(old, FoldedScalarString):
-        return FoldedScalarString(new)
-    if isinstance(old, DoubleQuotedScalarString):
-        return DoubleQuotedScalarString(new)
-    if isinstance(old, SingleQuotedScalarString):
-        return SingleQuotedScalarString(new)
-    return new
+    return same_style(old, new)
 
 
 def _node(value: Any, key_order: dict[str, Sequence[str]], key: str = "") -> Any:
@@ -150,7 +151,8 @@ def merge(old: Any, new: Any, key_order: dict[str, Sequence[str]] | None = None,
     if old is not None and plain(old) == new:
         return old
     if isinstance(new, dict) and isinstance(old, CommentedMap):
-        update_map(old, new, order, key)
+        owned = order.get(key)  # keys the caller does not know of (a source's date) stay
+        update_map(old, new, order, key, owned=owned)
         return old
     if isinstance(new, list) and isinstance(old, CommentedSeq):
         pool = list(old)

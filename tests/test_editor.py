@@ -419,3 +419,45 @@ def test_an_unchanged_draft_shows_the_file_itself(server: EditorServer,
                         {"token": page_token(server), "form": doc["form"]})
     assert status == 200 and server.session.draft_text is not None
     assert server.session.snapshot.rendered.snippet.audience == "Parents, carers and staff"
+
+
+@pytest.mark.parametrize("name", ["online-safety-webcams", "online-safety-2026"])
+def test_every_shipped_advisory_round_trips_byte_for_byte(name: str) -> None:
+    text = (REPO / "snippets" / f"{name}.yaml").read_text(encoding="utf-8")
+    form = form_from_data(parse_yaml(text, Path("x.yaml"), SnippetError))
+    assert snippet_text(clean_form(form), text) == text
+
+
+def test_keys_the_form_does_not_edit_are_kept() -> None:
+    """A source's ``date`` (not in the form) survives an edit of that source's title."""
+    text = (REPO / "snippets" / "online-safety-2026.yaml").read_text(encoding="utf-8")
+    data = parse_yaml(text, Path("x.yaml"), SnippetError)
+    dated = [i for i, s in enumerate(data["sources"]) if s.get("date")]
+    assert dated, "the 2026 advisory has dated sources"
+    form = form_from_data(data)
+    form["sources"][dated[0]]["title"] = "A new title for this source"
+    form["reviewed_by"] = "Ms Example, DSL"
+    after = snippet_text(clean_form(form), text)
+    back = parse_yaml(after, Path("x.yaml"), SnippetError)
+    assert back["sources"][dated[0]]["date"] == data["sources"][dated[0]]["date"]
+    assert back["sources"][dated[0]]["title"] == "A new title for this source"
+    assert back["reviewed_by"] == "Ms Example, DSL"
+    assert len(changed_lines(text, after)) <= 4
+
+
+def test_a_windows_file_keeps_its_line_ends_and_byte_order_mark(server: EditorServer,
+                                                                 workspace: Path) -> None:
+    path = snippet_path(workspace)
+    original = path.read_text(encoding="utf-8")
+    path.write_bytes(b"\xef\xbb\xbf" + original.replace("\n", "\r\n").encode("utf-8"))
+    request(server, "POST", "/api/reopen", {"token": page_token(server)})
+    body = save_body(server, page_token(server))
+    status, _ = request(server, "POST", "/api/save", body)
+    assert status == 200
+    raw = path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf") and raw.count(b"\r\n") == original.count("\n")
+    assert b"\n" not in raw.replace(b"\r\n", b"")
+    after = raw[3:].decode("utf-8").replace("\r\n", "\n")
+    assert changed_lines(original, after) == [
+        "-title: Video chat, webcams and keeping your child safe online",
+        "+title: Changed by a request"]

@@ -47,7 +47,7 @@ from mailer.yamlfile import parse_yaml
 #: The form's top-level fields, in the order a snippet file lists them.
 TOP_ORDER = (
     "title", "subject", "preheader", "date", "language", "audience", "body",
-    "call_to_action", "links_heading", "links", "sources", "reviewed",
+    "call_to_action", "links_heading", "links", "sources", "reviewed", "reviewed_by",
 )
 #: Where keys go when the editor adds them to a file (see :func:`mailer.roundtrip.merge`).
 KEY_ORDER: dict[str, tuple[str, ...]] = {
@@ -125,7 +125,7 @@ def form_from_data(data: Any) -> dict[str, Any]:
     cta = cta if isinstance(cta, dict) else {}
     form: dict[str, Any] = {key: _text(data.get(key)) for key in (
         "title", "subject", "preheader", "date", "language", "audience", "body",
-        "links_heading", "reviewed")}
+        "links_heading", "reviewed", "reviewed_by")}
     form["links"] = _form_links(data.get("links"))
     form["call_to_action"] = {k: _text(cta.get(k)) for k in ("text", "url", "description")}
     form["sources"] = _form_links(data.get("sources"), nested=False)
@@ -189,6 +189,7 @@ def clean_form(form: Any) -> dict[str, Any]:
         "body": body,
         "links_heading": _one_line(_field(form, "links_heading")),
         "reviewed": _field(form, "reviewed").strip(),
+        "reviewed_by": _one_line(_field(form, "reviewed_by")),
         "call_to_action": {"text": _one_line(cta.get("text")),
                            "url": str(cta.get("url") or "").strip(),
                            "description": _one_line(cta.get("description"))},
@@ -238,23 +239,29 @@ def snippet_text(clean: dict[str, Any], base_text: str, verify: bool = True) -> 
     doc = copy.deepcopy(_base_document(base_text))  # a copy: 8x faster than parsing again
     values = yaml_values(clean)
     update_map(doc, values, KEY_ORDER, "", owned=TOP_ORDER)
-    text = dump_document(doc)
+    text = dump_document(doc, base_text)
     if not verify:
         return text
     back = parse_yaml(text, Path("draft.yaml"), SnippetError)
     for key, value in values.items():
-        if _comparable(back.get(key)) != _comparable(value):
+        if _comparable(back.get(key), value) != _comparable(value):
             raise MailerError(f"the editor could not write '{key}' so that it reads back the "
                               "same. Nothing was saved; please report this.")
     return text
 
 
-def _comparable(value: Any) -> Any:
+def _comparable(value: Any, like: Any = None) -> Any:
+    """``value`` as plain data with dates as text; maps cut to the keys ``like`` has (the
+    form's), so keys the form does not edit (a source's ``date``) do not count."""
     value = plain(value)
     if isinstance(value, dict):
-        return {k: _comparable(v) for k, v in value.items()}
+        keys = like.keys() if isinstance(like, dict) else value.keys()
+        return {k: _comparable(value.get(k), like.get(k) if isinstance(like, dict) else None)
+                for k in keys}
     if isinstance(value, list):
-        return [_comparable(v) for v in value]
+        likes = like if isinstance(like, list) else []
+        return [_comparable(v, likes[i] if i < len(likes) else None)
+                for i, v in enumerate(value)]
     if isinstance(value, dt.date):
         return value.isoformat()
     return value
@@ -419,6 +426,7 @@ def _all_urls(items: list[dict[str, Any]], prefix: str) -> list[tuple[str, str]]
 _LABELS = {"title": "Title", "subject": "Subject", "preheader": "Inbox preview line",
            "date": "Date", "reviewed": "Review date", "language": "Language", "body": "Text",
            "audience": "Audience", "links_heading": "Heading above the links",
+           "reviewed_by": "Checked by",
            "call_to_action.text": "Words on the button",
            "call_to_action.url": "Button's web address",
            "call_to_action.description": "Sentence under the button"}
@@ -654,7 +662,9 @@ class Editor:
         except MailerError as exc:
             raise Refused(HTTPStatus.UNPROCESSABLE_ENTITY,
                           f"Nothing was saved: {_sentence(exc.message)}") from None
-        _write_atomic(path, text)
+        raw = path.read_bytes() if current_sha is not None else b""
+        _write_atomic(path, text, newline="\r\n" if b"\r\n" in raw else "\n",
+                      bom=raw.startswith(b"\xef\xbb\xbf"))
         self.path, self.base_text, self.base_sha, self.is_new = path, text, file_digest(path), False
         session = self.session
         session.snippet = path.stem
@@ -708,14 +718,16 @@ def resolve_target(ws: Workspace, rel_path: Any) -> Path:
     return folder / parts[0]
 
 
-def _write_atomic(path: Path, text: str) -> None:
+def _write_atomic(path: Path, text: str, newline: str = "\n", bom: bool = False) -> None:
     """Write ``text`` to ``path`` through a temporary file in the same folder, so a crash
-    never leaves half a file. Keeps an existing file's permissions."""
+    never leaves half a file. Keeps an existing file's permissions; ``newline`` and ``bom``
+    keep the line ends and byte order mark the file had (Windows editors write both)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
     fd, tmp = tempfile.mkstemp(prefix=".mailer-", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+        with os.fdopen(fd, "w", encoding="utf-8-sig" if bom else "utf-8",
+                       newline=newline) as f:
             f.write(text)
         os.chmod(tmp, mode)
         os.replace(tmp, path)

@@ -346,7 +346,7 @@
 
   const LABELS = {
     title: "Title", subject: "Subject", preheader: "Inbox preview line", date: "Date",
-    reviewed: "Review date", language: "Language", audience: "Audience", body: "Text",
+    reviewed: "Review date", reviewed_by: "Checked by", language: "Language", audience: "Audience", body: "Text",
     links_heading: "Heading above the links", "call_to_action.text": "Button words",
     "call_to_action.url": "Button address", "call_to_action.description": "Button sentence",
   };
