@@ -461,3 +461,19 @@ def test_a_windows_file_keeps_its_line_ends_and_byte_order_mark(server: EditorSe
     assert changed_lines(original, after) == [
         "-title: Video chat, webcams and keeping your child safe online",
         "+title: Changed by a request"]
+
+
+def test_check_findings_that_name_a_line_point_at_that_field(server: EditorServer) -> None:
+    doc = request(server, "GET", "/api/editor")[1]
+    doc["form"]["audience"] = "Parents and carers of Year 5"  # a draft, not the file
+    status, answer = request(server, "POST", "/api/draft",
+                             {"token": page_token(server), "form": doc["form"]})
+    assert status == 200
+    net_aware = [i for i, link in enumerate(doc["form"]["links"])
+                 if link["title"] == "Net Aware"][0]
+    by_text = {f["message"].split(":")[0][:40]: f["field"] for f in answer["findings"]
+               if f["check_id"] == "R2"}
+    assert by_text, "mailer check names closed services in the shipped advisory"
+    fields = set(by_text.values())
+    assert "body" in fields  # Skype and ooVoo are named in the text
+    assert any(f.startswith(f"links.{net_aware}.") for f in fields)

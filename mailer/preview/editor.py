@@ -457,10 +457,21 @@ _CHECK_FIELDS = {"E4": "subject", "H3": "subject", "E19": "preheader", "E27": "l
                  "E5": "language"}
 
 
-def check_field(finding: dict[str, str], clean: dict[str, Any]) -> str:
-    """The form field a ``mailer check`` finding is about: the link, button or source
-    whose address it quotes, the body when the body holds that address, the subject,
-    preview line or language for the checks about them; ``""`` for template matters."""
+_AT_LINE = re.compile(r"\.ya?ml, line (\d+)\)")
+
+
+def check_field(finding: dict[str, str], clean: dict[str, Any],
+                lines: list[tuple[int, str]] | None = None) -> str:
+    """The form field a ``mailer check`` finding is about: the field written at the line
+    it names (``ooVoo (x.yaml, line 28)``, with ``lines`` from :func:`line_fields` of
+    the text that was checked), the link, button or source whose address it quotes, the
+    body when the body holds that address, the subject, preview line or language for the
+    checks about them; ``""`` for template matters."""
+    at = _AT_LINE.search(f"{finding.get('element', '')} {finding.get('message', '')}")
+    if at and lines:
+        field = field_at(lines, int(at.group(1)))
+        if field:
+            return _leaf(field, clean)
     quoted = [m.group(1) or m.group(0) for m in _URL_IN.finditer(
         f"{finding.get('element', '')} {finding.get('message', '')}")]
     urls = _all_urls(clean["links"], "links") + _all_urls(clean["sources"], "sources")
@@ -473,6 +484,16 @@ def check_field(finding: dict[str, str], clean: dict[str, Any]) -> str:
         if url in clean["body"]:
             return "body"
     return _CHECK_FIELDS.get(finding.get("id", ""), "")
+
+
+def _leaf(field: str, clean: dict[str, Any]) -> str:
+    """A field the form has an input for: ``links.5`` becomes ``links.5.title``; a
+    ``call_to_action`` line its text."""
+    if re.fullmatch(r"(links|sources)(\.\d+(\.links)?)*\.\d+", field):
+        return f"{field}.title"
+    if field == "call_to_action":
+        return "call_to_action.text"
+    return field
 
 
 # -- the editor --------------------------------------------------------------------------------
@@ -616,7 +637,7 @@ class Editor:
                                   file=f"the Edit panel: {field_label(first.field, clean)}")
             snap = session._publish(problem=problem)
         for row in snap.checks.findings:
-            findings.append(FieldFinding(check_field(row, clean), row["severity"],
+            findings.append(FieldFinding(check_field(row, clean, lines), row["severity"],
                                          _sentence(row["message"]), "check", row["id"]))
         return self._answer(findings, snap)
 
