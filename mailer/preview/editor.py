@@ -20,6 +20,7 @@ run and written only into the page itself; it is refused (403) without the token
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime as dt
 import functools
@@ -826,11 +827,16 @@ class _EditorHandler(_Handler):
         self._send(status, body, "application/json")
 
     def _answer(self, head: bool) -> None:
-        preview: EditorServer = self.server.preview
         path = self.path.partition("?")[0]
         if path not in _EDITOR_ASSETS and path not in ("/api/editor", "/api/disk"):
             super()._answer(head)
             return
+        # the page may be closed, or move on, while this is answered
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            self._answer_editor(path, head)
+
+    def _answer_editor(self, path: str, head: bool) -> None:
+        preview: EditorServer = self.server.preview
         if not preview.host_allowed(self.headers.get("Host")):
             self._text(HTTPStatus.FORBIDDEN, "Forbidden: unexpected Host header.\n", head)
             return
