@@ -640,6 +640,8 @@ class Editor:
         for row in snap.checks.findings:
             findings.append(FieldFinding(check_field(row, clean, lines), row["severity"],
                                          _sentence(row["message"]), "check", row["id"]))
+        # the form's own first, then the checks about a field, then the email as a whole
+        findings.sort(key=lambda f: (f.source != "form", f.field == ""))
         return self._answer(findings, snap)
 
     def _answer(self, findings: list[FieldFinding], snap: Any) -> dict[str, Any]:
