@@ -477,3 +477,11 @@ def test_check_findings_that_name_a_line_point_at_that_field(server: EditorServe
     fields = set(by_text.values())
     assert "body" in fields  # Skype and ooVoo are named in the text
     assert any(f.startswith(f"links.{net_aware}.") for f in fields)
+
+
+def test_messages_start_with_a_capital_but_names_keep_theirs() -> None:
+    from mailer.preview.editor import _sentence
+
+    assert _sentence("the url must start with https://") == "The url must start with https://"
+    assert _sentence("ooVoo closed in 2017.") == "ooVoo closed in 2017."
+    assert _sentence("iPad apps") == "iPad apps"

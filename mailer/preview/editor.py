@@ -707,8 +707,13 @@ def _problem_field(text: str, lines: list[tuple[int, str]]) -> str:
 
 
 def _sentence(message: str) -> str:
+    """``message`` with a capital letter, unless its first word is a name that has its
+    own capitals (``ooVoo``, ``iPad``)."""
     message = message.strip()
-    return message[:1].upper() + message[1:] if message else message
+    first = message.split(" ", 1)[0]
+    if not message or first != first.lower():
+        return message
+    return message[:1].upper() + message[1:]
 
 
 def _rel(ws: Workspace, path: Path) -> str:
