@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from mailer.errors import SnippetError
@@ -96,6 +96,7 @@ _AWKWARD = st.text(
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@example(title="", subject="", description="", body=":\n ", url_tail="")  # a blank last line
 @given(title=_AWKWARD, subject=_AWKWARD, description=_AWKWARD, body=_AWKWARD,
        url_tail=st.text(alphabet="abc/?=&#:%", max_size=12))
 def test_any_text_in_any_field_reads_back_as_typed(title: str, subject: str, description: str,

@@ -179,7 +179,7 @@ def clean_form(form: Any) -> dict[str, Any]:
     if not isinstance(cta, dict):
         raise Refused(HTTPStatus.BAD_REQUEST, "'call_to_action' must be an object.")
     body = _field(form, "body").replace("\r\n", "\n").replace("\r", "\n")
-    body = "\n".join(line.rstrip() for line in body.strip("\n").split("\n"))
+    body = "\n".join(line.rstrip() for line in body.split("\n")).strip("\n")
     out: dict[str, Any] = {
         "title": _one_line(_field(form, "title")),
         "subject": _one_line(_field(form, "subject")),
