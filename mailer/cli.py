@@ -386,21 +386,68 @@ def preview_cmd(
         str, typer.Option("--host", help="Only 127.0.0.1 (this computer) is allowed.")
     ] = "127.0.0.1",
 ) -> None:
-    """Show the advisory in your web browser as parents will see it; copy it for a newsletter.
-    The page updates by itself when you save the snippet, a template or mailer.yaml."""
+    """Show the advisory in your web browser as parents will see it; copy it for a newsletter;
+    change it with the page's Edit button. The page updates by itself when you save the
+    snippet, a template or mailer.yaml."""
+    _serve_editor(ctx, snippet, list_name, port, no_browser, host, open_panel=False)
+
+
+def _serve_editor(ctx: typer.Context, snippet: str | None, list_name: str | None,
+                  port: int | None, no_browser: bool, host: str, open_panel: bool) -> None:
+    """Serve the preview page with its Edit panel (``snippet`` None: a new advisory)."""
     from mailer import preview
+    from mailer.preview.editor import EditorServer
 
     ws = _ws(ctx)
-    preview.check_start(ws, snippet, list_name)
-    server = preview.PreviewServer(preview.PreviewSession(ws, snippet, list_name), host, port)
-    typer.echo(f"Preview of '{snippet}' at {server.url}")
+    if snippet is not None:
+        preview.check_start(ws, snippet, list_name)
+    elif list_name is not None:
+        ws.list_path(list_name)
+    session = preview.PreviewSession(ws, snippet or "new-advisory", list_name)
+    server = EditorServer(session, host, port, new=snippet is None, open_panel=open_panel)
+    what = f"'{snippet}'" if snippet is not None else "a new advisory"
+    typer.echo(f"{'Editor' if open_panel else 'Preview'} of {what} at {server.url}")
     if no_browser or not preview.open_browser(server.url):
         typer.echo("Open that address in your web browser.")
-    typer.echo("Press Ctrl+C to stop the preview.")
+    typer.echo("Nothing is saved until you press Save on the page. "
+               "Press Ctrl+C here to stop.")
     try:
         server.serve_forever()
     except KeyboardInterrupt:
-        typer.echo("Preview stopped.")
+        typer.echo(f"{'Editor' if open_panel else 'Preview'} stopped.")
+
+
+_PORT_OPTION = typer.Option("--port", help="Port (0 = any free port; default 8321).")
+_NO_BROWSER = typer.Option("--no-browser", help="Do not open the web browser.")
+_HOST = typer.Option("--host", help="Only 127.0.0.1 (this computer) is allowed.")
+_LIST = typer.Option("--list", help="List to pick a recipient from (first 50).")
+
+
+@app.command("edit")
+def edit_cmd(
+    ctx: typer.Context,
+    snippet: Annotated[str, typer.Argument(help="Snippet id (see 'mailer snippets').")],
+    list_name: Annotated[str | None, _LIST] = None,
+    port: Annotated[int | None, _PORT_OPTION] = None,
+    no_browser: Annotated[bool, _NO_BROWSER] = False,
+    host: Annotated[str, _HOST] = "127.0.0.1",
+) -> None:
+    """Change an advisory in your web browser: a form beside the preview, no YAML.
+    Nothing is written until you press Save."""
+    _serve_editor(ctx, snippet, list_name, port, no_browser, host, open_panel=True)
+
+
+@app.command("new")
+def new_cmd(
+    ctx: typer.Context,
+    list_name: Annotated[str | None, _LIST] = None,
+    port: Annotated[int | None, _PORT_OPTION] = None,
+    no_browser: Annotated[bool, _NO_BROWSER] = False,
+    host: Annotated[str, _HOST] = "127.0.0.1",
+) -> None:
+    """Write a new advisory in your web browser, starting from an empty form. Save puts it
+    in snippets/."""
+    _serve_editor(ctx, None, list_name, port, no_browser, host, open_panel=True)
 
 
 def _confirm(question: str) -> None:

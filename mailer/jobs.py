@@ -9,10 +9,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from mailer.config import ListsConfig
-from mailer.errors import MailerError
+from mailer.errors import MailerError, SnippetError
 from mailer.lists import ListReport, read_list, read_suppression
 from mailer.render import Rendered, render
-from mailer.snippets import find_snippet, load_snippet
+from mailer.snippets import find_snippet, load_snippet, parse_snippet
 from mailer.workspace import Workspace
 
 RENDER_FILES = {"html": "email.html", "text": "email.txt", "block": "block.html"}
@@ -25,6 +25,19 @@ def render_snippet(ws: Workspace, name: str) -> Rendered:
         MailerError: for a missing snippet, a snippet/config mistake or a template error.
     """
     snippet = load_snippet(find_snippet(name, ws.snippet_dirs))
+    return render(snippet, ws.config, ws.template_dirs)
+
+
+def render_snippet_text(ws: Workspace, text: str, path: Path) -> Rendered:
+    """Render snippet YAML ``text`` that is not (yet) saved, as if it were the file ``path``
+    (whose stem is the snippet id). Used by the browser editor for unsaved changes.
+
+    Raises:
+        MailerError: as :func:`render_snippet`, with lines counted in ``text``.
+    """
+    from mailer.yamlfile import parse_yaml
+
+    snippet = parse_snippet(parse_yaml(text, path, SnippetError), path, source_text=text)
     return render(snippet, ws.config, ws.template_dirs)
 
 
