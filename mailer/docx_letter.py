@@ -28,7 +28,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Mm, Pt, RGBColor
+from docx.shared import Mm, Pt, RGBColor, Twips
 from docx.text.paragraph import Paragraph
 
 from mailer.config import Config, Contact
@@ -88,7 +88,8 @@ def new_document(language: str = "en") -> Document:
     document's language (``w:lang`` on the default run properties)."""
     doc = Document()
     section = doc.sections[0]
-    section.page_width, section.page_height = Mm(PAGE_WIDTH_MM), Mm(PAGE_HEIGHT_MM)
+    # Word's own A4 size in twips (w:pgSz 11906 x 16838), which Mm() would round off.
+    section.page_width, section.page_height = Twips(11906), Twips(16838)
     for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
         setattr(section, side, Mm(MARGIN_MM))
     section.header_distance = section.footer_distance = Mm(12)
