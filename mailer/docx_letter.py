@@ -107,7 +107,7 @@ def new_document(language: str = "en") -> Document:
     styles["Heading 1"].font.size = Pt(18)
     styles["Heading 2"].font.size = Pt(14)
     styles["Heading 3"].font.size = Pt(12)
-    if "Hyperlink" not in [s.name for s in styles]:
+    if styles.element.get_by_id("Hyperlink") is None:
         link = styles.add_style("Hyperlink", WD_STYLE_TYPE.CHARACTER)
         link.font.color.rgb = RGBColor(0x05, 0x63, 0xC1)
         link.font.underline = True
@@ -129,6 +129,17 @@ def _set_language(doc: Document, language: str) -> None:
         rpr.append(lang)
     lang.set(qn("w:val"), language)
     lang.set(qn("w:bidi"), language)
+
+
+def _para(doc: Document, style_id: str = "", text: str = "") -> Paragraph:
+    """A new paragraph in the built-in style ``style_id`` (``Heading2``, ``ListBullet``).
+
+    Set by id, not looked up by name: python-docx searches the styles part by name on
+    every call, which made that lookup most of the time of a letter."""
+    para = doc.add_paragraph(text)
+    if style_id:
+        para._p.style = style_id
+    return para
 
 
 def add_hyperlink(paragraph: Paragraph, url: str, text: str, bold: bool = False,
@@ -176,8 +187,8 @@ class _Markdown:
 
     def list_style(self) -> str:
         depth = min(len(self.lists), 3)
-        base = "List Bullet" if self.lists[-1] == "bullet" else "List Number"
-        return base if depth == 1 else f"{base} {depth}"
+        base = "ListBullet" if self.lists[-1] == "bullet" else "ListNumber"
+        return base if depth == 1 else f"{base}{depth}"
 
     def write(self, body: str) -> None:
         for token in markdown_tokens(body):
@@ -193,11 +204,11 @@ class _Markdown:
                 self.heading = None
             elif kind == "inline":
                 if self.heading is not None:
-                    para = self.doc.add_heading("", level=self.heading)
+                    para = _para(self.doc, f"Heading{self.heading}")
                 elif self.lists:
-                    para = self.doc.add_paragraph(style=self.list_style())
+                    para = _para(self.doc, self.list_style())
                 else:
-                    para = self.doc.add_paragraph()
+                    para = _para(self.doc)
                 self.inline(para, token.children or [])
             elif kind in ("code_block", "fence"):
                 self.doc.add_paragraph(token.content.rstrip("\n"))
@@ -243,9 +254,9 @@ class _Markdown:
 
 
 def _links(doc: Document, links: Sequence[Link], depth: int = 1) -> None:
-    style = "List Bullet" if depth == 1 else f"List Bullet {min(depth, 3)}"
+    style = "ListBullet" if depth == 1 else f"ListBullet{min(depth, 3)}"
     for link in links:
-        para = doc.add_paragraph(style=style)
+        para = _para(doc, style)
         add_hyperlink(para, link.url, link.title)
         para.add_run(f" ({_written_out(link.url)})")
         if link.description:
@@ -267,11 +278,11 @@ def _contact_lines(doc: Document, person: Contact, organisation: str, w: dict[st
         (w["website"], person.website, person.website),
     ):
         if value:
-            line = doc.add_paragraph()
-            line.paragraph_format.space_after = Pt(0)
-            line.add_run(f"{label}: ")
-            add_hyperlink(line, url, value)
-    doc.paragraphs[-1].paragraph_format.space_after = Pt(8)
+            para = doc.add_paragraph()
+            para.paragraph_format.space_after = Pt(0)
+            para.add_run(f"{label}: ")
+            add_hyperlink(para, url, value)
+    para.paragraph_format.space_after = Pt(8)
 
 
 def add_letter(doc: Document, snippet: Snippet, config: Config, *, date: dt.date,
@@ -291,9 +302,10 @@ def add_letter(doc: Document, snippet: Snippet, config: Config, *, date: dt.date
     """
     w = words(language or snippet.language)
     org = config.organisation
-    if page_break and doc.paragraphs:
+    previous = doc.element.body.xpath("./w:p[last()]")
+    if page_break and previous:
         # At the end of the previous letter, so the next starts at the top of a page.
-        doc.paragraphs[-1].add_run().add_break(WD_BREAK.PAGE)
+        Paragraph(previous[0], doc._body).add_run().add_break(WD_BREAK.PAGE)
     head = doc.add_paragraph()
     head.alignment = WD_ALIGN_PARAGRAPH.RIGHT
     head.paragraph_format.space_after = Pt(0)
@@ -317,7 +329,7 @@ def add_letter(doc: Document, snippet: Snippet, config: Config, *, date: dt.date
     doc.add_paragraph(long_date(date))
     greeting = addressee.greeting if addressee is not None else w["greeting"]
     doc.add_paragraph(f"{greeting},")
-    doc.add_heading(snippet.title, level=1)
+    _para(doc, "Heading1", snippet.title)
     _Markdown(doc).write(snippet.body)
     cta = snippet.call_to_action
     if cta is not None:
@@ -327,10 +339,10 @@ def add_letter(doc: Document, snippet: Snippet, config: Config, *, date: dt.date
         if cta.description:
             doc.add_paragraph(cta.description)
     if snippet.links:
-        doc.add_heading(snippet.links_heading, level=2)
+        _para(doc, "Heading2", snippet.links_heading)
         _links(doc, snippet.links)
     if org.contact or org.further_advice:
-        doc.add_heading(w["contact_heading"], level=2)
+        _para(doc, "Heading2", w["contact_heading"])
     if org.contact:
         doc.add_paragraph(w["contact_intro"]).paragraph_format.space_after = Pt(2)
         _contact_lines(doc, org.contact, org.name, w)

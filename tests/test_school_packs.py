@@ -275,3 +275,51 @@ def test_read_schools_accounts_for_every_row(tmp_path: Path):
     assert found.rows == len(found.schools) + len(found.skipped) == 3
     assert [s.line for s in found.schools] == [2]
     assert [r.line for r in found.skipped] == [3, 4]
+
+
+def test_the_copy_button_puts_that_schools_block_on_the_clipboard(packs, browser):
+    """The officer's index in real Chromium, served on 127.0.0.1: each school's button
+    copies its own block as formatted text."""
+    import functools
+    import http.server
+    import threading
+
+    out, _ = packs
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+    handler = functools.partial(Quiet, directory=str(out))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    context = browser.new_context()
+    try:
+        context.grant_permissions(["clipboard-read", "clipboard-write"], origin=url)
+        page = context.new_page()
+        page.goto(f"{url}/index.html")
+        for folder, (name, lead) in reversed(list(SCHOOLS.items())):
+            page.get_by_role("button", name=f"Copy block: {name}").click()
+            page.locator(f'button[aria-label="Copy block: {name}"] + .copied').filter(
+                has_text="Copied").wait_for()
+            clipboard = page.evaluate("""async () => {
+                const out = {};
+                for (const item of await navigator.clipboard.read())
+                    for (const type of item.types)
+                        out[type] = await (await item.getType(type)).text();
+                return out;
+            }""")
+            assert set(clipboard) >= {"text/html", "text/plain"}
+            block = (out / folder / "block.html").read_text(encoding="utf-8")
+            copied = clipboard["text/html"]
+            # Chromium re-serialises HTML on the clipboard: compare what matters.
+            assert lead in copied and f'href="mailto:{TEAM_EMAIL}"' in copied
+            assert copied.count("style=") >= block.count("style=") > 20
+            assert lead in clipboard["text/plain"] and TEAM in clipboard["text/plain"]
+            others = [n for f, (n, _) in SCHOOLS.items() if f != folder]
+            assert all(n not in clipboard["text/plain"] for n in others)
+    finally:
+        context.close()
+        server.shutdown()
+        server.server_close()
