@@ -195,3 +195,18 @@ def test_postal_columns_by_their_aliases():
     cells = ["a@b.example", "1 Oak Road", "", "Exampleton", "ex11aa", "Exampleshire", ""]
     assert postal_lines(cells, slot) == ("1 Oak Road", "Exampleton", "Exampleshire",
                                          "EX1 1AA")
+
+
+def test_a_wide_export_shares_the_home_address_between_its_contacts(tmp_path: Path):
+    path = tmp_path / "wide.csv"
+    path.write_text(
+        "Pupil Forename,Pupil Surname,Contact 1 Name,Contact 1 Email,Contact 2 Name,"
+        "Contact 2 Email,Address Line 1,Town,Postcode\n"
+        "Amy,Khan,Mrs Sadia Khan,,Mr Imran Khan,,1 Oak Road,Exampleton,EX1 1AA\n"
+        "Ben,Ode,Ms Ada Ode,ada@example.com,Mr Obi Ode,,2 Elm Street,Exampleton,EX2 2BB\n",
+        encoding="utf-8")
+    plan = plan_letters(path)
+    assert [(h.addressee.name, h.addressee.address) for h in plan.households] == [
+        ("Mrs Sadia Khan and Mr Imran Khan", ("1 Oak Road", "Exampleton", "EX1 1AA"))]
+    # Mr Ode has no email, but Ms Ode at the same home gets it.
+    assert plan.rows == {2: LetterFate.LETTER, 3: LetterFate.EMAIL}

@@ -413,8 +413,11 @@ def map_columns(
     slots: list[Slot] = []
     if "email" in contact:
         slots.append(Slot(None, contact))
+    # A wide export's unnumbered flags and postal address (the pupil's home) apply to
+    # each numbered contact that has none of its own.
     shared = {} if slots else {
-        f: c for f, c in contact.items() if f in (*FLAG_FIELDS, INVERSE_FLAG)
+        f: c for f, c in contact.items()
+        if f in (*FLAG_FIELDS, INVERSE_FLAG, *POSTAL_FIELDS, "prefers_post")
     }
     for number in sorted(numbered):
         slots.append(Slot(number, {**shared, **numbered[number]}))
