@@ -33,6 +33,7 @@ from docx.text.paragraph import Paragraph
 
 from mailer.config import Config, Contact
 from mailer.errors import MailerError
+from mailer.render import message_language
 from mailer.snippets import Link, Snippet, markdown_tokens
 
 #: A4 and print margins, in millimetres.
@@ -297,10 +298,11 @@ def add_letter(doc: Document, snippet: Snippet, config: Config, *, date: dt.date
         date: the date printed on the letter.
         addressee: for a paper copy to a household; ``None`` writes "Dear Parent/Carer"
             and no address, for a school to adapt.
-        language: the reader's language (BCP 47); the snippet's when ``None``.
+        language: the reader's language (BCP 47); when ``None``, the message's (the
+            snippet's, completed by ``organisation.language``: ``en-GB``).
         page_break: start the letter on a new page (every letter after the first).
     """
-    w = words(language or snippet.language)
+    w = words(language or message_language(snippet, config))
     org = config.organisation
     previous = doc.element.body.xpath("./w:p[last()]")
     if page_break and previous:
@@ -382,7 +384,7 @@ def write_letter(path: Path, snippet: Snippet, config: Config, *,
                  date: dt.date | None = None, language: str | None = None) -> Path:
     """Write the letter for a school to adapt ("Dear Parent/Carer", no address) to
     ``path``; ``date`` defaults to today. Returns ``path``."""
-    lang = language or snippet.language
+    lang = language or message_language(snippet, config)
     doc = new_document(lang)
     doc.core_properties.title = snippet.title
     doc.core_properties.author = config.organisation.name

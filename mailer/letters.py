@@ -54,6 +54,7 @@ from mailer.lists.people import (
 from mailer.lists.reader import FLAG_OFF, flag_is_set
 from mailer.lists.suppression import Suppression
 from mailer.lists.table import RawRow, open_table
+from mailer.render import message_language
 from mailer.snippets import Snippet
 
 #: A stand-in address column for a list that has postal addresses and no email column.
@@ -461,7 +462,7 @@ def write_letters(plan: LetterPlan, snippet: Snippet, config: Config, out: Path,
     """
     if not plan.households:
         return None
-    lang = language or snippet.language
+    lang = language or message_language(snippet, config)
     doc = new_document(lang)
     doc.core_properties.title = f"{snippet.title}: letters"
     doc.core_properties.author = config.organisation.name

@@ -81,7 +81,7 @@ def write_docx(ws: Workspace, name: str, out_dir: Path, *, date: dt.date | None 
     """
     snippet, _ = load_snippet_for(ws, name, language)
     return write_letter(out_dir / "letter.docx", snippet, ws.config, date=date,
-                        language=language or snippet.language)
+                        language=language or None)
 
 
 def slug(name: str) -> str:
@@ -97,6 +97,16 @@ def slug(name: str) -> str:
 def _q(value: str) -> str:
     """A YAML double-quoted scalar (JSON strings are valid YAML)."""
     return json.dumps(value, ensure_ascii=False)
+
+
+def school_language(school: School, authority: Config) -> str:
+    """The school's ``organisation.language``: its own from the schools file, completed
+    with the authority's region when they name the same language (``en`` with ``en-GB``
+    gives ``en-GB``), else the authority's."""
+    own, theirs = school.language, authority.organisation.language
+    if not own or ("-" not in own and own.lower() == theirs.split("-")[0].lower()):
+        return theirs
+    return own
 
 
 def school_config_text(school: School, authority: Config, snippet_id: str) -> str:
@@ -117,6 +127,7 @@ def school_config_text(school: School, authority: Config, snippet_id: str) -> st
         lines += [f"  logo_url: {_q(school.logo_url)}", f"  logo_alt: {_q(school.name)}"]
     lines += [
         f"  brand_colour: {_q(school.brand_colour)}",
+        f"  language: {_q(school_language(school, authority))}",
         "  contact:",
         f"    name: {_q(school.dsl_name)}",
         f"    role: {_q(school.dsl_role)}",
@@ -282,8 +293,7 @@ def _pack(job: _Job, index: int) -> list[str]:
     config = load_config(config_path)
     rendered = render(snippet, config, job.template_dirs)
     write_render(rendered, folder, ["html", "text", "block"])
-    write_letter(folder / "letter.docx", snippet, config, date=job.date,
-                 language=school.language or snippet.language)
+    write_letter(folder / "letter.docx", snippet, config, date=job.date)
     (folder / "README.txt").write_text(_readme(school, job.authority, snippet, folder.name),
                                        encoding="utf-8")
     _zip(folder)
