@@ -133,7 +133,7 @@ def test_auto_detected_links_still_take_the_text_colour(tab: Any, documents: dic
     """The client fix is kept: a link the mail app adds itself (Gmail and Samsung turn
     dates and addresses into links, with no style of ours) takes the colour of the text
     around it and no underline, while our own links keep theirs."""
-    html = documents[f"{SNIPPETS[0]}-email"]
+    html = documents["online-safety-webcams-email"]  # its date and its Net Aware link
     date = "12 May 2015"
     assert date in html
     added = html.replace(date, f'<a href="https://calendar.example/">{date}</a>', 1)
@@ -170,7 +170,7 @@ def test_outlook_com_dark_takes_our_colours_back(tab: Any, documents: dict[str, 
     """E26: Outlook.com rewrote the colours (data-ogsc/data-ogsb set); our [data-ogsc] and
     [data-ogsb] rules bring the dark palette back: the container is #1f2937, links
     #bfdbfe, the button stays the brand colour with a white label."""
-    shown = simulate.outlook_com_dark(documents[f"{SNIPPETS[0]}-email"])
+    shown = simulate.outlook_com_dark(documents["online-safety-webcams-email"])  # Net Aware
     assert "data-ogsc=" in shown and "data-ogsb=" in shown
     m = measure(tab, shown, 600)
     container = tab.evaluate(
