@@ -126,17 +126,35 @@ def render_cmd(
         Path | None, typer.Option("--out", help="Output folder (default build/SNIPPET/).")
     ] = None,
     fmt: Annotated[
-        str, typer.Option("--format", help="html, text, block or all.")
+        str, typer.Option("--format", help="html, text, block, docx (a Word letter to adapt "
+                          "and print) or all.")
     ] = "all",
     stdout: Annotated[
         bool, typer.Option("--stdout", help="Print one format instead of writing files.")
     ] = False,
+    schools: Annotated[
+        Path | None, typer.Option("--schools", metavar="FILE", help="CSV or YAML of schools: "
+                                  "write a ready pack for each (email, block, Word letter, "
+                                  "workspace, zip) and an index.html.")
+    ] = None,
 ) -> None:
-    """Render an advisory to email.html, email.txt and block.html (the newsletter block)."""
+    """Render an advisory to email.html, email.txt and block.html (the newsletter block);
+    --format docx writes a Word letter; --schools a pack for every school."""
     ws = _ws(ctx)
+    if schools is not None:
+        _render_schools(ws, snippet, schools, out, fmt, stdout)
+        return
+    if fmt == "docx":
+        if stdout:
+            raise MailerError("a Word letter cannot be printed: leave out --stdout.")
+        from mailer.packs import write_docx
+
+        out_dir = out if out is not None else ws.build_dir(Path(snippet).stem)
+        typer.echo(f"Wrote {write_docx(ws, snippet, out_dir)}")
+        return
     formats = list(RENDER_FILES) if fmt == "all" else [fmt]
     if any(f not in RENDER_FILES for f in formats):
-        raise MailerError(f"--format must be html, text, block or all, not '{fmt}'.")
+        raise MailerError(f"--format must be html, text, block, docx or all, not '{fmt}'.")
     rendered = render_snippet(ws, snippet)
     if stdout:
         if len(formats) != 1:
@@ -147,6 +165,21 @@ def render_cmd(
     out_dir = out if out is not None else ws.build_dir(rendered.snippet.id)
     for path in write_render(rendered, out_dir, formats):
         typer.echo(f"Wrote {path}")
+
+
+def _render_schools(ws: Workspace, snippet: str, schools: Path, out: Path | None, fmt: str,
+                    stdout: bool) -> None:
+    from mailer.packs import PackProgress, render_packs
+
+    if stdout:
+        raise MailerError("--schools writes a folder per school: leave out --stdout.")
+    if fmt not in ("all", "docx"):
+        raise MailerError("--schools writes every format for each school: leave out "
+                          f"--format {fmt}.")
+    result = render_packs(ws, snippet, schools, out, progress=PackProgress)
+    typer.echo(result.summary_text())
+    if result.skipped:
+        raise typer.Exit(1)
 
 
 @app.command("check")
@@ -353,6 +386,37 @@ def send_cmd(
         raise typer.Exit(2)  # a settings problem, and nothing was sent
     if not summary.complete:
         raise typer.Exit(1)
+
+
+@app.command("letters")
+def letters_cmd(
+    ctx: typer.Context,
+    snippet: Annotated[str, typer.Argument(help="Snippet id (see 'mailer snippets').")],
+    list_name: Annotated[str, typer.Option("--list", help="CSV or YAML list of parents/carers "
+                                           "with their postal addresses.")],
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="The Word file to write (default build/SNIPPET/letters.docx).")] = None,
+    where: WhereOption = None,
+    problems: Annotated[Path | None, typer.Option(
+        "--problems", metavar="FILE.csv", help="Also write the rows to fix (reached neither "
+        "by email nor by post, or an invalid email address) as a CSV for Excel.")] = None,
+) -> None:
+    """Write paper copies: one addressed letter per household that will not get the email
+    (no email address, an invalid one, or prefers post), a page break between letters.
+    Never for a contact with a no-contact or court-order flag."""
+    from mailer.jobs import read_workspace_letters
+
+    ws = _ws(ctx)
+    plan, snippet_obj = read_workspace_letters(ws, snippet, list_name, where or [])
+    target = out if out is not None else ws.build_dir(snippet_obj.id) / "letters.docx"
+    from mailer.letters import summary_text as letters_summary
+    from mailer.letters import write_letters, write_problems
+
+    written = write_letters(plan, snippet_obj, ws.config, target)
+    typer.echo(letters_summary(plan, written))
+    if problems is not None:
+        count = write_problems(plan, problems)
+        typer.echo(f"Wrote {count} row{'s' * (count != 1)} to fix to {problems}.")
 
 
 @app.command("init")
