@@ -81,8 +81,11 @@ class Snippet:
 
     @property
     def direction(self) -> str:
-        """``rtl`` for right-to-left languages, else ``ltr``."""
-        return "rtl" if self.language.split("-")[0].lower() in RTL_LANGUAGES else "ltr"
+        """``rtl`` for right-to-left languages (see :func:`mailer.languages.direction`),
+        else ``ltr``."""
+        from mailer.languages import direction
+
+        return direction(self.language)
 
     def all_links(self) -> list[Link]:
         """Every link, nested ones included, in document order."""

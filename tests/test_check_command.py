@@ -141,8 +141,13 @@ def test_rtl_snippet_renders_rtl_throughout() -> None:
     wrapper = doc.find("body/div")
     assert (wrapper.get("role"), wrapper.get("lang"), wrapper.get("dir")) == (
         "article", "ar", "rtl")
-    # Every dir attribute, Outlook-only markup included, says rtl; every table has one.
-    assert re.findall(r'dir="(\w+)"', html) and set(re.findall(r'dir="(\w+)"', html)) == {"rtl"}
+    # Every dir attribute, Outlook-only markup included, says rtl, but those of the spans
+    # that keep English names, the phone number and addresses in order; every table has one.
+    blocks = re.findall(r'<(?!span\b)\w+[^>]*\bdir="(\w+)"', html)
+    assert blocks and set(blocks) == {"rtl"}
+    spans = [s for s in doc.iter("span") if s.get("dir")]
+    assert spans and {s.get("dir") for s in spans} == {"ltr"}
+    assert any(s.text_content() == "01632 960123" for s in spans)
     assert all(t.get("dir") == "rtl" for t in doc.iter("table"))
     texts = [el for el in doc.iter("p", "h1", "h2", "li")]
     assert texts and all("text-align:right" in el.get("style", "").replace(" ", "")
@@ -150,7 +155,7 @@ def test_rtl_snippet_renders_rtl_throughout() -> None:
     assert "padding-right:24px" in html.replace(" ", "") and "padding-left:24px" not in html
     block = lxml_html.fragment_fromstring(rendered.block)
     assert block.get("lang") == "ar" and block.get("dir") == "rtl"
-    assert set(re.findall(r'dir="(\w+)"', rendered.block)) == {"rtl"}
+    assert set(re.findall(r'<(?!span\b)\w+[^>]*\bdir="(\w+)"', rendered.block)) == {"rtl"}
     assert "الدردشة المرئية" in doc.findtext(".//h1")
 
 

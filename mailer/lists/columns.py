@@ -40,6 +40,7 @@ FIELDS: dict[str, str] = {
     "pupil_name": "pupil's full name",
     "year": "year group",
     "group": "class or registration group",
+    "language": "language",
 }
 
 #: Other names accepted for a field in ``lists.columns`` (the design sketch's names).
@@ -48,6 +49,8 @@ FIELD_SYNONYMS: dict[str, str] = {
     "child_forename": "pupil_forename", "child_surname": "pupil_surname",
     "class": "group", "reg_group": "group", "registration_group": "group", "form": "group",
     "address": "email", "e-mail": "email",
+    "home_language": "language", "first_language": "language",
+    "preferred_language": "language", "contact_language": "language",
 }
 
 #: Flag fields whose any non-"no" value excludes the contact (see :func:`flag_is_set`).
@@ -57,7 +60,7 @@ INVERSE_FLAG = "receives_correspondence"
 
 CONTACT_FIELDS = (
     "email", "salutation", "title", "forename", "surname", "name", "relationship",
-    "priority", *FLAG_FIELDS, INVERSE_FLAG,
+    "priority", *FLAG_FIELDS, INVERSE_FLAG, "language",
 )
 PUPIL_FIELDS = ("pupil_forename", "pupil_surname", "pupil_name", "year", "group")
 
@@ -109,6 +112,13 @@ COLUMN_ALIASES: dict[str, list[str]] = {
     "group": ["reg group", "registration group", "reg", "form", "form group", "tutor group",
               "class", "registration form", "reg form", "tutor", "homeroom",
               *_with(_PUPIL, ("class", "form", "reg group", "registration group"))],
+    # SIMS, Arbor and Bromcom call it one of these; the carer's own language first.
+    "language": ["preferred language", "contact language", "home language", "first language",
+                 "language", "main language", "language spoken at home", "spoken language",
+                 "correspondence language", "language of correspondence",
+                 *_with(_CARER, ("language", "preferred language", "first language",
+                                 "home language")),
+                 *_with(_PUPIL, ("language", "first language", "home language"))],
 }
 
 #: Generic name columns: (carer field, pupil field) and their names.
@@ -233,6 +243,7 @@ class ColumnMap:
             ("pupil", ("pupil_forename", "pupil_surname", "pupil_name")),
             ("year", ("year",)),
             ("class", ("group",)),
+            ("language", ("language",)),
         )
         cols = self.field_columns()
         parts = []
@@ -377,7 +388,7 @@ def map_columns(
     if "email" in contact:
         slots.append(Slot(None, contact))
     shared = {} if slots else {
-        f: c for f, c in contact.items() if f in (*FLAG_FIELDS, INVERSE_FLAG)
+        f: c for f, c in contact.items() if f in (*FLAG_FIELDS, INVERSE_FLAG, "language")
     }
     for number in sorted(numbered):
         slots.append(Slot(number, {**shared, **numbered[number]}))

@@ -148,6 +148,8 @@ class Recipient:
         lines: list line numbers that fed this recipient (1-based; the header is line 1).
         unnamed_carer: True when a row with this address names no carer, so someone the
             list does not name also reads the message.
+        language: BCP 47 tag from the list's language column (the first row with this
+            address that gives one), ``""`` when none is given.
     """
 
     email: str
@@ -156,6 +158,7 @@ class Recipient:
     children: list[Child] = field(default_factory=list)
     lines: list[int] = field(default_factory=list)
     unnamed_carer: bool = False
+    language: str = ""
 
     def add(self, carer: Carer, child: Child | None, line: int) -> bool:
         """Record that list ``line`` names ``carer`` and ``child`` at this address.
