@@ -45,6 +45,10 @@ app = typer.Typer(
 )
 lists_app = typer.Typer(help="Check mailing lists.", no_args_is_help=True)
 app.add_typer(lists_app, name="lists")
+translate_app = typer.Typer(
+    help="Translate an advisory: a PO file for a translator, and back into a snippet.",
+    no_args_is_help=True)
+app.add_typer(translate_app, name="translate")
 
 
 def _version(value: bool) -> None:
@@ -242,6 +246,58 @@ def send_cmd(
         raise typer.Exit(2)  # a settings problem, and nothing was sent
     if not summary.complete:
         raise typer.Exit(1)
+
+
+@translate_app.command("export")
+def translate_export_cmd(
+    ctx: typer.Context,
+    snippet: Annotated[str, typer.Argument(help="Snippet id (see 'mailer snippets').")],
+    lang: Annotated[str, typer.Option("--lang", help="Language to translate into: a code "
+                                      "(pl, ar, pt-BR) or its English name (Polish).")],
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="PO file to write (default translations/SNIPPET.LANG.po).")] = None,
+) -> None:
+    """Write a PO file holding every string of the advisory, for a translator or a
+    translation service (Poedit, Weblate, a council's service)."""
+    from mailer.jobs import export_translation
+
+    path, count = export_translation(_ws(ctx), snippet, lang, out)
+    try:
+        shown = path.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        shown = path
+    typer.echo(f"Wrote {path} ({count} strings to translate). Send it to the translator; "
+               f"when it comes back, run: mailer translate import {shlex.quote(str(shown))}")
+
+
+@translate_app.command("import")
+def translate_import_cmd(
+    ctx: typer.Context,
+    po_file: Annotated[Path, typer.Argument(metavar="FILE.po", help="The translated PO file.")],
+    lang: Annotated[str | None, typer.Option(
+        "--lang", help="Its language, when the file's Language header is empty.")] = None,
+    snippet: Annotated[str | None, typer.Option(
+        "--snippet", help="The advisory it translates, when the file does not say.")] = None,
+) -> None:
+    """Turn a translated PO file into snippets/SNIPPET.LANG.yaml."""
+    from mailer.jobs import import_translation
+    from mailer.languages import english_name
+
+    result = import_translation(_ws(ctx), po_file, lang, snippet)
+    total = result.translated + len(result.untranslated)
+    typer.echo(f"Wrote {result.path} ({english_name(result.language)}): {result.translated} "
+               f"of {total} strings translated.")
+    if result.untranslated:
+        typer.echo(f"Left in English ({len(result.untranslated)}): "
+                   + ", ".join(result.untranslated[:12])
+                   + (" ..." if len(result.untranslated) > 12 else "") + ".")
+    if result.unknown:
+        typer.echo(f"Ignored {len(result.unknown)} string(s) the English no longer has: "
+                   + ", ".join(result.unknown[:6]) + ".")
+    if result.english_changed:
+        typer.echo("Warning: the English advisory has changed since this file was exported; "
+                   "export it again for the translator to update.", err=True)
+    typer.echo("Next: mailer check " + result.path.stem.rpartition(".")[0])
 
 
 @app.command("init")

@@ -11,8 +11,9 @@ from pathlib import Path
 from mailer.config import ListsConfig
 from mailer.errors import MailerError
 from mailer.lists import ListReport, read_list, read_suppression
+from mailer.languages import best_match, is_english
 from mailer.render import Rendered, render
-from mailer.snippets import find_snippet, load_snippet
+from mailer.snippets import Snippet, find_snippet, list_translations, load_snippet
 from mailer.workspace import Workspace
 
 RENDER_FILES = {"html": "email.html", "text": "email.txt", "block": "block.html"}
@@ -26,6 +27,85 @@ def render_snippet(ws: Workspace, name: str) -> Rendered:
     """
     snippet = load_snippet(find_snippet(name, ws.snippet_dirs))
     return render(snippet, ws.config, ws.template_dirs)
+
+
+def snippet_translations(ws: Workspace, snippet: Snippet) -> dict[str, Path]:
+    """Language tag -> file of every translation of ``snippet`` (``ID.LANG.yaml`` in the
+    workspace's ``snippets/`` or beside the snippet's own file)."""
+    dirs = [snippet.path.parent, *ws.snippet_dirs]
+    return list_translations(snippet.id, list(dict.fromkeys(dirs)))
+
+
+def load_language(ws: Workspace, snippet: Snippet, language: str) -> Snippet:
+    """``snippet`` in ``language``: the translation that suits a reader of it (``pt-BR``
+    takes ``pt``), or the English snippet itself when there is none (or ``language`` is
+    English).
+
+    Raises:
+        mailer.errors.SnippetError: when the translation file is not a valid snippet.
+    """
+    if is_english(language) or snippet.language == language:
+        return snippet
+    files = snippet_translations(ws, snippet)
+    match = best_match(language, tuple(files))
+    return load_snippet(files[match]) if match is not None else snippet
+
+
+def render_language(ws: Workspace, name: str, language: str = "") -> Rendered:
+    """Render snippet ``name`` in ``language`` (its translation, else the English); ``""``
+    renders the English.
+
+    Raises:
+        MailerError: as :func:`render_snippet`, and for an invalid translation file.
+    """
+    snippet = load_snippet(find_snippet(name, ws.snippet_dirs))
+    return render(load_language(ws, snippet, language), ws.config, ws.template_dirs)
+
+
+def export_translation(ws: Workspace, name: str, language: str,
+                       out: Path | None = None) -> tuple[Path, int]:
+    """Write the PO file for translating snippet ``name`` into ``language`` (default
+    ``translations/SNIPPET.LANG.po`` in the workspace). Returns the file and how many
+    strings it holds.
+
+    Raises:
+        MailerError: for a missing snippet, a language that is not one, or a file that
+            cannot be written.
+    """
+    from mailer.languages import parse_language
+    from mailer.translate import export_po, segments
+
+    snippet = load_snippet(find_snippet(name, ws.snippet_dirs))
+    data = export_po(snippet, language)
+    tag = parse_language(language).tag
+    path = out if out is not None else ws.root / "translations" / f"{snippet.id}.{tag}.po"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    except OSError as exc:
+        raise MailerError(f"cannot write the PO file ({exc.strerror}).", path=path) from None
+    return path, len(segments(snippet))
+
+
+def import_translation(ws: Workspace, po_file: Path, language: str | None = None,
+                       name: str | None = None):  # type: ignore[no-untyped-def]
+    """Write ``snippets/SNIPPET.LANG.yaml`` in the workspace from a translated PO file; the
+    snippet is the one the file names (``Project-Id-Version``) unless ``name`` is given.
+    Returns a :class:`mailer.translate.Imported`.
+
+    Raises:
+        MailerError: for an unreadable PO file, an unknown snippet or language.
+    """
+    from mailer.translate import import_po, read_po_file
+
+    catalog = read_po_file(po_file)
+    snippet_name = name or str(catalog.project or "")
+    if not snippet_name or snippet_name == "PROJECT":
+        raise MailerError("the PO file does not say which advisory it translates. Add "
+                          "--snippet, for example --snippet online-safety-webcams.",
+                          path=po_file)
+    english = load_snippet(find_snippet(snippet_name, ws.snippet_dirs))
+    return import_po(po_file, english, ws.root / "snippets", language or "")
 
 
 def write_render(rendered: Rendered, out_dir: Path, formats: list[str]) -> list[Path]:
