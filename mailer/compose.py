@@ -161,6 +161,8 @@ class _Template:
             tail.append(header_bytes("List-Unsubscribe", f"<{sender.unsubscribe}>"))
             if sender.unsubscribe.startswith("https://"):
                 tail.append(header_bytes("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
+        if rendered.language:
+            tail.append(header_bytes("Content-Language", rendered.language))
         tail.append(header_bytes("MIME-Version", "1.0"))
         tail.append(header_bytes(
             "Content-Type", f'multipart/alternative; boundary="{boundary}"'
@@ -273,6 +275,7 @@ class Composer:
             ValueError: when the email package refuses the address (e.g. CR/LF in it).
         """
         tpl = self._template
+        fields = self.rendered.localise(fields)  # the greeting in the message's language
         if tpl is None:
             return self.compose_reference(email, name, fields, message_id=message_id, date=date)
         text_values: dict[str, bytes] = {}
@@ -358,6 +361,8 @@ class Composer:
             msg["List-Unsubscribe"] = f"<{unsubscribe}>"
             if unsubscribe.startswith("https://"):
                 msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        if self.rendered.language:
+            msg["Content-Language"] = self.rendered.language  # RFC 3282
         msg.set_content(text_part, subtype="plain", charset="utf-8", cte="quoted-printable")
         msg.add_alternative(html_part, subtype="html", charset="utf-8", cte="quoted-printable")
         return Composed(

@@ -215,10 +215,22 @@ class Recipient:
             return f"Dear Parent/Carer of {self.children_names}"
         return "Dear Parent/Carer"
 
+    @property
+    def addressee(self) -> str:
+        """Who a greeting in another language may name: the one carer at this address as a
+        letter addresses them (``Mrs Khan``), or ``""`` when the address is shared or the
+        list does not give a formal name (the language's plural greeting is used then)."""
+        if len(self.carers) == 1 and not self.unnamed_carer:
+            return self.carers[0].formal
+        return ""
+
     def fields(self) -> dict[str, str]:
         """The personal template fields (see :data:`mailer.render.PERSONAL_FIELDS`);
         ``""`` means the list does not say. ``title``/``forename``/``surname`` are the
-        first named carer's."""
+        first named carer's. ``addressee`` and ``language`` are not template fields: the
+        one is what a greeting in another language may name (see
+        :meth:`mailer.render.Rendered.localise`), the other picks the message's language
+        (see :class:`mailer.language_plan.LanguageComposer`)."""
         first = next((c for c in self.carers if c.forename or c.surname), None)
         first = first or (self.carers[0] if self.carers else Carer())
         return {
@@ -230,4 +242,6 @@ class Recipient:
             "surname": first.surname,
             "children": self.children_names,
             "children_details": join_names([c.details for c in self.children if c.forename]),
+            "addressee": self.addressee,
+            "language": self.language,
         }
