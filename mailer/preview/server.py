@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from mailer.errors import MailerError
+from mailer.languages import english_name
 from mailer.preview.session import (
     PreviewSession,
     Snapshot,
@@ -245,6 +246,14 @@ class PreviewServer:
             out["list"] = {"name": self.session.list_name, "total": snap.recipients_total,
                            "shown": len(snap.recipients)}
         if rendered is not None:
+            out["languages"] = [
+                {"tag": "en", "name": "English", "dir": rendered.direction,
+                 "native_speaker_reviewed": True},
+                *({"tag": tag, "name": english_name(tag), "dir": r.direction,
+                   "native_speaker_reviewed": bool(
+                       r.snippet.translation and r.snippet.translation.native_speaker_reviewed)}
+                  for tag, r in snap.translations.items()),
+            ]
             out.update({
                 "title": rendered.snippet.title,
                 "subject": rendered.subject,
@@ -269,6 +278,7 @@ class PreviewServer:
             raise RuntimeError("no render")
         index = _int(query.get("r", ["-1"])[0])
         recipient = snap.recipient(index)
+        rendered = snap.in_language(query.get("lang", [""])[0], recipient) or rendered
         scheme = query.get("scheme", ["light"])[0]
         if scheme not in ("light", "dark"):
             raise LookupError(scheme)

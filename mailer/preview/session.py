@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import os
 import re
 import sys
@@ -29,10 +30,11 @@ from typing import Any
 
 from mailer.config import Config
 from mailer.errors import MailerError
-from mailer.jobs import read_workspace_list, render_snippet
+from mailer.jobs import read_workspace_list, render_snippet, snippet_translations
+from mailer.languages import best_match
 from mailer.recipients import Recipient
-from mailer.render import Rendered
-from mailer.snippets import find_snippet
+from mailer.render import Rendered, render
+from mailer.snippets import find_snippet, load_snippet
 from mailer.workspace import Workspace
 
 #: Seconds between two looks at the watched files' modification times. Checking about
@@ -135,13 +137,37 @@ class Snapshot:
     checks: Checks = field(default_factory=lambda: Checks("pending"))
     render_s: float = 0.0
     ready_at: float = 0.0
+    translations: dict[str, Rendered] = field(default_factory=dict)
 
     @property
     def render_key(self) -> str:
-        """Changes whenever what the page shows changes: the render digest, or the problem."""
+        """Changes whenever what the page shows changes: the render digest (of the English
+        and every translation), or the problem."""
         if self.rendered is None:
             return "problem"
-        return self.rendered.digest[:16]
+        if not self.translations:
+            return self.rendered.digest[:16]
+        digest = hashlib.sha256("".join(
+            [self.rendered.digest, *(r.digest for r in self.translations.values())]).encode())
+        return digest.hexdigest()[:16]
+
+    def in_language(self, language: str, recipient: Recipient | None) -> Rendered | None:
+        """The rendering the page shows for the language switch's value ``language``:
+        ``""`` means as sent (the recipient's language where a translation suits it, else
+        English), ``en`` the English, a tag that translation.
+
+        Raises:
+            LookupError: for a tag with no translation.
+        """
+        if self.rendered is None:
+            return None
+        if language == "":
+            wanted = recipient.language if recipient is not None else ""
+            match = best_match(wanted, tuple(self.translations)) if wanted else None
+            return self.translations[match] if match else self.rendered
+        if language == "en":
+            return self.rendered
+        return self.translations[language]
 
     def recipient(self, index: int) -> Recipient | None:
         """Recipient number ``index`` (0-based) of the picker, or ``None`` for -1 (the
@@ -384,14 +410,19 @@ class PreviewSession:
         try:
             config = ws.config
             rendered = render_snippet(ws, self.snippet)
+            translations = {
+                tag: render(load_snippet(path), config, ws.template_dirs)
+                for tag, path in snippet_translations(ws, rendered.snippet).items()
+            }
             recipients, total = self._recipients()
         except Exception as exc:  # noqa: BLE001 - the server must survive any render fault
             if not isinstance(exc, MailerError):
                 traceback.print_exc(file=sys.stderr)
             return self._publish(rendered=None, problem=problem_from(exc, ws.root),
-                                 checks=Checks("pending"),
+                                 checks=Checks("pending"), translations={},
                                  render_s=time.perf_counter() - started)
         return self._publish(rendered=rendered, problem=None, config=config,
+                             translations=translations,
                              recipients=recipients, recipients_total=total,
                              checks=Checks("pending"), render_s=time.perf_counter() - started)
 
