@@ -137,7 +137,7 @@ class _Template:
     Layout (the same as the email package's for the straightforward build): ``From``,
     ``To``*, ``Subject``, ``Date``*, ``Message-ID``*, ``Reply-To``, ``List-Unsubscribe``,
     ``List-Unsubscribe-Post``, ``MIME-Version``, ``Content-Type: multipart/alternative``,
-    then the ``text/plain`` and ``text/html`` parts (* per recipient). The boundary starts
+    ``Content-Language``, then the ``text/plain`` and ``text/html`` parts (* per recipient). The boundary starts
     with ``==``, which never occurs in quoted-printable text (``=`` is always followed by two
     hex digits or a line break), so it cannot collide with any body (RFC 2046 §5.1.1).
 
@@ -161,12 +161,12 @@ class _Template:
             tail.append(header_bytes("List-Unsubscribe", f"<{sender.unsubscribe}>"))
             if sender.unsubscribe.startswith("https://"):
                 tail.append(header_bytes("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
-        if rendered.language:
-            tail.append(header_bytes("Content-Language", rendered.language))
         tail.append(header_bytes("MIME-Version", "1.0"))
         tail.append(header_bytes(
             "Content-Type", f'multipart/alternative; boundary="{boundary}"'
         ))
+        if rendered.language:
+            tail.append(header_bytes("Content-Language", rendered.language))  # RFC 3282
         delimiter = b"--" + boundary.encode("ascii")
         text_part = MIMEPart(policy=BODY_POLICY)
         text_part.set_content("x", subtype="plain", charset="utf-8", cte="quoted-printable")
@@ -361,10 +361,12 @@ class Composer:
             msg["List-Unsubscribe"] = f"<{unsubscribe}>"
             if unsubscribe.startswith("https://"):
                 msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-        if self.rendered.language:
-            msg["Content-Language"] = self.rendered.language  # RFC 3282
         msg.set_content(text_part, subtype="plain", charset="utf-8", cte="quoted-printable")
         msg.add_alternative(html_part, subtype="html", charset="utf-8", cte="quoted-printable")
+        if self.rendered.language:
+            # After the parts exist: add_alternative moves Content-* headers into the first
+            # part, and this one is about the whole message (RFC 3282).
+            msg["Content-Language"] = self.rendered.language
         return Composed(
             envelope_from=self.sender.address.addr_spec,
             recipient=email,
