@@ -87,7 +87,19 @@ def _from_code(text: str) -> str | None:
         lang = langcodes.Language.get(text.replace("_", "-"), normalize=True)
     except (ValueError, LookupError):
         return None
-    return lang.to_tag() if _valid(lang) else None
+    if not _valid(lang):
+        return None
+    if len(lang.language or "") == 3 and lang.language not in _cldr_names():
+        # ISO 639-3 gives a code to almost every three letters ("yes" is Yendang, "man"
+        # Mandingo): take one only when CLDR names the language, as it does every language
+        # with a two-letter code and the 3-letter ones schools meet (ckb, yue, fil).
+        return None
+    return lang.to_tag()
+
+
+@functools.lru_cache(maxsize=1)
+def _cldr_names() -> frozenset[str]:
+    return frozenset(Locale("en").languages)
 
 
 def _from_name(text: str) -> str | None:
