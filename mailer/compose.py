@@ -137,9 +137,10 @@ class _Template:
     Layout (the same as the email package's for the straightforward build): ``From``,
     ``To``*, ``Subject``, ``Date``*, ``Message-ID``*, ``Reply-To``, ``List-Unsubscribe``,
     ``List-Unsubscribe-Post``, ``MIME-Version``, ``Content-Type: multipart/alternative``,
-    ``Content-Language``, then the ``text/plain`` and ``text/html`` parts (* per recipient). The boundary starts
-    with ``==``, which never occurs in quoted-printable text (``=`` is always followed by two
-    hex digits or a line break), so it cannot collide with any body (RFC 2046 §5.1.1).
+    ``Content-Language``, then the ``text/plain`` and ``text/html`` parts (* per
+    recipient). The boundary starts with ``==``, which never occurs in quoted-printable text
+    (``=`` is always followed by two hex digits or a line break), so it cannot collide with
+    any body (RFC 2046 §5.1.1).
 
     A body is a list of pre-encoded constant runs with personal fields between them; each
     run and each value is encoded as its own quoted-printable segment (see

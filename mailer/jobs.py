@@ -10,8 +10,8 @@ from pathlib import Path
 
 from mailer.config import ListsConfig
 from mailer.errors import MailerError
-from mailer.lists import ListReport, read_list, read_suppression
 from mailer.languages import best_match, is_english
+from mailer.lists import ListReport, read_list, read_suppression
 from mailer.render import Rendered, render
 from mailer.snippets import Snippet, find_snippet, list_translations, load_snippet
 from mailer.workspace import Workspace

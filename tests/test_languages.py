@@ -125,7 +125,8 @@ def test_lists_check_reports_unmappable_languages_with_their_lines(workspace: Pa
 def test_lists_columns_names_the_language_column(workspace: Path) -> None:
     (workspace / "lists" / "langs.csv").write_text(LIST.format(column="Langue parlée"))
     config = workspace / "mailer.yaml"
-    config.write_text(config.read_text() + "lists:\n  columns:\n    language: [\"Langue parlée\"]\n")
+    config.write_text(config.read_text()
+                      + "lists:\n  columns:\n    language: [\"Langue parlée\"]\n")
     data = json.loads(run_mailer("lists", "check", "lists/langs.csv", "--json",
                                  cwd=workspace).stdout)
     assert data["columns"]["language"] == ["Langue parlée"]
