@@ -26,7 +26,14 @@ from mailer.checks import check_snippet
 from mailer.credentials import smtp_password_for
 from mailer.engine import needs_login
 from mailer.errors import ConfirmationError, MailerError
-from mailer.jobs import RENDER_FILES, read_workspace_list, render_snippet, write_render
+from mailer.jobs import (
+    RENDER_FILES,
+    read_workspace_list,
+    render_snippet,
+    render_translation,
+    snippet_translations,
+    write_render,
+)
 from mailer.journal import Journal, SendLock, journal_path
 from mailer.lists import summary_json, summary_text
 from mailer.progress import make_progress
@@ -85,7 +92,9 @@ def snippets_cmd(ctx: typer.Context) -> None:
     for snippet_id, path in found.items():
         try:
             s = load_snippet(path)
-            typer.echo(f"{snippet_id:32}  {s.date.isoformat()}  {s.title}")
+            langs = list(snippet_translations(ws, s))
+            also = f"  (translated: {', '.join(langs)})" if langs else ""
+            typer.echo(f"{snippet_id:32}  {s.date.isoformat()}  {s.title}{also}")
         except MailerError as exc:
             typer.echo(f"{snippet_id:32}  (cannot be read: {exc})")
 
@@ -103,13 +112,16 @@ def render_cmd(
     stdout: Annotated[
         bool, typer.Option("--stdout", help="Print one format instead of writing files.")
     ] = False,
+    lang: Annotated[str | None, typer.Option(
+        "--lang", help="Render its translation into this language (pl, ar, pt-BR).")] = None,
 ) -> None:
     """Render an advisory to email.html, email.txt and block.html (the newsletter block)."""
     ws = _ws(ctx)
     formats = list(RENDER_FILES) if fmt == "all" else [fmt]
     if any(f not in RENDER_FILES for f in formats):
         raise MailerError(f"--format must be html, text, block or all, not '{fmt}'.")
-    rendered = render_snippet(ws, snippet)
+    rendered = render_snippet(ws, snippet) if lang is None else render_translation(
+        ws, snippet, lang)
     if stdout:
         if len(formats) != 1:
             raise MailerError("--stdout prints one format: add --format html, text or block.")
@@ -117,6 +129,8 @@ def render_cmd(
         sys.stdout.write({"html": html, "text": text, "block": rendered.block}[formats[0]])
         return
     out_dir = out if out is not None else ws.build_dir(rendered.snippet.id)
+    if out is None and lang is not None:
+        out_dir = out_dir / rendered.language
     for path in write_render(rendered, out_dir, formats):
         typer.echo(f"Wrote {path}")
 

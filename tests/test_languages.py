@@ -289,3 +289,37 @@ def test_a_translation_file_must_agree_with_its_language(tmp_path: Path) -> None
     path.write_text(source, encoding="utf-8")
     with pytest.raises(SnippetError, match="file name says its language is 'ro'"):
         load_snippet(path)
+
+
+# --- the preview's language switch -----------------------------------------------------------
+
+def test_preview_switches_language_and_shows_each_parent_theirs(workspace: Path) -> None:
+    from tests.preview_helpers import raw_get, running_preview
+
+    with running_preview(workspace, "lists/example-parents.csv") as server:
+        server.session.rebuild()
+        status, body, _ = raw_get(server.port, "/api/state")
+        state = json.loads(body)
+        assert status == 200
+        assert [(lang["tag"], lang["name"], lang["dir"]) for lang in state["languages"]] == [
+            ("en", "English", "ltr"), ("ar", "Arabic", "rtl"), ("pl", "Polish", "ltr")]
+        assert not any(lang["native_speaker_reviewed"] for lang in state["languages"][1:])
+        labels = {r["label"]: r["index"] for r in state["recipients"]}
+        kowalska = next(i for label, i in labels.items() if "Kowalska" in label)
+        khan = next(i for label, i in labels.items() if "Sadia" in label)
+
+        def email(query: str) -> str:
+            status, page, _ = raw_get(server.port, f"/view/email?{query}")
+            assert status == 200, query
+            return page.decode("utf-8")
+        assert '<html lang="pl"' in email(f"r={kowalska}")  # as sent: her language
+        assert '<html lang="en"' in email(f"r={kowalska}&lang=en")
+        arabic = email(f"r={kowalska}&lang=ar")
+        assert '<html lang="ar" dir="rtl"' in arabic
+        assert '<html lang="en"' in email(f"r={khan}")  # Urdu: no translation, English
+        assert '<html lang="en"' in email("r=-1")
+        status, text, _ = raw_get(server.port, "/view/text?r=-1&lang=pl")
+        assert "Szanowni Rodzice i Opiekunowie," in text.decode("utf-8")
+        status, block, _ = raw_get(server.port, "/copy/block.html?lang=ar")
+        assert 'dir="rtl"' in block.decode("utf-8")
+        assert raw_get(server.port, "/view/email?lang=xx")[0] == 404
