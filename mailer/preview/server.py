@@ -249,10 +249,10 @@ class PreviewServer:
             out["languages"] = [
                 {"tag": "en", "name": "English", "dir": rendered.direction,
                  "native_speaker_reviewed": True},
-                *({"tag": tag, "name": english_name(tag), "dir": r.direction,
+                *({"tag": tag, "name": english_name(tag), "dir": t.direction,
                    "native_speaker_reviewed": bool(
-                       r.snippet.translation and r.snippet.translation.native_speaker_reviewed)}
-                  for tag, r in snap.translations.items()),
+                       t.translation and t.translation.native_speaker_reviewed)}
+                  for tag, t in snap.translations.items()),
             ]
             out.update({
                 "title": rendered.snippet.title,
@@ -370,6 +370,9 @@ class _Handler(BaseHTTPRequestHandler):
                 except RuntimeError:
                     self._text(HTTPStatus.SERVICE_UNAVAILABLE,
                                "There is a mistake to fix before this can be shown.\n", head)
+                    return
+                except MailerError as exc:  # a translation that cannot be rendered
+                    self._text(HTTPStatus.SERVICE_UNAVAILABLE, f"{exc}\n", head)
                     return
                 self._send(HTTPStatus.OK, body, ctype, csp, head)
         except LookupError:

@@ -34,7 +34,7 @@ from mailer.jobs import read_workspace_list, render_snippet, snippet_translation
 from mailer.languages import best_match
 from mailer.recipients import Recipient
 from mailer.render import Rendered, render
-from mailer.snippets import find_snippet, load_snippet
+from mailer.snippets import Snippet, find_snippet, load_snippet
 from mailer.workspace import Workspace
 
 #: Seconds between two looks at the watched files' modification times. Checking about
@@ -137,19 +137,37 @@ class Snapshot:
     checks: Checks = field(default_factory=lambda: Checks("pending"))
     render_s: float = 0.0
     ready_at: float = 0.0
-    translations: dict[str, Rendered] = field(default_factory=dict)
+    translations: dict[str, Snippet] = field(default_factory=dict)
+    template_dirs: tuple[Path, ...] = ()
+    _rendered: dict[str, Rendered] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def render_key(self) -> str:
-        """Changes whenever what the page shows changes: the render digest (of the English
-        and every translation), or the problem."""
+        """Changes whenever what the page shows changes: the render digest (and every
+        translation's text), or the problem."""
         if self.rendered is None:
             return "problem"
         if not self.translations:
             return self.rendered.digest[:16]
-        digest = hashlib.sha256("".join(
-            [self.rendered.digest, *(r.digest for r in self.translations.values())]).encode())
+        digest = hashlib.sha256("\x00".join(
+            [self.rendered.digest, *(s.source_text for s in self.translations.values())]
+        ).encode("utf-8"))
         return digest.hexdigest()[:16]
+
+    def translated(self, tag: str) -> Rendered:
+        """The translation into ``tag``, rendered the first time it is asked for (the page
+        shows one language at a time, so a save re-renders only the English at once).
+
+        Raises:
+            KeyError: for a tag with no translation.
+            MailerError: when the translation cannot be rendered.
+        """
+        if tag not in self._rendered:
+            if self.config is None:
+                raise KeyError(tag)
+            self._rendered[tag] = render(self.translations[tag], self.config,
+                                         list(self.template_dirs))
+        return self._rendered[tag]
 
     def in_language(self, language: str, recipient: Recipient | None) -> Rendered | None:
         """The rendering the page shows for the language switch's value ``language``:
@@ -164,10 +182,10 @@ class Snapshot:
         if language == "":
             wanted = recipient.language if recipient is not None else ""
             match = best_match(wanted, tuple(self.translations)) if wanted else None
-            return self.translations[match] if match else self.rendered
+            return self.translated(match) if match else self.rendered
         if language == "en":
             return self.rendered
-        return self.translations[language]
+        return self.translated(language)
 
     def recipient(self, index: int) -> Recipient | None:
         """Recipient number ``index`` (0-based) of the picker, or ``None`` for -1 (the
@@ -410,8 +428,8 @@ class PreviewSession:
         try:
             config = ws.config
             rendered = render_snippet(ws, self.snippet)
-            translations = {
-                tag: render(load_snippet(path), config, ws.template_dirs)
+            translations = {  # read now (a mistake shows at once), rendered when shown
+                tag: load_snippet(path)
                 for tag, path in snippet_translations(ws, rendered.snippet).items()
             }
             recipients, total = self._recipients()
@@ -423,6 +441,7 @@ class PreviewSession:
                                  render_s=time.perf_counter() - started)
         return self._publish(rendered=rendered, problem=None, config=config,
                              translations=translations,
+                             template_dirs=tuple(ws.template_dirs),
                              recipients=recipients, recipients_total=total,
                              checks=Checks("pending"), render_s=time.perf_counter() - started)
 
