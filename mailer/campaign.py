@@ -63,6 +63,10 @@ class SendSummary:
     sender: str = ""
     complete: bool = False
     failures: list[Failure] = field(default_factory=list)
+    #: per message language (see :meth:`mailer.language_plan.LanguagePlan.counts`), over
+    #: the campaign's recipients; ``language_lines`` the same in words.
+    languages: dict[str, object] = field(default_factory=dict)
+    language_lines: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
         """Counts plus the failures, for ``--json``."""
@@ -87,6 +91,7 @@ class SendSummary:
             "retry_after": retry,
             "resume_command": self.resume_command or None,
             "failures": [f.__dict__ for f in self.failures],
+            **self.languages,
         }
 
 

@@ -244,6 +244,8 @@ def send_cmd(
             f"{summary.uncertain} uncertain, {summary.skipped} skipped "
             f"(campaign {summary.campaign})."
         )
+        for line in summary.language_lines:
+            typer.echo(line)
         for f in (f for f in summary.failures if not f.earlier):
             typer.echo(f"  {f.email}: {reply_words(f.status, f.code, f.text)}")
         earlier = [f for f in summary.failures if f.earlier]
