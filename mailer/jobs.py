@@ -31,8 +31,10 @@ def render_snippet(ws: Workspace, name: str) -> Rendered:
 
 def snippet_translations(ws: Workspace, snippet: Snippet) -> dict[str, Path]:
     """Language tag -> file of every translation of ``snippet`` (``ID.LANG.yaml`` in the
-    workspace's ``snippets/`` or beside the snippet's own file)."""
-    dirs = [snippet.path.parent, *ws.snippet_dirs]
+    workspace's ``snippets/`` or beside the snippet's own file). The packaged translations
+    of a packaged advisory apply only while the workspace has no copy of its own (an
+    edited copy would no longer say what they say)."""
+    dirs = [(ws.root / "snippets").resolve(), snippet.path.parent.resolve()]
     return list_translations(snippet.id, list(dict.fromkeys(dirs)))
 
 

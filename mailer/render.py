@@ -199,6 +199,7 @@ def _cached_environment(template_dirs: tuple[Path, ...], digest: str,
     )
     env.filters["wrap"] = wrap
     env.filters["isolate"] = _isolate
+    env.filters["isolate_runs"] = _isolate_runs
     env.filters["longdate"] = _longdate
     translations = catalog.translations if catalog is not None else gettext.NullTranslations()
     env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
@@ -243,6 +244,33 @@ def _isolate(ctx: jinja2.runtime.Context, value: Any) -> Any:
     if len(text) <= 60:
         text = text.replace(" ", "\u00a0")  # the `wrap` filter must not break an isolate
     return f"{FSI if rtl else LRI}{text}{PDI}"
+
+
+_TAG = re.compile(r"(<[^>]*>)")
+_ENTITY = r"&(?:#\d+|#x[0-9a-fA-F]+|[A-Za-z]+);"
+_LATIN_RUN = re.compile(
+    rf"(?:{_ENTITY}|[A-Za-z0-9])(?:(?:{_ENTITY}|[A-Za-z0-9 .,'\u2019/@:+_-])*"
+    rf"(?:{_ENTITY}|[A-Za-z0-9]))?")
+
+
+@jinja2.pass_context
+def _isolate_runs(ctx: jinja2.runtime.Context, value: Any) -> Any:
+    """In a right-to-left message, put every run of Latin letters and digits in the HTML
+    ``value`` (a translator's "Kent Police", "Internet Watch Foundation", "CEOP") in its own
+    ``<span dir="ltr">``, so a run with spaces, dots or an apostrophe keeps its order and its
+    neighbouring punctuation lands on the right-to-left side. Runs without a letter (999)
+    are left alone. Left-to-right messages are unchanged."""
+    if ctx.get("dir") != "rtl" or not value:
+        return value
+    style = f' style="{_SPAN_STYLE}"' if ctx.get("is_block") else ""
+    parts = _TAG.split(str(value))
+    for i in range(0, len(parts), 2):  # text between tags
+        parts[i] = _LATIN_RUN.sub(
+            lambda m: (f'<span dir="ltr"{style}>{m.group(0)}</span>'
+                       if re.search("[A-Za-z]", re.sub(_ENTITY, "", m.group(0)))
+                       else m.group(0)),
+            parts[i])
+    return Markup("".join(parts))
 
 
 @jinja2.pass_context

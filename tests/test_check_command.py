@@ -41,12 +41,22 @@ def test_demo_passes_with_no_errors_and_no_warnings() -> None:
 def test_check_command_text_and_json(workspace: Path) -> None:
     result = run_mailer("check", "online-safety-webcams", cwd=workspace)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "no problems found" in result.stdout
+    # The English has no findings; the demo's Polish and Arabic translations (and their
+    # catalogs) are only not yet reviewed by a native speaker.
+    assert result.stdout.startswith("online-safety-webcams: 0 error(s), 4 warning(s)")
+    assert "Arabic (" in result.stdout and "Polish (" in result.stdout
     result = run_mailer("check", "online-safety-webcams", "--json", cwd=workspace)
     assert result.returncode == 0
     report = json.loads(result.stdout)
-    assert report["ok"] is True and report["errors"] == 0 and report["warnings"] == 0
+    assert report["ok"] is True and report["errors"] == 0 and report["warnings"] == 4
     assert report["findings"] == [] and report["snippet"] == "online-safety-webcams"
+    assert [(t["language"], sorted(f["id"] for f in t["findings"]))
+            for t in report["translations"]] == [("ar", ["L6", "L7"]), ("pl", ["L6", "L7"])]
+    for translation in report["translations"]:
+        (workspace / "snippets" / f"online-safety-webcams.{translation['language']}.yaml"
+         ).unlink()
+    result = run_mailer("check", "online-safety-webcams", cwd=workspace)
+    assert "no problems found" in result.stdout
 
 
 def test_errors_exit_1_and_name_id_element_and_what_to_do(workspace: Path) -> None:
@@ -73,6 +83,9 @@ def test_http_link_is_a_warning_and_exits_0(workspace: Path) -> None:
     path = workspace / "snippets" / "online-safety-webcams.yaml"
     path.write_text(path.read_text().replace("https://www.getsafeonline.org/",
                                              "http://www.getsafeonline.org/"))
+    # Only the English here: its translations would now link elsewhere (L1, an error).
+    for translation in (workspace / "snippets").glob("online-safety-webcams.*.yaml"):
+        translation.unlink()
     report = check_snippet(Workspace(workspace), "online-safety-webcams").as_dict()
     assert report["ok"] is True  # warnings alone: exit status 0
     assert report["errors"] == 0 and report["warnings"] == 1
