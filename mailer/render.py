@@ -37,6 +37,7 @@ from mailer.i18n import (
     load_catalog,
 )
 from mailer.languages import direction, is_english
+from mailer.linktext import label_pdf_links, link_label
 from mailer.plaintext import markdown_to_text, wrap
 from mailer.snippets import Snippet, markdown_to_html
 
@@ -80,9 +81,10 @@ class Rendered:
         text: the ``text/plain`` part, with personal-field sentinels.
         block: the pasteable block (one root element, no personal fields).
         fields_used: personal field names the html or text part uses.
+        language: the message's full language tag (``en-GB``; see :func:`message_language`),
+            for ``lang`` and the ``Content-Language`` header.
         digest: SHA-256 hex of subject, html, text and block; changes whenever the snippet,
             a template or the configuration changes what recipients get.
-        language: the message's language tag (``lang``, ``Content-Language``).
         greetings: for a language other than English, how the catalog greets a reader
             (:meth:`localise` puts it in the ``greeting`` field); ``None`` for English.
         note_language: the language of the one-line note above an English message sent
@@ -198,6 +200,7 @@ def _cached_environment(template_dirs: tuple[Path, ...], digest: str,
         auto_reload=False,
     )
     env.filters["wrap"] = wrap
+    env.filters["link_label"] = link_label
     env.filters["isolate"] = _isolate
     env.filters["isolate_runs"] = _isolate_runs
     env.filters["longdate"] = _longdate
@@ -289,6 +292,19 @@ def _longdate(ctx: jinja2.runtime.Context, value: Any) -> str:
         return f"{value.day} {value.strftime('%B %Y')}"
 
 
+def message_language(snippet: Snippet, config: Config) -> str:
+    """The full BCP 47 tag (RFC 5646) of the message: the snippet's ``language``, completed
+    with the region of the organisation's ``language`` (mailer.yaml) when both name the same
+    language and the snippet gives none: ``en`` with ``en-GB`` gives ``en-GB``; ``pl`` with
+    ``en-GB`` stays ``pl``; ``pt-BR`` stays ``pt-BR``. Screen readers choose the voice from
+    it (WCAG 3.1.1; checklist E27)."""
+    own = snippet.language
+    org = config.organisation.language
+    if "-" not in own and org.split("-")[0].lower() == own.lower():
+        return org
+    return own
+
+
 def _context(snippet: Snippet, config: Config, note: Catalog | None = None) -> dict[str, Any]:
     org = config.organisation
     lang = snippet.language
@@ -297,11 +313,11 @@ def _context(snippet: Snippet, config: Config, note: Catalog | None = None) -> d
         "snippet": snippet,
         "org": org,
         "sender": config.sender,
-        "lang": lang,
+        "lang": message_language(snippet, config),
         "dir": way,
         "align": "right" if way == "rtl" else "left",
         "brand": org.brand_colour,
-        "body_html": Markup(markdown_to_html(snippet.body)),
+        "body_html": Markup(label_pdf_links(markdown_to_html(snippet.body))),
         "body_text": markdown_to_text(snippet.body),
         "recipient": _Placeholders(),
         **_note(note, config),
@@ -419,7 +435,7 @@ def render(snippet: Snippet, config: Config, template_dirs: list[Path],
         block=block,
         fields_used=used,
         digest=digest,
-        language=snippet.language,
+        language=ctx["lang"],
         greetings=found,
         note_language=ctx["note_lang"],
     )

@@ -244,7 +244,7 @@ def test_english_message_with_a_line_in_the_parents_language() -> None:
     ws = Workspace(REPO)
     english = load_snippet(REPO / "snippets" / f"{SNIPPET}.yaml")
     rendered = render(english, ws.config, ws.template_dirs, note_language="ur")
-    assert rendered.language == "en" and rendered.note_language == "ur"
+    assert rendered.language == "en-GB" and rendered.note_language == "ur"
     html, text = rendered.personalise(rendered.preview_fields())
     doc = lxml_html.document_fromstring(html)
     note = next(p for p in doc.iter("p") if p.get("lang") == "ur")
@@ -313,11 +313,11 @@ def test_preview_switches_language_and_shows_each_parent_theirs(workspace: Path)
             assert status == 200, query
             return page.decode("utf-8")
         assert '<html lang="pl"' in email(f"r={kowalska}")  # as sent: her language
-        assert '<html lang="en"' in email(f"r={kowalska}&lang=en")
+        assert '<html lang="en-GB"' in email(f"r={kowalska}&lang=en")
         arabic = email(f"r={kowalska}&lang=ar")
         assert '<html lang="ar" dir="rtl"' in arabic
-        assert '<html lang="en"' in email(f"r={khan}")  # Urdu: no translation, English
-        assert '<html lang="en"' in email("r=-1")
+        assert '<html lang="en-GB"' in email(f"r={khan}")  # Urdu: no translation, English
+        assert '<html lang="en-GB"' in email("r=-1")
         status, text, _ = raw_get(server.port, "/view/text?r=-1&lang=pl")
         assert "Szanowni Rodzice i Opiekunowie," in text.decode("utf-8")
         status, block, _ = raw_get(server.port, "/copy/block.html?lang=ar")

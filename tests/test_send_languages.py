@@ -36,12 +36,12 @@ Isla,Reed,Ms,Iona,Reed,iona@example.com,Martian
 Cara,Jones,Mrs,Wyn,Jones,wyn@example.com,cy
 """
 
-EXPECTED = {  # address -> message language
+EXPECTED = {  # address -> message language (English is en-GB: organisation.language)
     "agnieszka@example.com": "pl", "piotr@example.com": "pl", "ewa@example.com": "pl",
     "fatima@example.com": "ar", "karim@example.com": "ar",
-    "sadia@example.com": "en", "arjun@example.com": "en", "joao@example.com": "en",
-    "laura@example.com": "en", "gareth@example.com": "en", "iona@example.com": "en",
-    "wyn@example.com": "en",
+    "sadia@example.com": "en-GB", "arjun@example.com": "en-GB", "joao@example.com": "en-GB",
+    "laura@example.com": "en-GB", "gareth@example.com": "en-GB", "iona@example.com": "en-GB",
+    "wyn@example.com": "en-GB",
 }
 
 
@@ -73,7 +73,7 @@ def _text(msg: EmailMessage) -> str:
 def test_each_parent_gets_their_language_through_smtp(mailer, workspace: Path) -> None:
     english = load_snippet(workspace / "snippets" / f"{SNIPPET}.yaml")
     subjects = {tag: load_snippet(workspace / "snippets" / f"{SNIPPET}.{tag}.yaml").subject
-                for tag in ("pl", "ar")} | {"en": english.subject}
+                for tag in ("pl", "ar")} | {"en-GB": english.subject}
     with SmtpServer() as server:
         set_smtp(workspace, host="127.0.0.1", port=server.port, security="none")
         result = mailer("send", SNIPPET, "--list", "lists/families.csv", "--yes", "--json")
@@ -90,7 +90,7 @@ def test_each_parent_gets_their_language_through_smtp(mailer, workspace: Path) -
         assert doc.get("dir") == ("rtl" if lang == "ar" else "ltr"), address
         preheader = doc.find_class("preheader")[0].text_content()
         wanted = load_snippet(workspace / "snippets" / (
-            f"{SNIPPET}.yaml" if lang == "en" else f"{SNIPPET}.{lang}.yaml")).preheader
+            f"{SNIPPET}.yaml" if lang == "en-GB" else f"{SNIPPET}.{lang}.yaml")).preheader
         assert preheader.startswith(wanted), address
     # Greetings in the language: Polish and Arabic use their plural greeting (their
     # catalogs do not form one with a name); English keeps the list's names.
@@ -124,7 +124,7 @@ def test_english_with_a_line_in_their_language(mailer, workspace: Path) -> None:
     assert "No translation: 4 get English with a line in their language" in result.stderr
     messages = _outbox(workspace)
     urdu = messages["sadia@example.com"]
-    assert urdu["Content-Language"] == "en"
+    assert urdu["Content-Language"] == "en-GB"
     doc = lxml_html.document_fromstring(_html(urdu))
     note = [p for p in doc.iter("p") if p.get("lang") == "ur"]
     assert len(note) == 1 and note[0].get("dir") == "rtl"
@@ -135,7 +135,7 @@ def test_english_with_a_line_in_their_language(mailer, workspace: Path) -> None:
     assert "segurança" in _html(messages["joao@example.com"])
     # No catalog for a made-up language, no language given, English: no line.
     for address in ("iona@example.com", "gareth@example.com", "laura@example.com"):
-        assert 'lang="en"' in _html(messages[address])
+        assert 'lang="en-GB"' in _html(messages[address])
         assert not [p for p in lxml_html.document_fromstring(_html(messages[address])).iter("p")
                     if p.get("lang")]
 

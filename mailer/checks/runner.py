@@ -7,7 +7,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from mailer.checks import block_rules, config_rules, email_rules, header_rules, text_rules
+from mailer.checks import (
+    block_rules,
+    client_rules,
+    config_rules,
+    email_rules,
+    header_rules,
+    text_rules,
+)
 from mailer.checks.model import Finding, Inputs, RuleFn, error
 from mailer.checks.translation_rules import catalog_findings, compare
 from mailer.compose import Composer
@@ -21,10 +28,11 @@ from mailer.snippets import Snippet, load_snippet
 from mailer.workspace import Workspace
 
 #: Every rule, in report order: mailer.yaml's brand colour first (a root cause of other
-#: findings), the email (E1-E22), the headers (H1-H10), the block (S1-S7), the plain-text
-#: part (T1-T6).
+#: findings), the email (E1-E22, then E23-E27 on what mail clients do to it), the headers
+#: (H1-H11), the block (S1-S7), the plain-text part (T1-T7).
 RULES: list[RuleFn] = [
-    *config_rules.RULES, *email_rules.RULES, *header_rules.RULES, *block_rules.RULES,
+    *config_rules.RULES, *email_rules.RULES, *client_rules.RULES, *header_rules.RULES,
+    *block_rules.RULES,
     *text_rules.RULES,
 ]
 
