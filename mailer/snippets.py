@@ -189,7 +189,8 @@ def english_digest(snippet: Snippet) -> str:
 
 
 def find_snippet(name: str, dirs: list[Path]) -> Path:
-    """Resolve a snippet id (or a path to a snippet file).
+    """Resolve a snippet id (or a path to a snippet file, or a translation's file name
+    without its suffix: ``online-safety-webcams.pl``).
 
     Raises:
         SnippetError: naming the snippets that exist when ``name`` is not one of them.
@@ -200,6 +201,11 @@ def find_snippet(name: str, dirs: list[Path]) -> Path:
     available = list_snippets(dirs)
     if name in available:
         return available[name]
+    for d in dirs:  # a translation by its file's name: online-safety-webcams.pl
+        for suffix in (".yaml", ".yml"):
+            path = d / f"{name}{suffix}"
+            if path.is_file() and translation_language(path) is not None:
+                return path
     names = ", ".join(available) or "none"
     raise SnippetError(
         f"there is no snippet called '{name}'. Snippets available: {names}. "
