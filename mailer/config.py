@@ -155,6 +155,7 @@ class Config:
     lists: ListsConfig
     raw_text: str = ""
     languages: LanguagesConfig = field(default_factory=LanguagesConfig)
+    review_months: int = 12
 
     @property
     def transport_name(self) -> str:
@@ -174,7 +175,10 @@ _SMTP_KEYS = {
 }
 _LISTS_KEYS = {"columns", "suppression"}
 _LANGUAGES_KEYS = {"untranslated"}
-_TOP_KEYS = {"organisation", "sender", "smtp", "lists", "languages"}
+_TOP_KEYS = {"organisation", "sender", "smtp", "lists", "review", "languages"}
+_REVIEW_KEYS = {"every_months"}
+#: How often advice must be reviewed when ``review.every_months`` is not set.
+DEFAULT_REVIEW_MONTHS = 12
 
 
 def _section(node: Node, key: str, path: Path, required: bool) -> Node:
@@ -390,9 +394,14 @@ def parse_config(data: Any, path: Path, raw_text: str = "") -> Config:
             path=path,
             line=langs.line_of("untranslated"),
         )
+    review = _section(data, "review", path, required=False)
+    check_keys(review, _REVIEW_KEYS, path, ConfigError, "review")
+    review_months = _int(review, "every_months", path, DEFAULT_REVIEW_MONTHS, minimum=1,
+                         maximum=120)
     return Config(
         path=path, organisation=organisation, sender=sender, smtp=smtp, lists=lists,
-        raw_text=raw_text, languages=LanguagesConfig(untranslated=untranslated),
+        raw_text=raw_text, review_months=review_months,
+        languages=LanguagesConfig(untranslated=untranslated),
     )
 
 

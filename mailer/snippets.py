@@ -2,8 +2,8 @@
 
 A snippet has ``title``, ``subject``, ``preheader``, ``date``, ``body`` (Markdown, no raw
 HTML), ``links`` (``title``, ``url``, ``description``, nested ``links``), and optionally
-``language``, ``links_heading``, ``call_to_action`` (``text``, ``url``), ``sources`` and
-``reviewed``.
+``language``, ``links_heading``, ``call_to_action`` (``text``, ``url``), ``sources``
+(``title``, ``url``, ``date``), ``reviewed`` (a date) and ``reviewed_by``.
 
 A translation is ``ID.LANG.yaml`` beside the English ``ID.yaml`` (``LANG`` a BCP 47 tag:
 ``pl``, ``ar``, ``pt-BR``), with the same keys, and optionally a ``translation:`` section:
@@ -27,13 +27,13 @@ from mailer.yamlfile import Node, check_keys, load_yaml
 
 SNIPPET_KEYS = {
     "title", "subject", "preheader", "date", "language", "body", "links_heading", "links",
-    "call_to_action", "sources", "reviewed", "audience", "translation",
+    "call_to_action", "sources", "reviewed", "reviewed_by", "audience", "translation",
 }
 TRANSLATION_KEYS = {"from_english", "native_speaker_reviewed", "translator", "reviewed_by"}
 REQUIRED_KEYS = {"title", "subject", "preheader", "date", "body"}
 LINK_KEYS = {"title", "url", "description", "links"}
 CTA_KEYS = {"text", "url", "description"}
-SOURCE_KEYS = {"title", "url"}
+SOURCE_KEYS = {"title", "url", "date", "description"}
 
 # Languages written right to left (ISO 639-1), for the ``dir`` attribute.
 RTL_LANGUAGES = {"ar", "arc", "dv", "fa", "ha", "he", "khw", "ks", "ku", "ps", "sd", "ur", "yi"}
@@ -53,6 +53,7 @@ class Link:
     description: str = ""
     links: tuple[Link, ...] = ()
     line: int | None = None
+    date: str = ""
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,7 @@ class Snippet:
     call_to_action: CallToAction | None = None
     sources: tuple[Link, ...] = ()
     reviewed: dt.date | None = None
+    reviewed_by: str = ""
     audience: str = "Parents and carers"
     source_text: str = field(default="", repr=False)
     translation: TranslationInfo | None = None
@@ -275,7 +277,8 @@ def _check_url(url: str, node: Node, path: Path, where: str) -> None:
         )
 
 
-def _parse_links(value: Any, path: Path, line: int | None, where: str) -> tuple[Link, ...]:
+def _parse_links(value: Any, path: Path, line: int | None, where: str,
+                 keys: set[str] = LINK_KEYS) -> tuple[Link, ...]:
     if value is None:
         return ()
     if not isinstance(value, list):
@@ -288,7 +291,7 @@ def _parse_links(value: Any, path: Path, line: int | None, where: str) -> tuple[
             raise SnippetError(
                 f"{here} must have 'title:' and 'url:' lines.", path=path, line=line
             )
-        check_keys(item, LINK_KEYS, path, SnippetError, here, required={"url"})
+        check_keys(item, keys, path, SnippetError, here, required={"url"})
         title = _str(item, "title", path, here)
         if not title:
             raise SnippetError(
@@ -306,6 +309,7 @@ def _parse_links(value: Any, path: Path, line: int | None, where: str) -> tuple[
                 description=_str(item, "description", path, here),
                 links=_parse_links(item.get("links"), path, item.line_of("links"), f"{here} links"),
                 line=item.line,
+                date=_str(item, "date", path, here),
             )
         )
     return tuple(links)
@@ -428,8 +432,10 @@ def parse_snippet(data: Any, path: Path, source_text: str = "") -> Snippet:
             "" if file_language else "Useful links"),
         links=_parse_links(data.get("links"), path, data.line_of("links"), "links"),
         call_to_action=cta,
-        sources=_parse_links(sources_raw, path, data.line_of("sources"), "sources"),
+        sources=_parse_links(sources_raw, path, data.line_of("sources"), "sources",
+                             SOURCE_KEYS),
         reviewed=_date(data, "reviewed", path),
+        reviewed_by=_str(data, "reviewed_by", path),
         audience=_str(data, "audience", path) or "Parents and carers",
         source_text=source_text,
         translation=_translation_info(data, path),

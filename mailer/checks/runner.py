@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mailer.checks import (
+    advice_rules,
     block_rules,
     client_rules,
     config_rules,
@@ -29,11 +30,12 @@ from mailer.workspace import Workspace
 
 #: Every rule, in report order: mailer.yaml's brand colour first (a root cause of other
 #: findings), the email (E1-E22, then E23-E27 on what mail clients do to it), the headers
-#: (H1-H11), the block (S1-S7), the plain-text part (T1-T7).
+#: (H1-H11), the block (S1-S7), the plain-text part (T1-T7), then whether the advice is still
+#: true (R1-R2: review date, closed services).
 RULES: list[RuleFn] = [
     *config_rules.RULES, *email_rules.RULES, *client_rules.RULES, *header_rules.RULES,
     *block_rules.RULES,
-    *text_rules.RULES,
+    *text_rules.RULES, *advice_rules.RULES,
 ]
 
 #: The neutral recipient of the sample message that ``mailer check`` composes.
@@ -211,7 +213,10 @@ def check_translation(ws: Workspace, english: Snippet, language: str,
         rendered = render(translated, ws.config, ws.template_dirs)
     except MailerError as exc:
         return [error("L0", path.name, f"this translation cannot be used: {exc}")]
-    found = run_checks(rendered, compose_sample(rendered, ws.config), ws.config)
+    # R1/R2 (review dates, closed services) already cover every translation from the
+    # English's checks: not repeated here.
+    found = [f for f in run_checks(rendered, compose_sample(rendered, ws.config), ws.config)
+             if not f.id.startswith("R")]
     found += compare(english, translated, path, english.path)
     found += catalog_findings(load_catalog(language, ws.template_dirs), language)
     return tidy(found)
