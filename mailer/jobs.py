@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mailer.config import ListsConfig
 from mailer.errors import MailerError
@@ -15,6 +16,9 @@ from mailer.lists import ListReport, read_list, read_suppression
 from mailer.render import Rendered, render
 from mailer.snippets import Snippet, find_snippet, list_translations, load_snippet
 from mailer.workspace import Workspace
+
+if TYPE_CHECKING:
+    from mailer.translate import Imported
 
 RENDER_FILES = {"html": "email.html", "text": "email.txt", "block": "block.html"}
 
@@ -90,7 +94,7 @@ def export_translation(ws: Workspace, name: str, language: str,
 
 
 def import_translation(ws: Workspace, po_file: Path, language: str | None = None,
-                       name: str | None = None):  # type: ignore[no-untyped-def]
+                       name: str | None = None) -> Imported:
     """Write ``snippets/SNIPPET.LANG.yaml`` in the workspace from a translated PO file; the
     snippet is the one the file names (``Project-Id-Version``) unless ``name`` is given.
     Returns a :class:`mailer.translate.Imported`.

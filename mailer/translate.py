@@ -327,7 +327,8 @@ def translated_snippet_data(english: Snippet, catalog: Catalog, language: str,
             data["links_heading"] = get("links heading", english.links_heading)
         data["links"] = links(english.links, "")
     if english.sources:
-        data["sources"] = [{"title": s.title, "url": s.url} for s in english.sources]
+        data["sources"] = [{"title": s.title, "url": s.url, **({"date": s.date} if s.date else {})}
+                           for s in english.sources]
     data["translation"] = {
         "from_english": str(catalog.version or "") if catalog.project == english.id else "",
         "native_speaker_reviewed": "no",
