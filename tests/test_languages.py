@@ -323,3 +323,14 @@ def test_preview_switches_language_and_shows_each_parent_theirs(workspace: Path)
         status, block, _ = raw_get(server.port, "/copy/block.html?lang=ar")
         assert 'dir="rtl"' in block.decode("utf-8")
         assert raw_get(server.port, "/view/email?lang=xx")[0] == 404
+
+
+def test_wide_exports_give_each_contact_their_language(tmp_path: Path) -> None:
+    shared = tmp_path / "shared.csv"
+    shared.write_text("Pupil Name,Home Language,Contact 1 Email,Contact 2 Email\n"
+                      "Amy Khan,Urdu,a@example.com,b@example.com\n")
+    assert [r.language for r in read_list(shared).recipients] == ["ur", "ur"]
+    own = tmp_path / "own.csv"
+    own.write_text("Pupil Name,Contact 1 Email,Contact 1 Language,Contact 2 Email,"
+                   "Contact 2 Language\nAmy Khan,a@example.com,Polish,b@example.com,ar\n")
+    assert [r.language for r in read_list(own).recipients] == ["pl", "ar"]
