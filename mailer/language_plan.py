@@ -174,6 +174,10 @@ class LanguageComposer:
         return self.for_language(fields.get("language", "")).compose(
             email, name, fields, message_id=message_id, date=date)
 
+    def check(self, email: str, name: str, fields: dict[str, str]) -> None:
+        """As :meth:`mailer.compose.Composer.check`, for the recipient's message."""
+        self.for_language(fields.get("language", "")).check(email, name, fields)
+
     def compose_reference(self, email: str, name: str, fields: dict[str, str], *,
                           message_id: str | None = None, date: str | None = None) -> Composed:
         """As :meth:`mailer.compose.Composer.compose_reference`, in the recipient's
