@@ -68,6 +68,10 @@ class SendSummary:
     sender: str = ""
     complete: bool = False
     failures: list[Failure] = field(default_factory=list)
+    #: per message language (see :meth:`mailer.language_plan.LanguagePlan.counts`), over
+    #: the campaign's recipients; ``language_lines`` the same in words.
+    languages: dict[str, object] = field(default_factory=dict)
+    language_lines: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
         """Counts plus the failures, for ``--json``."""
@@ -94,6 +98,7 @@ class SendSummary:
             "resume_command": self.resume_command or None,
             # The same names as ``mailer status CAMPAIGN --json``'s "not_sent".
             "not_sent": [f.__dict__ for f in self.failures],
+            **self.languages,
         }
 
 

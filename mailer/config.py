@@ -132,6 +132,24 @@ class ListsConfig:
     suppression: str = "lists/suppressed.txt"
 
 
+#: ``languages.untranslated`` values: what a parent whose language has no translation gets.
+UNTRANSLATED_CHOICES = ("english", "english_with_note")
+
+
+@dataclass(frozen=True)
+class LanguagesConfig:
+    """Sending in parents' languages (``languages:`` in ``mailer.yaml``).
+
+    Attributes:
+        untranslated: ``english`` (the English email alone) or ``english_with_note`` (the
+            English email with one short line at the top, in the parent's language where
+            a catalog has it, saying what the email is about and how to ask the school for
+            help).
+    """
+
+    untranslated: str = "english"
+
+
 @dataclass(frozen=True)
 class Config:
     """The whole of ``mailer.yaml``. ``path`` is where it was read from."""
@@ -142,6 +160,7 @@ class Config:
     smtp: SmtpConfig
     lists: ListsConfig
     raw_text: str = ""
+    languages: LanguagesConfig = field(default_factory=LanguagesConfig)
     review_months: int = 12
 
     @property
@@ -162,7 +181,8 @@ _SMTP_KEYS = {
     "daily_cap", "connections", "timeout_s", "ca_file", "password",
 }
 _LISTS_KEYS = {"columns", "suppression"}
-_TOP_KEYS = {"organisation", "sender", "smtp", "lists", "review"}
+_LANGUAGES_KEYS = {"untranslated"}
+_TOP_KEYS = {"organisation", "sender", "smtp", "lists", "review", "languages"}
 _REVIEW_KEYS = {"every_months"}
 #: How often advice must be reviewed when ``review.every_months`` is not set.
 DEFAULT_REVIEW_MONTHS = 12
@@ -408,6 +428,17 @@ def parse_config(data: Any, path: Path, raw_text: str = "") -> Config:
     lists = ListsConfig(
         columns=columns, suppression=_text(lst, "suppression", path, "lists/suppressed.txt")
     )
+    langs = _section(data, "languages", path, required=False)
+    check_keys(langs, _LANGUAGES_KEYS, path, ConfigError, "languages")
+    untranslated = _text(langs, "untranslated", path, "english").lower().replace("-", "_")
+    untranslated = untranslated.replace(" ", "_")
+    if untranslated not in UNTRANSLATED_CHOICES:
+        raise ConfigError(
+            f"languages.untranslated must be 'english' or 'english_with_note', not "
+            f"'{_text(langs, 'untranslated', path)}'.",
+            path=path,
+            line=langs.line_of("untranslated"),
+        )
     review = _section(data, "review", path, required=False)
     check_keys(review, _REVIEW_KEYS, path, ConfigError, "review")
     review_months = _int(review, "every_months", path, DEFAULT_REVIEW_MONTHS, minimum=1,
@@ -415,6 +446,7 @@ def parse_config(data: Any, path: Path, raw_text: str = "") -> Config:
     return Config(
         path=path, organisation=organisation, sender=sender, smtp=smtp, lists=lists,
         raw_text=raw_text, review_months=review_months,
+        languages=LanguagesConfig(untranslated=untranslated),
     )
 
 

@@ -38,6 +38,12 @@ sender:
 #   provider: microsoft365
 #   username: office@example.sch.uk
 #   password_env: MAILER_SMTP_PASSWORD
+
+# Parents whose language has no translation of an advisory get the English email. To add
+# one short line at the top, in their language, saying what it is about and how to ask
+# the school for help, uncomment:
+# languages:
+#   untranslated: english_with_note
 """
 
 SUPPRESSED = """\
