@@ -20,6 +20,7 @@ from collections.abc import Callable
 
 from mailer.config import Config, SmtpConfig
 from mailer.errors import ConfigError
+from mailer.oauth.base import TokenSource
 
 #: The keyring service name passwords are stored under.
 KEYRING_SERVICE = "mailer"
@@ -85,12 +86,18 @@ def smtp_password(
     )
 
 
-def smtp_password_for(config: Config) -> str | None:
-    """The SMTP password for ``config`` (``None`` for the outbox or no AUTH).
+def smtp_password_for(config: Config) -> str | TokenSource | None:
+    """The SMTP password for ``config`` (``None`` for the outbox or no AUTH); with
+    ``smtp.auth: oauth2`` the :class:`~mailer.oauth.TokenSource` the transport gets access
+    tokens from when it connects (nothing is read yet).
 
     Raises:
         ConfigError: see :func:`smtp_password`.
     """
     if not config.smtp.host:
         return None
+    if config.smtp.auth == "oauth2":
+        from mailer.oauth import token_source_for
+
+        return token_source_for(config.smtp)
     return smtp_password(config.smtp)

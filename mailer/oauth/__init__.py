@@ -21,7 +21,7 @@ from mailer.errors import SignInError
 from mailer.oauth.base import AccessToken, SignIn, TokenSource
 
 __all__ = ["AccessToken", "EnvTokenSource", "SignIn", "TokenSource", "sign_in_for",
-           "token_source_for"]
+           "sign_in_status", "token_source_for"]
 
 
 class EnvTokenSource:
@@ -92,3 +92,35 @@ def token_source_for(smtp: SmtpConfig) -> TokenSource:
     if smtp.token_env:
         return EnvTokenSource(smtp)
     return sign_in_for(smtp)
+
+
+def sign_in_status(smtp: SmtpConfig) -> dict[str, object] | None:
+    """Who ``mailer send`` signs in as, for ``mailer status``; ``None`` unless ``auth:
+    oauth2``. Reads the keyring only (no network, no token in the result).
+
+    Returns:
+        ``{"provider", "mailbox", "signed_in": bool, "source": "keyring" | "token_env",
+        "words": one sentence}``.
+    """
+    if smtp.auth != "oauth2":
+        return None
+    from mailer.oauth.words import provider_name
+
+    where = provider_name(smtp)
+    result: dict[str, object] = {"provider": smtp.provider, "mailbox": smtp.username}
+    if smtp.token_env:
+        present = bool(os.environ.get(smtp.token_env, "").strip())
+        return {**result, "signed_in": present, "source": "token_env", "words": (
+            f"Signs in to {where} as {smtp.username} with the access token in "
+            f"{smtp.token_env} ({'set' if present else 'not set now'}).")}
+    try:
+        account = sign_in_for(smtp).account()
+    except SignInError as exc:
+        return {**result, "signed_in": False, "source": "keyring", "words": str(exc)}
+    if account is None:
+        return {**result, "signed_in": False, "source": "keyring", "words": (
+            f"Not signed in to {where} as {smtp.username}: run 'mailer login' before "
+            "sending.")}
+    return {**result, "signed_in": True, "source": "keyring", "words": (
+        f"Signed in to {where} as {account} (kept in this computer's keyring; "
+        "'mailer logout' removes it).")}

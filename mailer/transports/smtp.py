@@ -20,8 +20,11 @@ from aiosmtplib import errors as smtp_errors
 from mailer.compose import Composed
 from mailer.config import SmtpConfig
 from mailer.errors import ServerBusyError, TransportError
+from mailer.oauth import AccessToken, TokenSource
+from mailer.oauth.words import smtp_auth_words
 from mailer.transports.base import Delivery, TransportStatus
 from mailer.transports.wire import ReplyPipe, command_address, smtp_data
+from mailer.transports.xoauth2 import sign_in_xoauth2, token_expiring
 
 # Replies that mean "this account is sending too fast or hit its quota": stop the whole
 # send and resume later. Sources: RFC 3463 enhanced codes 4.7.0/4.2.1/4.5.3/5.4.5/5.2.0;
@@ -90,14 +93,16 @@ class SmtpTransport:
 
     Args:
         smtp: the server settings.
-        password: the AUTH password, or ``None`` for no AUTH.
+        password: the AUTH password, or ``None`` for no AUTH; with ``smtp.auth: oauth2``
+            a :class:`~mailer.oauth.TokenSource` (see :mod:`mailer.transports.xoauth2`).
     """
 
     name = "smtp"
 
-    def __init__(self, smtp: SmtpConfig, password: str | None) -> None:
+    def __init__(self, smtp: SmtpConfig, password: str | TokenSource | None) -> None:
         self.smtp = smtp
         self._password = password
+        self._token: AccessToken | None = None
         self._pipe: ReplyPipe | None = None
         self._pipelining = False
         self._size = False
@@ -146,13 +151,17 @@ class SmtpTransport:
             if cfg.username:
                 if cfg.security == "none" and not cfg.is_loopback:
                     raise TransportError("AUTH over an unencrypted connection is refused.")
-                await client.login(cfg.username, self._password or "")
+                if isinstance(self._password, str) or self._password is None:
+                    await client.login(cfg.username, self._password or "")
+                else:
+                    self._token = await sign_in_xoauth2(client, self._password)
             if client.is_ehlo_or_helo_needed:
                 try:
                     await client.ehlo()
                 except smtp_errors.SMTPHeloError:
                     await client.helo()
         except TransportError:
+            client.close()
             raise
         except smtp_errors.SMTPResponseException as exc:
             if 400 <= exc.code < 500:
@@ -207,6 +216,9 @@ class SmtpTransport:
         """A permanent refusal while connecting or logging in (AUTH 535 and the like)."""
         cfg = self.smtp
         where = self._where()
+        words = smtp_auth_words(cfg, exc.code, exc.message)
+        if words is not None:
+            return TransportError(words)
         if isinstance(exc, smtp_errors.SMTPAuthenticationError):
             return TransportError(
                 f"the server {where} refused the username or password ({exc.code} "
@@ -247,6 +259,8 @@ class SmtpTransport:
         Raises:
             TransportError: when a reconnect is needed and fails (see :meth:`open`).
         """
+        if self.connected and token_expiring(self._token):
+            await self.close()  # sign in again with a fresh token before it runs out
         if not self.connected:
             await self.open()
         pipe = self._pipe
