@@ -8,7 +8,9 @@ endpoints for installed apps and their errors):
 Microsoft (``/TENANT/...``):
     GET  /TENANT/v2.0/.well-known/openid-configuration   tenant discovery (400 invalid_tenant)
     POST /TENANT/oauth2/v2.0/devicecode                    device authorisation (RFC 8628)
-    POST /TENANT/oauth2/v2.0/token                         device_code and refresh_token grants
+    GET  /TENANT/oauth2/v2.0/authorize                     browser sign-in: redirects back
+    POST /TENANT/oauth2/v2.0/token                         device_code, authorization_code
+                                                           and refresh_token grants
 
 Google:
     GET  /o/oauth2/auth    the consent page: redirects the browser back with a code
@@ -22,6 +24,7 @@ google-auth alike).
 from __future__ import annotations
 
 import base64
+import html
 import json
 import secrets
 import ssl
@@ -151,6 +154,30 @@ class _Handler(BaseHTTPRequestHandler):
                 "tenant_region_scope": "EU",
             })
             return
+        if url.path.endswith("/oauth2/v2.0/authorize"):  # Microsoft's browser sign-in
+            query = {k: v[0] for k, v in parse_qs(url.query).items()}
+            code = "0.AAAA" + secrets.token_hex(12)
+            self.server.codes[code] = query.get("scope", "")
+            self.server.nonces[code] = query.get("nonce", "")
+            back = {"code": code, "state": query.get("state", ""),
+                    "session_state": secrets.token_hex(8)}
+            if query.get("response_mode") == "form_post":  # what MSAL asks for
+                inputs = "".join(f'<input type="hidden" name="{k}" value="{html.escape(v)}">'
+                                 for k, v in back.items())
+                page = (f'<html><body onload="document.forms[0].submit()"><form method="post"'
+                        f' action="{html.escape(query.get("redirect_uri", ""))}">{inputs}'
+                        "</form></body></html>").encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(page)))
+                self.end_headers()
+                self.wfile.write(page)
+                return
+            self.send_response(302)
+            self.send_header("Location", f"{query.get('redirect_uri', '')}?{urlencode(back)}")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         if url.path == "/o/oauth2/auth":
             query = {k: v[0] for k, v in parse_qs(url.query).items()}
             redirect = query.get("redirect_uri", "")
@@ -219,7 +246,7 @@ class _Handler(BaseHTTPRequestHandler):
                        "authenticate.",
         })
 
-    def _ms_success(self, tenant: str) -> None:
+    def _ms_success(self, tenant: str, nonce: str = "") -> None:
         acc = self.server.accounts
         access, refresh = acc.new_tokens("ms")
         now = int(time.time())
@@ -235,7 +262,7 @@ class _Handler(BaseHTTPRequestHandler):
                 "aud": acc.ms_client_id, "iss": f"{self.server.base_url}/{TENANT_ID}/v2.0",
                 "iat": now, "nbf": now, "exp": now + 3600, "name": "School Office",
                 "oid": oid, "preferred_username": acc.user, "sub": "sub-123",
-                "tid": TENANT_ID, "ver": "2.0",
+                "tid": TENANT_ID, "ver": "2.0", **({"nonce": nonce} if nonce else {}),
             }),
             "client_info": b64url(json.dumps({"uid": oid, "utid": TENANT_ID}).encode()),
         })
@@ -282,6 +309,14 @@ class _Handler(BaseHTTPRequestHandler):
                                            "has expired."))
             else:
                 self._ms_success(tenant)
+            return
+        if grant == "authorization_code":
+            code = form.get("code", "")
+            if self.server.codes.pop(code, None) is None:
+                self._json(400, _aad_error("invalid_grant", "70000", "The provided "
+                                           "authorization code is invalid."))
+                return
+            self._ms_success(tenant, self.server.nonces.pop(code, ""))
             return
         if grant == "refresh_token":
             token = form.get("refresh_token", "")
@@ -350,6 +385,7 @@ class OAuthServer(ThreadingHTTPServer):
         self.accounts = accounts or Accounts()
         self.device_codes: dict[str, int] = {}
         self.codes: dict[str, str] = {}
+        self.nonces: dict[str, str] = {}
         self._thread = threading.Thread(target=self.serve_forever, daemon=True)
 
     @property

@@ -157,6 +157,36 @@ def test_token_refused_halfway_is_refreshed_without_losing_anyone(
     no_token_shown(idp, sent)
 
 
+def test_token_about_to_expire_means_signing_in_again_between_messages(
+        mailer, workspace: Path, ca: LocalCA, idp: OAuthServer, file_keyring: Path) -> None:
+    """Tokens that last under 5 minutes are always 'about to expire': mailer ends the
+    connection after each message and signs in again with a refreshed token before the
+    next one, so no message is ever started on a connection whose token runs out."""
+    list_arg, addresses = write_list(workspace, 4)
+    idp.accounts.lifetime_s = 240
+    with smtp_server(ca) as server:
+        use_microsoft(workspace, server, ca)
+        assert mailer("login").returncode == 0
+        original = idp.accounts.new_tokens
+
+        def issue_and_accept(prefix: str) -> tuple[str, str]:
+            access, refresh = original(prefix)
+            server.handler.tokens.add(access)
+            return access, refresh
+
+        idp.accounts.new_tokens = issue_and_accept  # type: ignore[method-assign]
+        sent = mailer("send", SNIPPET, "--list", list_arg, "--yes", "--json")
+        received = list(server.received)
+        attempts = list(server.handler.attempts)
+    assert sent.returncode == 0, sent.stderr
+    assert json.loads(sent.stdout)["sent"] == 4
+    assert sorted(r.rcpt_tos[0] for r in received) == sorted(addresses)
+    assert len({r.peer for r in received}) == 4  # one connection per message
+    assert [ok for _, _, ok in attempts] == [True] * 4
+    assert len({token for _, token, _ in attempts}) == 4
+    assert idp.accounts.grants("refresh_token") == 4
+
+
 def test_smtp_auth_turned_off_for_the_mailbox(mailer, workspace: Path, ca: LocalCA,
                                               idp: OAuthServer, file_keyring: Path) -> None:
     list_arg, _ = write_list(workspace, 2)
@@ -313,6 +343,22 @@ def test_microsoft_login_as_a_real_process(workspace: Path, ca: LocalCA, idp: OA
                                                     idp.base_url + "/nowhere"})
     assert wrong.returncode == 2
     assert "Traceback" not in wrong.stderr
+
+
+def test_microsoft_browser_login_as_a_real_process(workspace: Path, ca: LocalCA,
+                                                   idp: OAuthServer, tmp_path: Path) -> None:
+    """`mailer login --browser`: MSAL's browser flow (loopback redirect, RFC 8252)."""
+    store = tmp_path / "keyring.json"
+    set_smtp(workspace, provider="microsoft365", username=MAILBOX, auth="oauth2",
+             client_id=MS_CLIENT, tenant="school.org.uk")
+    browser = f"{sys.executable} {REPO / 'tests' / 'fake_browser.py'} %s &"
+    env = subprocess_env(ca, idp, store, BROWSER=browser)
+    login = run_mailer("login", "--browser", cwd=workspace, env=env, timeout=60)
+    assert login.returncode == 0, login.stderr
+    assert f"Signed in to Microsoft 365 as {MAILBOX}." in login.stdout
+    assert idp.accounts.grants("authorization_code") == 1
+    assert idp.accounts.grants("urn:ietf:params:oauth:grant-type:device_code") == 0
+    assert any(t in store.read_text() for t in idp.accounts.refresh_tokens)
 
 
 def test_no_keyring_at_login(workspace: Path, ca: LocalCA, idp: OAuthServer) -> None:

@@ -110,6 +110,11 @@ class MicrosoftSignIn:
             return fn(*args, **kwargs)
         except requests.RequestException as exc:
             raise SignInError(words.unreachable_words(self.smtp, exc)) from None
+        except (RuntimeError, ValueError) as exc:  # MSAL's checks of the service's answer
+            raise SignInError(
+                f"the sign-in to Microsoft 365 did not finish ({str(exc)[:200]}). Run "
+                "'mailer login' again. Nothing was kept."
+            ) from None
 
     # -- what the CLI and the transport use -----------------------------------------------
 

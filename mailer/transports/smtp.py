@@ -103,6 +103,7 @@ class SmtpTransport:
         self.smtp = smtp
         self._password = password
         self._token: AccessToken | None = None
+        self._used_token = False  # a message was started since this connection signed in
         self._pipe: ReplyPipe | None = None
         self._pipelining = False
         self._size = False
@@ -155,6 +156,7 @@ class SmtpTransport:
                     await client.login(cfg.username, self._password or "")
                 else:
                     self._token = await sign_in_xoauth2(client, self._password)
+                    self._used_token = False
             if client.is_ehlo_or_helo_needed:
                 try:
                     await client.ehlo()
@@ -259,10 +261,11 @@ class SmtpTransport:
         Raises:
             TransportError: when a reconnect is needed and fails (see :meth:`open`).
         """
-        if self.connected and token_expiring(self._token):
+        if self.connected and self._used_token and token_expiring(self._token):
             await self.close()  # sign in again with a fresh token before it runs out
         if not self.connected:
             await self.open()
+        self._used_token = True
         pipe = self._pipe
         assert pipe is not None
         try:
