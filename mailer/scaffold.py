@@ -28,16 +28,19 @@ sender:
   # reply_to: Example School Office <office@example.sch.uk>
   # unsubscribe: mailto:office@example.sch.uk?subject=unsubscribe
 
-# While there is no smtp host, messages are written into the outbox/ folder and nothing
-# is sent. To send through Microsoft 365, uncomment and fill in (the password is never
-# written here: set the MAILER_SMTP_PASSWORD environment variable instead):
+# While there is no smtp section, messages are written into the outbox/ folder and nothing
+# is sent. To send through Microsoft 365, uncomment one way of signing in (see the README):
 # smtp:
-#   host: smtp.office365.com
-#   port: 587
-#   security: starttls
+#   provider: microsoft365        # or: google (then no tenant line)
 #   username: office@example.sch.uk
-#   password_env: MAILER_SMTP_PASSWORD
-#   rate_per_minute: 30
+#   # Either OAuth2, which Microsoft 365 and Google require: your IT administrator gives you
+#   # the IDs of the school's app registration; then run 'mailer login' once.
+#   auth: oauth2
+#   client_id: 00000000-0000-0000-0000-000000000000
+#   tenant: example.sch.uk
+#   # Or a password, for a relay or a tenant that still allows it (delete the three lines
+#   # above). The password is never written here: set MAILER_SMTP_PASSWORD instead.
+#   # password_env: MAILER_SMTP_PASSWORD
 """
 
 SUPPRESSED = """\

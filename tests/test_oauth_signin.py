@@ -356,3 +356,24 @@ def test_login_with_password_auth_says_what_to_add() -> None:
 def test_access_token_value_never_shows() -> None:
     token = AccessToken("secret-value", 0.0)
     assert "secret-value" not in repr(token) and "secret-value" not in str(token)
+
+
+def test_init_file_explains_both_ways_and_each_one_loads(tmp_path: Path) -> None:
+    from mailer.scaffold import init_workspace
+
+    init_workspace(tmp_path / "ws")
+    config = tmp_path / "ws" / "mailer.yaml"
+    text = config.read_text()
+    assert "auth: oauth2" in text and "mailer login" in text and "MAILER_SMTP_PASSWORD" in text
+    head, block = text.split("# smtp:\n")
+    lines = ["smtp:"] + [line[2:] for line in block.splitlines()]
+    oauth = [line for line in lines if not line.strip().startswith("#")]
+    config.write_text(head + "\n".join(oauth) + "\n")
+    smtp = load_config(config).smtp
+    assert (smtp.auth, smtp.provider, smtp.tenant) == ("oauth2", "microsoft365", "example.sch.uk")
+    password = [line.replace("# password_env", "password_env") for line in lines
+                if not line.strip().startswith(("auth:", "client_id:", "tenant:"))]
+    password = [line for line in password if not line.strip().startswith("#")]
+    config.write_text(head + "\n".join(password) + "\n")
+    smtp = load_config(config).smtp
+    assert (smtp.auth, smtp.password_env) == ("password", "MAILER_SMTP_PASSWORD")
