@@ -89,15 +89,20 @@ def smtp_password(
 def smtp_password_for(config: Config) -> str | TokenSource | None:
     """The SMTP password for ``config`` (``None`` for the outbox or no AUTH); with
     ``smtp.auth: oauth2`` the :class:`~mailer.oauth.TokenSource` the transport gets access
-    tokens from when it connects (nothing is read yet).
+    tokens from when it connects, after getting one silently (it is kept for the first
+    connection).
 
     Raises:
         ConfigError: see :func:`smtp_password`.
+        mailer.errors.SignInError: with ``auth: oauth2``, not signed in or the sign-in no
+            longer works (nothing was sent).
     """
     if not config.smtp.host:
         return None
     if config.smtp.auth == "oauth2":
         from mailer.oauth import token_source_for
 
-        return token_source_for(config.smtp)
+        source = token_source_for(config.smtp)
+        source.access_token()  # silently, now: "run mailer login" before any connection
+        return source
     return smtp_password(config.smtp)

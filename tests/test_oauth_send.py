@@ -92,7 +92,7 @@ def test_login_status_send_logout_microsoft(mailer, workspace: Path, ca: LocalCA
         assert before.returncode == 2
         assert f"not signed in to Microsoft 365 as {MAILBOX} yet. Run 'mailer login'" in \
             before.stderr
-        assert server.received == []
+        assert server.received == [] and server.handler.connections_made == 0
 
         login = mailer("login")
         assert login.returncode == 0, login.stderr
