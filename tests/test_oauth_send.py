@@ -5,6 +5,7 @@ aiosmtpd with STARTTLS, the sign-in kept in a test keyring backend."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 from pathlib import Path
@@ -121,10 +122,13 @@ def test_login_status_send_logout_microsoft(mailer, workspace: Path, ca: LocalCA
 
 
 def test_token_refused_halfway_is_refreshed_without_losing_anyone(
-        mailer, workspace: Path, ca: LocalCA, idp: OAuthServer, file_keyring: Path) -> None:
+        mailer, workspace: Path, ca: LocalCA, idp: OAuthServer, file_keyring: Path,
+        caplog: pytest.LogCaptureFixture) -> None:
     """The server ends the session after 3 messages and refuses the first token from then
     on (as when it expires during a long send): mailer signs in again with a refreshed
-    token; all 8 parents get exactly one message and nobody is deferred or uncertain."""
+    token; all 8 parents get exactly one message and nobody is deferred or uncertain.
+    Every library logging at DEBUG shows no token."""
+    caplog.set_level(logging.DEBUG)
     list_arg, addresses = write_list(workspace, 8)
     with smtp_server(ca) as server:
         use_microsoft(workspace, server, ca)
@@ -155,6 +159,9 @@ def test_token_refused_halfway_is_refreshed_without_losing_anyone(
     assert [ok for _, _, ok in attempts] == [True, False, True]
     assert attempts[1][1] == first and attempts[2][1] == idp.accounts.issued[1]
     no_token_shown(idp, sent)
+    assert "refresh_token" in caplog.text  # MSAL did log its requests at DEBUG
+    for token in [*idp.accounts.issued, *idp.accounts.refresh_tokens]:
+        assert token not in caplog.text
 
 
 def test_token_about_to_expire_means_signing_in_again_between_messages(
