@@ -63,7 +63,8 @@ class Accounts:
     #: "public_client_off", "expired"
     device_outcome: str = "ok"
     pending: int = 1
-    #: Google consent page outcome: "ok" or "declined"
+    #: Google consent page outcome: "ok", "declined", or "no_mail" (the person unticked
+    #: the Gmail permission on Google's granular consent screen)
     google_outcome: str = "ok"
     #: refresh tokens that have been revoked (invalid_grant)
     revoked: set[str] = field(default_factory=set)
@@ -345,6 +346,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self._json(400, {"error": "invalid_grant", "error_description": "Bad Request"})
                 return
             access, refresh = acc.new_tokens("ya29")
+            if acc.google_outcome == "no_mail":
+                scope = " ".join(s for s in scope.split() if s != "https://mail.google.com/")
             self._json(200, {
                 "access_token": access, "expires_in": acc.lifetime_s, "refresh_token": refresh,
                 "scope": scope, "token_type": "Bearer",

@@ -299,6 +299,17 @@ def test_google_declined_consent(idp: OAuthServer, file_keyring: Path,
     assert "was declined" in str(err.value)
 
 
+def test_google_mail_permission_unticked(idp: OAuthServer, file_keyring: Path,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MAILER_OAUTH_CLIENT_SECRET", "GOCSPX-test-secret")
+    monkeypatch.delenv("OAUTHLIB_RELAX_TOKEN_SCOPE", raising=False)
+    idp.accounts.google_outcome = "no_mail"
+    with pytest.raises(SignInError) as err:
+        GoogleSignIn(google()).login(lambda _: None, browser=BROWSER)
+    assert "without permission to send mail" in str(err.value)
+    assert not file_keyring.exists() or json.loads(file_keyring.read_text()) == {}
+
+
 def test_google_wrong_client_secret(idp: OAuthServer, file_keyring: Path,
                                     monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MAILER_OAUTH_CLIENT_SECRET", "GOCSPX-wrong")

@@ -27,7 +27,7 @@ from typing import Any
 from mailer.config import SmtpConfig
 from mailer.errors import SignInError
 from mailer.oauth import store, words
-from mailer.oauth.base import AccessToken, Memo, endpoint_override, jwt_claims
+from mailer.oauth.base import EARLY_S, AccessToken, Memo, endpoint_override, jwt_claims
 
 SCOPES = [
     "https://mail.google.com/",
@@ -114,7 +114,7 @@ class GoogleSignIn:
         import webbrowser
 
         import requests
-        from google_auth_oauthlib.flow import InstalledAppFlow
+        from google_auth_oauthlib.flow import InstalledAppFlow, WSGITimeoutError
         from oauthlib.oauth2.rfc6749 import errors as oauth_errors
 
         store.load(self.entry)  # no keyring: say so before the browser opens
@@ -151,12 +151,17 @@ class GoogleSignIn:
                 "error": exc.error, "error_description": exc.description or ""})) from None
         except requests.RequestException as exc:
             raise SignInError(words.unreachable_words(self.smtp, exc)) from None
-        except Exception as exc:  # WSGITimeoutError: nobody came back from the browser
-            if type(exc).__name__ == "WSGITimeoutError":
-                raise SignInError(
-                    "the browser did not come back from Google within 5 minutes. Run "
-                    "'mailer login' again and finish signing in. Nothing was kept.") from None
-            raise
+        except WSGITimeoutError:
+            raise SignInError(
+                "the browser did not come back from Google within 5 minutes. Run "
+                "'mailer login' again and finish signing in. Nothing was kept.") from None
+        except Warning as exc:  # oauthlib: "Scope has changed" (a box left unticked)
+            granted = " ".join(getattr(exc, "new_scope", None) or [])
+            raise SignInError(_scope_words(self.smtp, granted)) from None
+        except OSError as exc:
+            raise SignInError(
+                f"mailer could not listen on this computer for Google's answer ({exc}). "
+                "Run 'mailer login' again.") from None
         claims = jwt_claims(getattr(creds, "id_token", None) or "")
         signed_in = str(claims.get("email") or "")
         if signed_in.lower() != self.username.lower():
@@ -213,7 +218,7 @@ class GoogleSignIn:
             )
             if refused is None and creds.token and creds.valid and creds.expiry is not None:
                 token = _token(creds)
-                if not token.expires_within(300):
+                if not token.expires_within(EARLY_S):
                     self._memo.token = token
                     return token
             try:
@@ -233,6 +238,18 @@ class GoogleSignIn:
         data["account"] = account
         store.save(self.entry, json.dumps(data))
         self._memo.token = _token(creds)
+
+
+def _scope_words(smtp: SmtpConfig, granted: str) -> str:
+    """Google's consent screen lets a person untick a permission: without
+    ``https://mail.google.com/`` mailer cannot send."""
+    if SCOPES[0] in granted.split():
+        return words.oauth_error_words(smtp, {"error": "access_denied"})
+    return (
+        f"Google signed in {smtp.username} without permission to send mail (the box for "
+        "'Read, compose, send and permanently delete all your email from Gmail' was not "
+        "ticked). Run 'mailer login' again and tick it. Nothing was kept."
+    )
 
 
 def _token(creds: Any) -> AccessToken:
