@@ -139,7 +139,7 @@ class MicrosoftSignIn:
             flow = self._call(app.initiate_device_flow, scopes=SCOPES)
             if "user_code" not in flow:
                 raise SignInError(words.oauth_error_words(self.smtp, flow))
-            say(flow["message"])
+            say(f"{flow['message']} Sign in as {self.username}.")
             result = self._call(app.acquire_token_by_device_flow, flow)
         else:
             say("A browser window opens to sign in to Microsoft 365 as "
