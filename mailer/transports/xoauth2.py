@@ -62,3 +62,26 @@ def token_expiring(token: AccessToken | None) -> bool:
     message: the token runs out within :data:`~mailer.oauth.base.EARLY_S` seconds
     (access tokens last about an hour; a rate-limited school send lasts longer)."""
     return token is not None and token.expires_within(EARLY_S)
+
+
+class XOAuth2Credentials:
+    """The sign-in for ``smtp.auth: oauth2``: XOAUTH2 with tokens from ``source``, shared
+    by every connection of a send (the source refreshes once for all of them).
+
+    Args:
+        source: where access tokens come from (:func:`mailer.oauth.token_source_for`).
+    """
+
+    def __init__(self, source: TokenSource) -> None:
+        self.source = source
+        self.username = source.username
+
+    def __repr__(self) -> str:
+        return f"XOAuth2Credentials(username={self.username!r})"
+
+    async def authenticate(self, client: aiosmtplib.SMTP) -> float:
+        """Sign in on ``client`` (see :func:`sign_in_xoauth2`); returns when the accepted
+        token runs out, in seconds since the epoch, so the connection can sign in again
+        before then (:func:`token_expiring`)."""
+        token = await sign_in_xoauth2(client, self.source)
+        return token.expires_at
