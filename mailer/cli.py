@@ -9,12 +9,15 @@ from __future__ import annotations
 import json
 import shlex
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from mailer import __version__
+from mailer.advice import review_months, review_state, send_warnings
 from mailer.campaign import (
     login_words,
     nothing_to_send_words,
@@ -72,16 +75,19 @@ def _ws(ctx: typer.Context) -> Workspace:
 
 @app.command("snippets")
 def snippets_cmd(ctx: typer.Context) -> None:
-    """List the advisories (snippets) you can render or send: id, date and title."""
+    """List the advisories (snippets) you can render or send: id, date, review state
+    (reviewed, review due soon, OVERDUE, NOT REVIEWED) and title."""
     ws = _ws(ctx)
     found = list_snippets(ws.snippet_dirs)
     if not found:
         typer.echo("No snippets found. Put advisory files in the snippets/ folder.")
         return
+    months = review_months(ws)
     for snippet_id, path in found.items():
         try:
             s = load_snippet(path)
-            typer.echo(f"{snippet_id:32}  {s.date.isoformat()}  {s.title}")
+            review = review_state(s.reviewed, months).short()
+            typer.echo(f"{snippet_id:32}  {s.date.isoformat()}  {review:24}  {s.title}")
         except MailerError as exc:
             typer.echo(f"{snippet_id:32}  (cannot be read: {exc})")
 
@@ -122,12 +128,79 @@ def check_cmd(
     ctx: typer.Context,
     snippet: Annotated[str, typer.Argument(help="Snippet id (see 'mailer snippets').")],
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    links: Annotated[bool, typer.Option(
+        "--links", help="Also check every web address in the snippet and its translations "
+        "(asks each site; results are kept for a day).")] = False,
+    fix: Annotated[bool, typer.Option(
+        "--fix", help="With --links: write the new address of every link that moved "
+        "permanently into the snippet (the rest of the file is kept as it is).")] = False,
+    recheck: Annotated[bool, typer.Option(
+        "--recheck", help="With --links: ask the sites again, even if checked today.")
+    ] = False,
+    timeout: Annotated[float, typer.Option(
+        "--timeout", metavar="SECONDS", help="With --links: how long to wait for a site.")
+    ] = 10.0,
 ) -> None:
-    """Check an advisory against the email checklist before sending. Exit 1 on errors."""
-    report = check_snippet(_ws(ctx), snippet)
-    typer.echo(json.dumps(report.as_dict(), indent=2) if as_json else report.as_text())
+    """Check an advisory before sending: the email checklist, its review date and the
+    services it names; with --links, its links too. Exit 1 on errors."""
+    from mailer.checks import CheckReport
+    from mailer.linkcheck import check_workspace_links, fix_moved
+
+    if (fix or recheck) and not links:
+        raise MailerError(f"{'--fix' if fix else '--recheck'} goes with --links: "
+                          f"mailer check {snippet} --links{' --fix' if fix else ''}")
+    if not timeout > 0:
+        raise MailerError("--timeout must be a number of seconds above 0.")
+    ws = _ws(ctx)
+    report = check_snippet(ws, snippet)
+    extra: dict[str, object] = {}
+    if links:
+        with _link_progress() as (on_start, on_result):
+            link_report = check_workspace_links(ws, snippet, recheck=recheck, timeout=timeout,
+                                                on_start=on_start, on_result=on_result)
+        fixed = fix_moved(link_report) if fix else []
+        done = {old for _, old, _ in fixed}
+        findings = [f for f in link_report.findings()
+                    if not (f.id == "L2" and f.element.split(" ")[0] in done)]
+        report = CheckReport(report.snippet, report.findings + findings)
+        extra = {"links": link_report.as_dict(),
+                 "fixed": [{"file": str(p), "old": o, "new": n} for p, o, n in fixed]}
+        if not as_json:
+            typer.echo(link_report.summary())
+            for path, old, new in fixed:
+                typer.echo(f"Fixed {path.name}: {old} -> {new}")
+    if as_json:
+        typer.echo(json.dumps({**report.as_dict(), **extra}, indent=2))
+    else:
+        typer.echo(report.as_text())
     if report.errors:
         raise typer.Exit(1)
+
+
+@contextmanager
+def _link_progress() -> Iterator[tuple[Callable[[int], None], Callable[[object], None]]]:
+    """A progress bar on standard error while links are checked (a line without a
+    terminal)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    console = Console(stderr=True)
+    progress = Progress(TextColumn("Checking links"), BarColumn(), MofNCompleteColumn(),
+                        TextColumn("{task.description}"), console=console, transient=True,
+                        disable=not console.is_terminal)
+    task = progress.add_task("", total=0)
+
+    def start(n: int) -> None:
+        progress.update(task, total=n)
+        if n and not console.is_terminal:
+            typer.echo(f"Checking {n} link{'s' if n != 1 else ''} "
+                       "(a few at a time)...", err=True)
+
+    def one(result: object) -> None:
+        progress.update(task, advance=1, description=str(getattr(result, "url", ""))[:50])
+
+    with progress:
+        yield start, one
 
 
 WhereOption = Annotated[
@@ -199,6 +272,8 @@ def send_cmd(
 
     with prepare_send(ws, request, on_report=show_rows) as prepared:
         typer.echo(prepared.summary_text(), err=True)
+        for line in send_warnings(prepared.rendered.snippet, prepared.config.review_months):
+            typer.echo(line, err=True)  # the advice may be out of date: warn, do not refuse
         if dry_run:
             typer.echo(json.dumps(prepared.dry_run_dict(), indent=2) if as_json
                        else prepared.dry_run_text())

@@ -5,7 +5,8 @@ UTF-8 and quoted-printable so no encoded line exceeds 76 octets (RFC 2045 §6.7;
 limit is 998, RFC 5322 §2.1.1). Headers are built by the ``email`` package: exactly one
 address in ``To``, never ``Cc`` or ``Bcc``; ``Message-ID`` at the sender's domain (RFC
 5322 §3.6.4); ``List-Unsubscribe`` (RFC 2369) and, for an https target,
-``List-Unsubscribe-Post: List-Unsubscribe=One-Click`` (RFC 8058).
+``List-Unsubscribe-Post: List-Unsubscribe=One-Click`` (RFC 8058); ``Content-Language``
+(RFC 3282).
 
 Speed. Building and serialising an :class:`~email.message.EmailMessage` costs about 5 ms
 for the demo advisory, nearly all of it quoted-printable encoding of the same 20 KB of
@@ -137,6 +138,7 @@ class _Template:
     Layout (the same as the email package's for the straightforward build): ``From``,
     ``To``*, ``Subject``, ``Date``*, ``Message-ID``*, ``Reply-To``, ``List-Unsubscribe``,
     ``List-Unsubscribe-Post``, ``MIME-Version``, ``Content-Type: multipart/alternative``,
+    ``Content-Language``,
     then the ``text/plain`` and ``text/html`` parts (* per recipient). The boundary starts
     with ``==``, which never occurs in quoted-printable text (``=`` is always followed by two
     hex digits or a line break), so it cannot collide with any body (RFC 2046 §5.1.1).
@@ -165,6 +167,8 @@ class _Template:
         tail.append(header_bytes(
             "Content-Type", f'multipart/alternative; boundary="{boundary}"'
         ))
+        if rendered.language:
+            tail.append(header_bytes("Content-Language", rendered.language))
         delimiter = b"--" + boundary.encode("ascii")
         text_part = MIMEPart(policy=BODY_POLICY)
         text_part.set_content("x", subtype="plain", charset="utf-8", cte="quoted-printable")
@@ -360,6 +364,8 @@ class Composer:
                 msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         msg.set_content(text_part, subtype="plain", charset="utf-8", cte="quoted-printable")
         msg.add_alternative(html_part, subtype="html", charset="utf-8", cte="quoted-printable")
+        if self.rendered.language:  # after set_content, which clears Content-* headers
+            msg["Content-Language"] = self.rendered.language  # RFC 3282
         return Composed(
             envelope_from=self.sender.address.addr_spec,
             recipient=email,

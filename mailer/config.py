@@ -7,6 +7,7 @@ off a setting), and every error names the file and the line.
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import dataclass, field, replace
 from email.headerregistry import Address
 from email.utils import parseaddr
@@ -45,6 +46,9 @@ class Organisation:
     logo_width: int = 120
     brand_colour: str = "#1d4f91"
     contact: Contact | None = None
+    #: BCP 47 tag of the organisation's own language (``en-GB``): completes a snippet's
+    #: ``language: en`` into the full tag for ``lang`` and ``Content-Language``.
+    language: str = "en-GB"
 
 
 @dataclass(frozen=True)
@@ -143,6 +147,7 @@ class Config:
     smtp: SmtpConfig
     lists: ListsConfig
     raw_text: str = ""
+    review_months: int = 12
 
     @property
     def transport_name(self) -> str:
@@ -152,7 +157,7 @@ class Config:
 
 _ORG_KEYS = {
     "name", "website", "postal_address", "logo_url", "logo_alt", "logo_width",
-    "brand_colour", "contact",
+    "brand_colour", "contact", "language",
 }
 _CONTACT_KEYS = {"name", "role", "email", "phone"}
 _SENDER_KEYS = {"from", "reply_to", "unsubscribe"}
@@ -162,7 +167,10 @@ _SMTP_KEYS = {
     "auth", "client_id", "tenant", "token_env",
 }
 _LISTS_KEYS = {"columns", "suppression"}
-_TOP_KEYS = {"organisation", "sender", "smtp", "lists"}
+_TOP_KEYS = {"organisation", "sender", "smtp", "lists", "review"}
+_REVIEW_KEYS = {"every_months"}
+#: How often advice must be reviewed when ``review.every_months`` is not set.
+DEFAULT_REVIEW_MONTHS = 12
 
 
 def _section(node: Node, key: str, path: Path, required: bool) -> Node:
@@ -296,8 +304,17 @@ def parse_config(data: Any, path: Path, raw_text: str = "") -> Config:
             path=path,
             line=org.line_of("logo_url"),
         )
+    org_language = _text(org, "language", path, "en-GB")
+    if not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*", org_language):
+        raise ConfigError(
+            f"organisation.language must be a language code such as en-GB or cy-GB (BCP 47), "
+            f"not '{org_language}'.",
+            path=path,
+            line=org.line_of("language"),
+        )
     organisation = Organisation(
         name=_text(org, "name", path),
+        language=org_language,
         website=_text(org, "website", path),
         postal_address=_text(org, "postal_address", path),
         logo_url=logo_url,
@@ -358,9 +375,13 @@ def parse_config(data: Any, path: Path, raw_text: str = "") -> Config:
     lists = ListsConfig(
         columns=columns, suppression=_text(lst, "suppression", path, "lists/suppressed.txt")
     )
+    review = _section(data, "review", path, required=False)
+    check_keys(review, _REVIEW_KEYS, path, ConfigError, "review")
+    review_months = _int(review, "every_months", path, DEFAULT_REVIEW_MONTHS, minimum=1,
+                         maximum=120)
     return Config(
         path=path, organisation=organisation, sender=sender, smtp=smtp, lists=lists,
-        raw_text=raw_text,
+        raw_text=raw_text, review_months=review_months,
     )
 
 

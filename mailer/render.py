@@ -28,6 +28,7 @@ from premailer import Premailer
 
 from mailer.config import Config
 from mailer.errors import TemplateError
+from mailer.linktext import label_pdf_links, link_label
 from mailer.plaintext import markdown_to_text, wrap
 from mailer.snippets import Snippet, markdown_to_html
 
@@ -71,6 +72,8 @@ class Rendered:
         text: the ``text/plain`` part, with personal-field sentinels.
         block: the pasteable block (one root element, no personal fields).
         fields_used: personal field names the html or text part uses.
+        language: the message's full language tag (``en-GB``; see :func:`message_language`),
+            for ``lang`` and the ``Content-Language`` header.
         digest: SHA-256 hex of subject, html, text and block; changes whenever the snippet,
             a template or the configuration changes what recipients get.
     """
@@ -82,6 +85,7 @@ class Rendered:
     block: str
     fields_used: frozenset[str]
     digest: str
+    language: str = ""
 
     def personalise(self, fields: dict[str, str]) -> tuple[str, str]:
         """Return ``(html, text)`` for one recipient.
@@ -156,7 +160,21 @@ def _cached_environment(template_dirs: tuple[Path, ...], digest: str) -> jinja2.
         auto_reload=False,
     )
     env.filters["wrap"] = wrap
+    env.filters["link_label"] = link_label
     return env
+
+
+def message_language(snippet: Snippet, config: Config) -> str:
+    """The full BCP 47 tag (RFC 5646) of the message: the snippet's ``language``, completed
+    with the region of the organisation's ``language`` (mailer.yaml) when both name the same
+    language and the snippet gives none: ``en`` with ``en-GB`` gives ``en-GB``; ``pl`` with
+    ``en-GB`` stays ``pl``; ``pt-BR`` stays ``pt-BR``. Screen readers choose the voice from
+    it (WCAG 3.1.1; checklist E27)."""
+    own = snippet.language
+    org = config.organisation.language
+    if "-" not in own and org.split("-")[0].lower() == own.lower():
+        return org
+    return own
 
 
 def _context(snippet: Snippet, config: Config) -> dict[str, Any]:
@@ -165,11 +183,11 @@ def _context(snippet: Snippet, config: Config) -> dict[str, Any]:
         "snippet": snippet,
         "org": org,
         "sender": config.sender,
-        "lang": snippet.language,
+        "lang": message_language(snippet, config),
         "dir": snippet.direction,
         "align": "right" if snippet.direction == "rtl" else "left",
         "brand": org.brand_colour,
-        "body_html": Markup(markdown_to_html(snippet.body)),
+        "body_html": Markup(label_pdf_links(markdown_to_html(snippet.body))),
         "body_text": markdown_to_text(snippet.body),
         "recipient": _Placeholders(),
     }
@@ -256,4 +274,5 @@ def render(snippet: Snippet, config: Config, template_dirs: list[Path]) -> Rende
         block=block,
         fields_used=used,
         digest=digest,
+        language=ctx["lang"],
     )

@@ -2,8 +2,8 @@
 
 A snippet has ``title``, ``subject``, ``preheader``, ``date``, ``body`` (Markdown, no raw
 HTML), ``links`` (``title``, ``url``, ``description``, nested ``links``), and optionally
-``language``, ``links_heading``, ``call_to_action`` (``text``, ``url``), ``sources`` and
-``reviewed``.
+``language``, ``links_heading``, ``call_to_action`` (``text``, ``url``), ``sources``
+(``title``, ``url``, ``date``), ``reviewed`` (a date) and ``reviewed_by``.
 """
 
 from __future__ import annotations
@@ -21,12 +21,12 @@ from mailer.yamlfile import Node, check_keys, load_yaml
 
 SNIPPET_KEYS = {
     "title", "subject", "preheader", "date", "language", "body", "links_heading", "links",
-    "call_to_action", "sources", "reviewed", "audience",
+    "call_to_action", "sources", "reviewed", "reviewed_by", "audience",
 }
 REQUIRED_KEYS = {"title", "subject", "preheader", "date", "body"}
 LINK_KEYS = {"title", "url", "description", "links"}
 CTA_KEYS = {"text", "url", "description"}
-SOURCE_KEYS = {"title", "url"}
+SOURCE_KEYS = {"title", "url", "date", "description"}
 
 # Languages written right to left (ISO 639-1), for the ``dir`` attribute.
 RTL_LANGUAGES = {"ar", "arc", "dv", "fa", "ha", "he", "khw", "ks", "ku", "ps", "sd", "ur", "yi"}
@@ -46,6 +46,7 @@ class Link:
     description: str = ""
     links: tuple[Link, ...] = ()
     line: int | None = None
+    date: str = ""
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,7 @@ class Snippet:
     call_to_action: CallToAction | None = None
     sources: tuple[Link, ...] = ()
     reviewed: dt.date | None = None
+    reviewed_by: str = ""
     audience: str = "Parents and carers"
     source_text: str = field(default="", repr=False)
 
@@ -190,7 +192,8 @@ def _check_url(url: str, node: Node, path: Path, where: str) -> None:
         )
 
 
-def _parse_links(value: Any, path: Path, line: int | None, where: str) -> tuple[Link, ...]:
+def _parse_links(value: Any, path: Path, line: int | None, where: str,
+                 keys: set[str] = LINK_KEYS) -> tuple[Link, ...]:
     if value is None:
         return ()
     if not isinstance(value, list):
@@ -203,7 +206,7 @@ def _parse_links(value: Any, path: Path, line: int | None, where: str) -> tuple[
             raise SnippetError(
                 f"{here} must have 'title:' and 'url:' lines.", path=path, line=line
             )
-        check_keys(item, LINK_KEYS, path, SnippetError, here, required={"url"})
+        check_keys(item, keys, path, SnippetError, here, required={"url"})
         title = _str(item, "title", path, here)
         if not title:
             raise SnippetError(
@@ -221,6 +224,7 @@ def _parse_links(value: Any, path: Path, line: int | None, where: str) -> tuple[
                 description=_str(item, "description", path, here),
                 links=_parse_links(item.get("links"), path, item.line_of("links"), f"{here} links"),
                 line=item.line,
+                date=_str(item, "date", path, here),
             )
         )
     return tuple(links)
@@ -333,8 +337,10 @@ def parse_snippet(data: Any, path: Path, source_text: str = "") -> Snippet:
         links_heading=_str(data, "links_heading", path) or "Useful links",
         links=_parse_links(data.get("links"), path, data.line_of("links"), "links"),
         call_to_action=cta,
-        sources=_parse_links(sources_raw, path, data.line_of("sources"), "sources"),
+        sources=_parse_links(sources_raw, path, data.line_of("sources"), "sources",
+                             SOURCE_KEYS),
         reviewed=_date(data, "reviewed", path),
+        reviewed_by=_str(data, "reviewed_by", path),
         audience=_str(data, "audience", path) or "Parents and carers",
         source_text=source_text,
     )

@@ -150,11 +150,16 @@ def test_media_query_changes_the_layout_on_a_phone(tab: Any, demo: Rendered) -> 
             shown = html if style == "with-style" else _STYLE.sub("", html)
             results[width, style] = layout(show(tab, shown, width))
     phone, phone_plain = results[375, "with-style"], results[375, "style-removed"]
+    # Mobile first (E25): the phone's 16px padding is inline, so it holds without <style>;
+    # the smaller heading comes from the phone query.
     assert (phone["paddingLeft"], phone["h1Size"]) == ("16px", "24px")
-    assert (phone_plain["paddingLeft"], phone_plain["h1Size"]) == ("32px", "28px")
-    assert phone["h1Left"] < phone_plain["h1Left"] and phone["h1Width"] > phone_plain["h1Width"]
-    # On a computer the media query does not apply: the inline styles alone decide.
-    assert results[800, "with-style"] == results[800, "style-removed"]
+    assert (phone_plain["paddingLeft"], phone_plain["h1Size"]) == ("16px", "28px")
+    assert phone["h1Left"] == phone_plain["h1Left"] and phone["h1Width"] == phone_plain["h1Width"]
+    # On a computer the min-width query gives the wider 32px padding.
+    desktop, desktop_plain = results[800, "with-style"], results[800, "style-removed"]
+    assert (desktop["paddingLeft"], desktop["h1Size"]) == ("32px", "28px")
+    assert desktop_plain["paddingLeft"] == "16px"
+    assert desktop["h1Width"] == desktop_plain["h1Width"] - 32
 
 
 def test_dark_mode_text_stays_readable(tab: Any, demo: Rendered) -> None:

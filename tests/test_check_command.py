@@ -7,8 +7,10 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from datetime import date
 from pathlib import Path
 
+import pytest
 import yaml
 from lxml import html as lxml_html
 
@@ -26,8 +28,24 @@ def edit_config(ws: Path, **organisation: object) -> None:
     (ws / "mailer.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
 
 
+def email_only(findings: list[Finding]) -> list[Finding]:
+    """The findings about the email itself: without R1/R2 (is the advice still true: the
+    demo names services that have since closed; see tests/test_advice.py)."""
+    return [f for f in findings if not f.id.startswith("R")]
+
+
 def findings_for(ws: Path, snippet: str = "online-safety-webcams") -> list[Finding]:
-    return check_snippet(Workspace(ws), snippet).findings
+    return not_folding(email_only(check_snippet(Workspace(ws), snippet).findings))
+
+
+# Folding header lines at 78 (H11) is compose.py's, done in issue 10; until it lands the
+# composed sample has an unfolded Content-Type line (84 characters) and, for a non-ASCII
+# subject, an over-long encoded word. The tests below hold everything else to zero
+# findings; test_demo_headers_are_folded and test_rtl_headers_are_folded expect H11 to be
+# clean and are marked xfail(strict=True), so they fail loudly once folding lands and the
+# markers must go.
+def not_folding(findings: list[Finding]) -> list[Finding]:
+    return [f for f in findings if f.id != "H11"]
 
 
 def test_demo_passes_with_no_errors_and_no_warnings() -> None:
@@ -35,18 +53,43 @@ def test_demo_passes_with_no_errors_and_no_warnings() -> None:
     rendered = render_snippet(ws, "online-safety-webcams")
     sample = compose_sample(rendered, ws.config)
     assert b"multipart/alternative" in sample
-    assert run_checks(rendered, sample, ws.config) == []
+    assert not_folding(email_only(run_checks(rendered, sample, ws.config))) == []
+
+
+FOLDING = pytest.mark.xfail(strict=True, reason="compose.py folds headers in issue 10")
+
+
+@FOLDING
+def test_demo_headers_are_folded() -> None:
+    assert email_only(check_snippet(Workspace(REPO), "online-safety-webcams").findings) == []
+
+
+@FOLDING
+def test_rtl_headers_are_folded() -> None:
+    assert email_only(check_snippet(Workspace(REPO), str(RTL_SNIPPET)).findings) == []
 
 
 def test_check_command_text_and_json(workspace: Path) -> None:
     result = run_mailer("check", "online-safety-webcams", cwd=workspace)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "no problems found" in result.stdout
+    assert "0 error(s)" in result.stdout
     result = run_mailer("check", "online-safety-webcams", "--json", cwd=workspace)
     assert result.returncode == 0
     report = json.loads(result.stdout)
-    assert report["ok"] is True and report["errors"] == 0 and report["warnings"] == 0
-    assert report["findings"] == [] and report["snippet"] == "online-safety-webcams"
+    assert report["ok"] is True and report["errors"] == 0
+    assert {f["id"] for f in report["findings"]} <= {"R1", "R2", "H11"}
+    assert report["warnings"] == len(report["findings"])
+    assert report["snippet"] == "online-safety-webcams"
+    # A snippet naming nothing that has closed, reviewed recently: no problems at all.
+    path = workspace / "snippets" / "online-safety-webcams.yaml"
+    text = path.read_text().replace("**Skype, FaceTime, ooVoo**", "**FaceTime**")
+    text = text.replace("  - title: Net Aware\n    url: https://www.net-aware.org.uk/\n"
+                        "    description: The NSPCC's guide for parents and carers to popular "
+                        "social networking apps.\n", "")
+    path.write_text(text.replace("reviewed: 2026-11-29", f"reviewed: {date.today()}"))
+    result = run_mailer("check", "online-safety-webcams", "--json", cwd=workspace)
+    assert result.returncode == 0, result.stdout
+    assert [f for f in json.loads(result.stdout)["findings"] if f["id"] != "H11"] == []
 
 
 def test_errors_exit_1_and_name_id_element_and_what_to_do(workspace: Path) -> None:
@@ -75,8 +118,9 @@ def test_http_link_is_a_warning_and_exits_0(workspace: Path) -> None:
                                              "http://www.getsafeonline.org/"))
     report = check_snippet(Workspace(workspace), "online-safety-webcams").as_dict()
     assert report["ok"] is True  # warnings alone: exit status 0
-    assert report["errors"] == 0 and report["warnings"] == 1
-    (finding,) = report["findings"]
+    email = [f for f in report["findings"] if not f["id"].startswith("R") and f["id"] != "H11"]
+    assert report["errors"] == 0
+    (finding,) = email
     assert finding["severity"] == "warning" and finding["id"] in ("E9", "S6")
     assert "http://www.getsafeonline.org/" in finding["message"]
     assert "https://" in finding["message"]
@@ -85,7 +129,7 @@ def test_http_link_is_a_warning_and_exits_0(workspace: Path) -> None:
 def test_missing_dark_override_is_caught(workspace: Path) -> None:
     """Removing one dark-mode rule from the template leaves an inline colour without an
     override: check reports E20 on exactly that element."""
-    css = workspace / "templates" / "partials" / "styles.css"
+    css = workspace / "templates" / "partials" / "dark.css"
     text = css.read_text()
     line = "  .contact { background-color: #374151 !important; }\n"
     assert line in text
@@ -114,13 +158,14 @@ def test_missing_apple_fix_is_a_warning(workspace: Path) -> None:
     css.write_text(css.read_text().replace("a[x-apple-data-detectors]", "a[x-other]"))
     report = check_snippet(Workspace(workspace), "online-safety-webcams").as_dict()
     assert report["ok"] is True
-    assert [(f["id"], f["severity"]) for f in report["findings"]] == [("E22", "warning")]
+    assert [(f["id"], f["severity"]) for f in report["findings"]
+            if not f["id"].startswith("R") and f["id"] != "H11"] == [("E22", "warning")]
 
 
 def test_the_checklist_lines_are_all_met_by_the_templates() -> None:
     """Each template names every checklist line it meets or says why it cannot apply."""
     email = (REPO / "templates" / "email.html").read_text()
-    for n in range(1, 23):
+    for n in range(1, 28):
         assert re.search(rf"\n\s+E{n}\s", email), f"E{n}"
     assert "Headers" in email
     block = (REPO / "templates" / "block.html").read_text()
@@ -147,7 +192,7 @@ def test_rtl_snippet_renders_rtl_throughout() -> None:
     texts = [el for el in doc.iter("p", "h1", "h2", "li")]
     assert texts and all("text-align:right" in el.get("style", "").replace(" ", "")
                          for el in texts)
-    assert "padding-right:24px" in html.replace(" ", "") and "padding-left:24px" not in html
+    assert "margin-right:24px" in html.replace(" ", "") and "margin-left:24px" not in html
     block = lxml_html.fragment_fromstring(rendered.block)
     assert block.get("lang") == "ar" and block.get("dir") == "rtl"
     assert set(re.findall(r'dir="(\w+)"', rendered.block)) == {"rtl"}
@@ -155,7 +200,7 @@ def test_rtl_snippet_renders_rtl_throughout() -> None:
 
 
 def test_rtl_snippet_passes_check() -> None:
-    assert check_snippet(Workspace(REPO), str(RTL_SNIPPET)).findings == []
+    assert findings_for(REPO, str(RTL_SNIPPET)) == []
 
 
 # --- branding: logo, footer, button -------------------------------------------------------

@@ -45,7 +45,12 @@ BLOCK_CASES = [
                                               'color:#1f2937">Hi</p>'), blk()),
     ("S4-link-colour", br.s4_text_styles,
      blk(f'<p style="{TEXT}"><a href="https://x.org/">Childnet</a></p>'),
-     blk(f'<p style="{TEXT}"><a href="https://x.org/" style="color:#1d4f91">Childnet</a></p>')),
+     blk(f'<p style="{TEXT}"><a href="https://x.org/" style="color:#1d4f91; '
+         'font-family:Arial">Childnet</a></p>')),
+    ("S4-link-font", br.s4_text_styles,
+     blk(f'<p style="{TEXT}"><a href="https://x.org/" style="color:#1d4f91">Childnet</a></p>'),
+     blk(f'<p style="{TEXT}"><a href="https://x.org/" style="color:#1d4f91; '
+         'font-family:Arial">Childnet</a></p>')),
     ("S4-cell-text", br.s4_text_styles, blk("Loose cell text"),
      blk(f"<table><tr><td style=\"{TEXT}\">Cell text</td></tr></table>")),
     ("S5-no-text-colour", br.s5_coloured_boxes,
@@ -163,7 +168,9 @@ def test_h8_https_unsubscribe_needs_one_click_post(demo) -> None:
 
 
 def test_every_header_rule_has_a_case() -> None:
-    covered = {c[0] for c in HEADER_CASES}
+    # H11 (folding) has its own breaking and passing messages in test_client_checks.py:
+    # the demo's sample is folded only once compose.py folds headers (issue 10).
+    covered = {c[0] for c in HEADER_CASES} | {"H11"}
     assert {r.__name__.split("_")[0].upper() for r in hr.RULES} <= covered
 
 
@@ -205,4 +212,6 @@ def test_t5_allows_a_long_url_line() -> None:
 
 
 def test_every_text_rule_has_a_case() -> None:
-    assert {r.__name__.split("_")[0].upper() for r in tr.RULES} <= {c[0] for c in TEXT_CASES}
+    # T7 (the "-- " signature separator, a warning) is tested in test_client_checks.py.
+    covered = {c[0] for c in TEXT_CASES} | {"T7"}
+    assert {r.__name__.split("_")[0].upper() for r in tr.RULES} <= covered

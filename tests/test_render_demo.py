@@ -121,12 +121,12 @@ def test_html_head_and_structure(rendered) -> None:
     assert "user-scalable" not in viewport and "maximum-scale" not in viewport
     assert head.find("meta[@name='x-apple-disable-message-reformatting']") is not None
     assert head.findtext("title") == rendered.subject
-    assert doc.get("lang") == "en" and doc.get("dir") == "ltr"
+    assert doc.get("lang") == "en-GB" and doc.get("dir") == "ltr"
     body = doc.find("body")
     first = [el for el in body if isinstance(el.tag, str)][0]
     assert first.tag == "div" and first.get("role") == "article"
     assert first.get("aria-roledescription") == "email"
-    assert first.get("lang") == "en" and first.get("dir") == "ltr"
+    assert first.get("lang") == "en-GB" and first.get("dir") == "ltr"
     for table in doc.iter("table"):
         assert table.get("role") == "presentation"
         assert (table.get("border"), table.get("cellpadding"), table.get("cellspacing")) == (
@@ -154,7 +154,7 @@ def test_block_is_self_contained(rendered) -> None:
     root = fragments[0]
     for tag in ("html", "head", "body", "style", "link", "script", "meta", "title"):
         assert not list(root.iter(tag)), tag
-    assert root.get("lang") == "en" and root.get("dir") == "ltr" and root.get("width") == "100%"
+    assert root.get("lang") == "en-GB" and root.get("dir") == "ltr" and root.get("width") == "100%"
     assert "max-width:600px" in root.get("style").replace(" ", "")
     assert 'class="' not in block and ' id="' not in block
     for a in root.iter("a"):

@@ -60,7 +60,9 @@ def s2_no_class_or_id(inp: Inputs) -> list[Finding]:
 
 
 def s3_root(inp: Inputs) -> list[Finding]:
-    """S3: the root has ``lang``, ``dir``, ``width="100%"`` and ``max-width:600px``."""
+    """S3: the root is a ``<table>`` (Word and Outlook honour a table's ``width``
+    attribute, not ``max-width`` on a ``<div>``) with ``lang``, ``dir``, ``width="100%"`` and
+    ``max-width:600px``."""
     page = inp.block_page
     if page is None or page.body is None:
         return []
@@ -76,6 +78,10 @@ def s3_root(inp: Inputs) -> list[Finding]:
         elif expected is not None and value.lower() != expected.lower():
             out.append(error("S3", excerpt(root), f"the block's root says {attr}=\"{value}\" "
                              f"but the snippet's language needs {attr}=\"{expected}\"."))
+    if root.tag != "table":
+        out.append(error("S3", excerpt(root), "the block's root must be a <table> with "
+                         "width=\"100%\": Word and Outlook ignore max-width on a pasted "
+                         "<div>, so the block would run across the whole page there."))
     if root.get("width") != "100%":
         out.append(error("S3", excerpt(root), "the block's root needs width=\"100%\" so it "
                          "fits the newsletter's column."))
@@ -89,7 +95,8 @@ def s3_root(inp: Inputs) -> list[Finding]:
 
 def s4_text_styles(inp: Inputs) -> list[Finding]:
     """S4: every text element sets its own font family, size, line height and colour;
-    links set their colour (pasting into nested tables resets inheritance)."""
+    links set their colour and font family (pasting into nested tables resets inheritance,
+    and a host page's own ``a { ... }`` rule would otherwise win)."""
     page = inp.block_page
     if page is None:
         return []
@@ -100,6 +107,10 @@ def s4_text_styles(inp: Inputs) -> list[Finding]:
             if "color" not in style:
                 out.append(error("S4", excerpt(el), "the link sets no colour, so the "
                                  "newsletter's own link colour applies; add color:#...."))
+            if "font-family" not in style:
+                out.append(error("S4", excerpt(el), "the link sets no font-family, so pasted "
+                                 "under a page that styles its links it takes that page's "
+                                 "font; add font-family to its style=\"\"."))
             continue
         is_text = el.tag in _TEXT_TAGS or (
             el.tag in ("td", "th", "div", "span") and direct_text(el).strip()

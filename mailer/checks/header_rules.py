@@ -13,7 +13,10 @@ The checklist's headers paragraph has no ids, so they are numbered here:
 - H8 ``List-Unsubscribe`` when configured, exactly ``<URL>`` (RFC 2369), with
   ``List-Unsubscribe-Post: List-Unsubscribe=One-Click`` for an https target (RFC 8058);
 - H9 no ``Auto-Submitted`` (these are not automatic replies, RFC 3834);
-- H10 no ``Cc`` and no ``Bcc``, ever.
+- H10 no ``Cc`` and no ``Bcc``, ever;
+- H11 header lines folded at 78 characters where they can be and never over 998, each RFC
+  2047 encoded word at most 75 characters, display names included (RFC 5322 §2.1.1,
+  RFC 2047 §2).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from __future__ import annotations
 import re
 from email.utils import getaddresses, parsedate_to_datetime
 
-from mailer.checks.model import Finding, Inputs, error, shorten
+from mailer.checks.model import Finding, Inputs, error, shorten, warning
 
 
 def raw_headers(message: bytes) -> dict[str, list[str]]:
@@ -206,5 +209,49 @@ def h10_no_cc_bcc(inp: Inputs) -> list[Finding]:
     return out
 
 
+#: RFC 5322 §2.1.1: lines SHOULD be at most 78 characters and MUST be at most 998.
+FOLD_AT = 78
+MAX_HEADER_LINE = 998
+#: RFC 2047 §2: an encoded word is at most 75 characters.
+MAX_ENCODED_WORD = 75
+_ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
+
+
+def h11_folding(inp: Inputs) -> list[Finding]:
+    """H11: every header line is at most 998 octets (an error), and at most 78 where it
+    can be folded, i.e. it has whitespace after the field name to fold at (a warning: RFC
+    5322 says SHOULD); every RFC 2047 encoded word is at most 75 characters (an error)
+    (RFC 5322 §2.1.1; RFC 2047 §2). Checked on the header section as written on the wire,
+    so a long non-ASCII Subject or display name is caught however the message was built."""
+    if inp.message is None:
+        return []
+    head = re.split(rb"\r?\n\r?\n", inp.message, maxsplit=1)[0]
+    out: list[Finding] = []
+    name = ""
+    for raw in head.split(b"\n"):
+        line = raw.rstrip(b"\r").decode("ascii", "replace")
+        if line and line[0] not in " \t" and ":" in line:
+            name = line.split(":", 1)[0]
+            rest = line.split(":", 1)[1].lstrip(" \t")
+        else:
+            rest = line.strip(" \t")
+        where = shorten(line, 90)
+        if len(raw.rstrip(b"\r")) > MAX_HEADER_LINE:
+            out.append(error("H11", where, f"a line of the {name} header is "
+                             f"{len(line)} characters; mail servers refuse lines over "
+                             f"{MAX_HEADER_LINE} (RFC 5322). It must be folded."))
+        elif len(line) > FOLD_AT and re.search(r"[ \t]", rest):
+            out.append(warning("H11", where, f"a line of the {name} header is {len(line)} "
+                             f"characters and is not folded; header lines should be at most "
+                             f"{FOLD_AT} (RFC 5322 §2.1.1), folded at a space."))
+        for word in _ENCODED_WORD.findall(line):
+            if len(word) > MAX_ENCODED_WORD:
+                out.append(error("H11", shorten(word, 90), f"an encoded word in the {name} "
+                                 f"header is {len(word)} characters; RFC 2047 allows "
+                                 f"{MAX_ENCODED_WORD}, and some mail programs then show the "
+                                 "raw =?utf-8?...?= text instead of the words."))
+    return out
+
+
 RULES = [h1_from, h2_to, h3_subject, h4_date, h5_message_id, h6_mime_version, h7_reply_to,
-         h8_list_unsubscribe, h9_not_auto_submitted, h10_no_cc_bcc]
+         h8_list_unsubscribe, h9_not_auto_submitted, h10_no_cc_bcc, h11_folding]

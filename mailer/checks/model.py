@@ -362,8 +362,15 @@ class Inputs:
 
     @property
     def language(self) -> str | None:
-        """The expected ``lang``."""
-        return self.snippet.language if self.snippet else None
+        """The expected ``lang``: the message's full tag (``en-GB``) when the configuration
+        is known (:func:`mailer.render.message_language`), else the snippet's."""
+        if self.snippet is None:
+            return None
+        if self.config is not None:
+            from mailer.render import message_language
+
+            return message_language(self.snippet, self.config)
+        return self.snippet.language
 
     @property
     def direction(self) -> str | None:

@@ -6,7 +6,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from mailer.checks import block_rules, config_rules, email_rules, header_rules, text_rules
+from mailer.checks import (
+    advice_rules,
+    block_rules,
+    client_rules,
+    config_rules,
+    email_rules,
+    header_rules,
+    text_rules,
+)
 from mailer.checks.model import Finding, Inputs, RuleFn
 from mailer.compose import Composer
 from mailer.config import Config
@@ -15,11 +23,13 @@ from mailer.render import Rendered
 from mailer.workspace import Workspace
 
 #: Every rule, in report order: mailer.yaml's brand colour first (a root cause of other
-#: findings), the email (E1-E22), the headers (H1-H10), the block (S1-S7), the plain-text
-#: part (T1-T6).
+#: findings), the email (E1-E22, then E23-E27 on what mail clients do to it), the headers
+#: (H1-H11), the block (S1-S7), the plain-text part (T1-T7), then whether the advice is still
+#: true (R1-R2: review date, closed services).
 RULES: list[RuleFn] = [
-    *config_rules.RULES, *email_rules.RULES, *header_rules.RULES, *block_rules.RULES,
-    *text_rules.RULES,
+    *config_rules.RULES, *email_rules.RULES, *client_rules.RULES, *header_rules.RULES,
+    *block_rules.RULES,
+    *text_rules.RULES, *advice_rules.RULES,
 ]
 
 #: The neutral recipient of the sample message that ``mailer check`` composes.

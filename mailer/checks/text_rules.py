@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from mailer.checks.model import Finding, Inputs, error, shorten
+from mailer.checks.model import Finding, Inputs, error, shorten, warning
 from mailer.plaintext import WIDTH, markdown_to_text
 from mailer.snippets import markdown_tokens
 
@@ -150,4 +150,22 @@ def t6_no_markup(inp: Inputs) -> list[Finding]:
     return out
 
 
-RULES = [t1_title, t2_paragraphs, t3_links, t4_contact, t5_line_length, t6_no_markup]
+def t7_signature(inp: Inputs) -> list[Finding]:
+    """T7: the signature is set off by the separator ``-- `` (dash, dash, space), which
+    mail programs recognise to grey out or leave out of replies (RFC 3676 §4.3); a bare
+    ``--`` is not recognised."""
+    if not inp.text:
+        return []
+    lines = inp.text.splitlines()
+    if "-- " in lines:
+        return []
+    for number, line in enumerate(lines, 1):
+        if line.rstrip() == "--":
+            return [warning("T7", f"line {number}: '{line}'", "the signature separator must "
+                            "be '-- ' with a space after the two dashes (RFC 3676), so mail "
+                            "programs recognise the signature.")]
+    return []
+
+
+RULES = [t1_title, t2_paragraphs, t3_links, t4_contact, t5_line_length, t6_no_markup,
+         t7_signature]

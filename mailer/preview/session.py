@@ -468,6 +468,9 @@ def compute_checks(rendered: Rendered, config: Config | None) -> Checks:
     try:
         sample = sample_message(rendered, config, None) if config is not None else None
         findings = run_checks(rendered, sample, config)
+        if config is not None:  # the last 'check --links' (under a day old), asking no site
+            from mailer.linkcheck import cached_findings
+            findings += cached_findings(rendered.snippet, config.path.parent / ".mailer")
     except Exception as exc:  # noqa: BLE001 - a checks fault must not stop the preview
         traceback.print_exc(file=sys.stderr)
         return Checks("failed", message=f"The checks could not run ({type(exc).__name__}: "

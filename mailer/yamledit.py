@@ -1,0 +1,144 @@
+"""Edit a YAML file in place without disturbing the rest of it (round trip).
+
+People write snippets by hand: comments, key order, quoting, block scalars (``|``,
+``>-``) and indentation are theirs. :func:`edit_yaml` loads a file with ruamel.yaml's
+round-trip loader, lets a function change the data, and writes it back so that only the
+changed values differ. Used by ``mailer check --links --fix``; written to be reused by any
+command that changes a snippet (an editor, an importer).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+from ruamel.yaml.scalarstring import FoldedScalarString, LiteralScalarString
+from ruamel.yaml.util import load_yaml_guess_indent
+
+from mailer.errors import MailerError
+
+#: Longer than any line a person writes: ruamel.yaml must never re-wrap a value.
+_NO_WRAP = 4096
+
+
+def _mapping_indent(text: str) -> int:
+    """The indentation of the first nested mapping (``call_to_action:`` then ``  text:``),
+    else 2."""
+    lines = text.splitlines()
+    for before, line in zip(lines, lines[1:], strict=False):
+        stripped = line.lstrip(" ")
+        if (before.rstrip().endswith(":") and not before.lstrip().startswith(("#", "- "))
+                and stripped and not stripped.startswith(("-", "#"))):
+            return (len(line) - len(stripped)) - (len(before) - len(before.lstrip(" ")))
+    return 2
+
+
+def _round_trip(text: str) -> YAML:
+    """A round-trip loader/dumper set to the file's own indentation."""
+    _, seq_indent, dash_offset = load_yaml_guess_indent(text)
+    mapping = _mapping_indent(text)
+    yaml = YAML(typ="rt")
+    yaml.preserve_quotes = True
+    yaml.width = _NO_WRAP
+    # ``links:\n  - title:`` is a sequence indented 4 with its dash at 2 (offset 2).
+    dash_offset = dash_offset or 0
+    yaml.indent(mapping=mapping if mapping > 0 else 2,
+                sequence=max(seq_indent or 2, dash_offset + 2), offset=dash_offset)
+    return yaml
+
+
+def edit_yaml(path: Path, change: Callable[[Any], bool],
+              error: type[MailerError] = MailerError) -> bool:
+    """Load ``path`` (round trip), call ``change(data)``, and write the file back only when
+    it returns True. The write is atomic (a temporary file renamed over the original), so
+    a crash never leaves half a file. Line ends (LF or CRLF) and a UTF-8 byte order mark
+    are kept as the file had them.
+
+    ``data`` is ruamel.yaml's ``CommentedMap``/``CommentedSeq`` tree: change values in
+    place (``data["url"] = ...``) to keep comments and order. Use :func:`same_style` to
+    keep a string's block style (``|``, ``>``) when replacing it.
+
+    Returns:
+        True when the file was written.
+
+    Raises:
+        error: when the file cannot be read, parsed or written.
+    """
+    try:
+        raw = path.read_bytes()
+        text = raw.decode("utf-8-sig")
+    except OSError as exc:
+        raise error(f"the file cannot be read ({exc.strerror}).", path=path) from None
+    except UnicodeDecodeError:
+        raise error("the file is not UTF-8 text.", path=path) from None
+    # Keep how the file was saved: Windows line ends (CRLF) and a byte order mark.
+    newline = "\r\n" if b"\r\n" in raw else "\n"
+    encoding = "utf-8-sig" if raw.startswith(b"\xef\xbb\xbf") else "utf-8"
+    text = text.replace("\r\n", "\n")
+    try:
+        yaml = _round_trip(text)
+        data = yaml.load(text)
+    except YAMLError as exc:
+        raise error(f"this is not valid YAML ({exc}).", path=path) from None
+    if not change(data):
+        return False
+    tmp_name = ""
+    try:
+        fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding=encoding, newline=newline) as out:
+            yaml.dump(data, out)
+        if path.exists():
+            os.chmod(tmp_name, path.stat().st_mode & 0o777)
+        os.replace(tmp_name, path)
+    except OSError as exc:
+        if tmp_name and os.path.exists(tmp_name):
+            os.unlink(tmp_name)
+        raise error(f"the file cannot be written ({exc.strerror}).", path=path) from None
+    return True
+
+
+def same_style(old: Any, new_text: str) -> Any:
+    """``new_text`` as the same kind of YAML string as ``old`` (literal ``|``, folded ``>``,
+    quoted or plain), so replacing a value keeps how it is written."""
+    if isinstance(old, LiteralScalarString):
+        return LiteralScalarString(new_text)
+    if isinstance(old, FoldedScalarString):
+        return FoldedScalarString(new_text)
+    if isinstance(old, str) and type(old) is not str:
+        return type(old)(new_text)  # DoubleQuotedScalarString, SingleQuotedScalarString...
+    return new_text
+
+
+def map_strings(data: Any, fn: Callable[[Any, str], str]) -> int:
+    """Call ``fn(key, text)`` for every string value in ``data`` (nested mappings and
+    lists; ``key`` is the mapping key, or ``None`` for a list item) and store what it
+    returns when that differs, keeping the string's style (see :func:`same_style`).
+    Returns how many strings changed."""
+    changed = 0
+
+    def visit(container: Any, index: Any, key: Any) -> None:
+        nonlocal changed
+        value = container[index]
+        if isinstance(value, str):
+            new = fn(key, str(value))
+            if new != str(value):
+                container[index] = same_style(value, new)
+                changed += 1
+        else:
+            walk(value)
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for k in list(node):
+                visit(node, k, k)
+        elif isinstance(node, list):
+            for i in range(len(node)):
+                visit(node, i, None)
+
+    walk(data)
+    return changed
