@@ -261,7 +261,8 @@ class SmtpTransport:
         Raises:
             TransportError: when a reconnect is needed and fails (see :meth:`open`).
         """
-        if self.connected and self._used_token and token_expiring(self._token):
+        until = self._token.expires_at if self._token is not None else None
+        if self.connected and self._used_token and token_expiring(until):
             await self.close()  # sign in again with a fresh token before it runs out
         if not self.connected:
             await self.open()

@@ -16,6 +16,7 @@ failed one).
 from __future__ import annotations
 
 import asyncio
+import time
 
 import aiosmtplib
 from aiosmtplib import errors as smtp_errors
@@ -57,11 +58,12 @@ async def sign_in_xoauth2(client: aiosmtplib.SMTP, source: TokenSource) -> Acces
     return token
 
 
-def token_expiring(token: AccessToken | None) -> bool:
-    """True when a connection signed in with ``token`` should sign in again before the next
-    message: the token runs out within :data:`~mailer.oauth.base.EARLY_S` seconds
-    (access tokens last about an hour; a rate-limited school send lasts longer)."""
-    return token is not None and token.expires_within(EARLY_S)
+def token_expiring(until: float | None) -> bool:
+    """True when a connection whose sign-in runs out at ``until`` (seconds since the epoch;
+    ``None``: a password, never) should sign in again before its next message: within
+    :data:`~mailer.oauth.base.EARLY_S` seconds (access tokens last about an hour; a
+    rate-limited school send lasts longer)."""
+    return until is not None and until - time.time() < EARLY_S
 
 
 class XOAuth2Credentials:
