@@ -60,7 +60,10 @@ class XOAuth2Handler(RecordingHandler):
         tokens: the access tokens accepted now; a test removes one to start refusing it.
         style: ``microsoft`` or ``google``: which replies to send.
         mailbox_reply: when set, every XOAUTH2 attempt gets this reply (e.g. 5.7.139).
-        password_reply: the reply to AUTH LOGIN / PLAIN (a password): Microsoft's refusals.
+        password_reply: the reply to AUTH LOGIN / PLAIN (a password): Microsoft's refusals,
+            or a 235 to accept any password.
+        mail_reply: when set, the reply to every MAIL FROM (Microsoft answers a session
+            signed in with a password ``550 5.7.30`` there).
         drop_after: after this many accepted messages, close the connection at the next
             MAIL FROM once (the session ended with the token), and stop accepting
             ``expire_token``.
@@ -72,6 +75,7 @@ class XOAuth2Handler(RecordingHandler):
     style: str = "microsoft"
     mailbox_reply: str = ""
     password_reply: str = MS_BASIC_OFF
+    mail_reply: str = ""
     drop_after: int | None = None
     expire_token: str = ""
     attempts: list[tuple[str, str, bool]] = field(default_factory=list)
@@ -110,6 +114,8 @@ class XOAuth2Handler(RecordingHandler):
 
     async def handle_MAIL(self, server: Any, session: Any, envelope: Any, address: str,
                           mail_options: list[str]) -> str:
+        if self.mail_reply:
+            return self.mail_reply
         if self.drop_after is not None and len(self.received) >= self.drop_after:
             self.drop_after = None
             self.tokens.discard(self.expire_token)
@@ -127,6 +133,8 @@ class XOAuth2Server(SmtpServer):
         def authenticator(server: Any, session: Any, envelope: Any, mechanism: str,
                           auth_data: Any) -> AuthResult:
             assert isinstance(auth_data, LoginPassword)
+            if handler.password_reply.startswith("235"):
+                return AuthResult(success=True, auth_data=auth_data.login.decode())
             return AuthResult(success=False, handled=False, message=handler.password_reply)
 
         self.controller.SMTP_kwargs.update(

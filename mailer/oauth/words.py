@@ -211,3 +211,19 @@ def smtp_auth_words(smtp: SmtpConfig, code: int, text: str) -> str | None:
             "Nothing was sent."
         )
     return None
+
+
+def stopped_sign_in_words(reply: str) -> str | None:
+    """Words for a run stopped by a sign-in reply during the send (at MAIL FROM, after AUTH
+    was accepted), when only the reply is known: Microsoft 365's ``550 5.7.30`` (basic
+    authentication is not supported: switch to OAuth2) and ``5.7.139``; ``None`` for other
+    replies."""
+    found = re.search(r"\b5\.7\.(30|139)\b", reply)
+    if not found:
+        return None
+    return (
+        f"Microsoft 365 no longer accepts a password from programs like mailer ({reply}). "
+        "Sign in with OAuth2 instead: add these lines to the smtp section of mailer.yaml "
+        "(your IT administrator has the IDs; see the README), then run 'mailer login':\n"
+        f"{oauth_lines(SmtpConfig(provider='microsoft365'))}"
+    )
