@@ -27,18 +27,22 @@ from mailer.render import ALWAYS_PRESENT, Rendered
 
 @dataclass
 class Failure:
-    """A recipient that was not sent, with the server's reply."""
+    """A recipient that was not sent, with the server's reply (the names of ``mailer status
+    --json``: ``state``, ``code``, ``reply``)."""
 
     email: str
-    status: str
+    state: str
     code: int
-    text: str
+    reply: str
     earlier: bool = False  # left by an earlier run (not tried in this one)
 
 
 @dataclass
 class SendSummary:
     """The outcome of ``mailer send``; ``as_dict`` is the ``--json`` shape.
+
+    ``sent`` counts messages a server accepted (emailed); ``written`` counts messages
+    written to the outbox folder (not emailed): the same names as ``mailer status --json``.
 
     ``sent``/``failed``/``deferred``/``uncertain`` count what happened in this run;
     ``skipped`` counts recipients this run did not set out to send (already sent, or
@@ -50,6 +54,7 @@ class SendSummary:
     transport: str
     recipients: int = 0
     sent: int = 0
+    written: int = 0
     failed: int = 0
     deferred: int = 0
     uncertain: int = 0
@@ -75,6 +80,7 @@ class SendSummary:
             "transport": self.transport,
             "recipients": self.recipients,
             "sent": self.sent,
+            "written": self.written,
             "failed": self.failed,
             "deferred": self.deferred,
             "uncertain": self.uncertain,
@@ -86,7 +92,8 @@ class SendSummary:
             "stop_reason": self.stop_text or None,
             "retry_after": retry,
             "resume_command": self.resume_command or None,
-            "failures": [f.__dict__ for f in self.failures],
+            # The same names as ``mailer status CAMPAIGN --json``'s "not_sent".
+            "not_sent": [f.__dict__ for f in self.failures],
         }
 
 
@@ -175,6 +182,10 @@ def check_campaign_name(name: str) -> str:
     return name
 
 
+#: How the journal names a campaign written to the outbox folder.
+OUTBOX = "outbox"
+
+
 def transport_label(transport_name: str, host: str) -> str:
     """How the journal names where a campaign went: ``outbox`` or ``smtp HOST``."""
     return "outbox" if transport_name == "outbox" else f"smtp {host.lower()}"
@@ -199,6 +210,9 @@ class Plan:
         list_changed: the list file differs from the one the campaign began with.
         refresh: the journal's record of the list, content or destination must be updated
             before sending (the change was accepted, or nothing was delivered yet).
+        restart: the campaign only went to the outbox folder before and something changed
+            (the advisory, the list, or now it goes through the server): every recipient
+            starts again as pending (the outbox run was a look, not a delivery).
     """
 
     campaign: str
@@ -211,6 +225,7 @@ class Plan:
     not_on_list: int = 0
     list_changed: bool = False
     refresh: bool = False
+    restart: bool = False
 
     @property
     def skipped(self) -> int:
@@ -280,6 +295,11 @@ def plan_campaign(
     counts = journal.counts(campaign)
     refresh = (info.content_hash, info.transport, info.list_hash) != (content, transport,
                                                                       list_hash)
+    if info.transport == OUTBOX and refresh:
+        # The outbox is for looking, not sending: after a look, a changed advisory or list,
+        # or the real send through the server, starts the campaign afresh.
+        return Plan(campaign, info, recipients, list(recipients), refresh=True,
+                    restart=True, list_changed=info.list_hash != list_hash)
     # While nobody has (or may have) received anything, a change cannot split the campaign.
     if counts[State.SENT.value] + counts[State.UNCERTAIN.value]:
         _refuse_changes(info, counts[State.SENT.value], content=content, transport=transport,
@@ -318,9 +338,10 @@ def plan_campaign(
 
 
 def preflight(composer: Composer, due: Iterable[Recipient], list_name: str) -> Composed | None:
-    """Compose every due message once, before anything is sent, so a problem with any one
-    appears first. Messages are built one at a time and dropped (memory stays flat for
-    any list size); the first is returned for ``--dry-run``.
+    """Check every due recipient before anything is sent, so a problem with any one appears
+    first: what can fail per recipient (personal fields, the ``To`` header) is checked with
+    :meth:`Composer.check` without building the message, so each message is composed once,
+    when it is sent. Only the first message is built (for ``--dry-run``) and returned.
 
     Raises:
         ListError: naming the list line of a recipient whose message cannot be built.
@@ -328,7 +349,10 @@ def preflight(composer: Composer, due: Iterable[Recipient], list_name: str) -> C
     first: Composed | None = None
     for rec in due:
         try:
-            message = composer.compose(rec.email, rec.name, rec.fields())
+            if first is None:
+                first = composer.compose(rec.email, rec.name, rec.fields())
+            else:
+                composer.check(rec.email, rec.name, rec.fields())
         except (ValueError, TypeError, KeyError, UnicodeError, email.errors.MessageError) as exc:
             raise ListError(
                 f"the message for {rec.display_email} cannot be built ({exc}). Correct the "
@@ -336,8 +360,6 @@ def preflight(composer: Composer, due: Iterable[Recipient], list_name: str) -> C
                 path=list_name,
                 line=rec.lines[0] if rec.lines else None,
             ) from None
-        if first is None:
-            first = message
     return first
 
 
@@ -403,11 +425,20 @@ def summarise(plan: Plan, result: RunResult, transport: str, resume_command: str
         summary.failures.append(Failure(row.email, row.state.value, row.code, row.reply,
                                         earlier=True))
     summary.complete = plan.already_sent + summary.sent == len(plan.recipients)
+    if transport == OUTBOX:  # a look, not a delivery: never called "sent"
+        summary.written, summary.sent = summary.sent, 0
     return summary
 
 
 def login_words(reply: str) -> str:
-    """After ``530 5.7.0 Authentication required`` (RFC 4954 §6): what to set."""
+    """After ``530 5.7.0 Authentication required`` (RFC 4954 §6): what to set; after
+    Microsoft 365's ``550 5.7.30`` / ``5.7.139`` (passwords turned off), how to switch to
+    OAuth2 (:func:`mailer.oauth.words.stopped_sign_in_words`)."""
+    from mailer.oauth.words import stopped_sign_in_words
+
+    words = stopped_sign_in_words(reply)
+    if words is not None:
+        return words
     return ("the server needs you to log in: set smtp.username in mailer.yaml (and the "
             f"password in MAILER_SMTP_PASSWORD) ({reply}).")
 
@@ -434,6 +465,12 @@ def stop_words(summary: SendSummary) -> str:
                                    f"{summary.sender} ({summary.stop_text}). Check "
                                    "sender.from in mailer.yaml and that the account you log "
                                    "in with may send as that address.",
+        StopReason.DISK: f"Stopped: {summary.stop_text}. Make room on the disk (or fix the "
+                         "folder's permissions).",
+        StopReason.REFUSED: f"Stopped: the server refuses mail from this account or this "
+                            f"computer ({summary.stop_text}). Check smtp.host and "
+                            "smtp.username in mailer.yaml, or ask whoever runs the email "
+                            "account.",
     }[reason]
     return (
         f"{lead} {left:,} recipient{'s are' if left != 1 else ' is'} still to send; nobody "
@@ -464,13 +501,36 @@ def next_step_words(summary: SendSummary) -> str:
     return "\n".join(parts)
 
 
-def stopped_at_once_words(campaign: str, resume_command: str) -> str:
-    """After a second Ctrl-C (no waiting for the messages in flight)."""
-    return (
-        "Stopped. A parent whose message was being sent at that moment is marked uncertain "
-        f"(the message may have arrived; see: mailer status {campaign}). Nobody is sent "
-        f"twice. Run the same command again to carry on:\n  {resume_command}"
-    )
+def journal_broke_error(exc: MailerError, done: int, resume_command: str,
+                        emailed: bool) -> MailerError:
+    """The journal could not be written after ``done`` messages went (a full disk): exit
+    status 1, not 2, since something was sent; says how to carry on."""
+    what = "sent" if emailed else "written to the outbox folder"
+    err = MailerError(
+        f"{exc.message} {done:,} message{'s were' if done != 1 else ' was'} {what} before "
+        "this and are recorded; nothing more was sent. Make room on the disk, then run the "
+        f"same command again to carry on (nobody is sent twice):\n  {resume_command}",
+        path=exc.path)
+    err.exit_code = 1
+    return err
+
+
+def stopped_at_once_words(campaign: str, resume_command: str,
+                          uncertain: list[str] | None = None) -> str:
+    """After a second Ctrl-C (no waiting for the messages in flight). ``uncertain``: the
+    parents whose message was on its way (``None`` when not known)."""
+    if uncertain is None:
+        middle = ("A parent whose message was being sent at that moment is marked uncertain "
+                  f"(the message may have arrived; see: mailer status {campaign}).")
+    elif uncertain:
+        who = ", ".join(uncertain)
+        middle = (f"The message to {who} was on its way at that moment, so "
+                  f"{'they are' if len(uncertain) > 1 else 'it is'} marked uncertain (the "
+                  f"message may have arrived; see: mailer status {campaign}).")
+    else:
+        middle = "No message was on its way at that moment."
+    return (f"Stopped. {middle} Nobody is sent twice. Run the same command again to carry "
+            f"on:\n  {resume_command}")
 
 
 def nothing_to_send_words(plan: Plan) -> str:

@@ -36,7 +36,13 @@ from mailer.progress import make_progress
 from mailer.recipients import ListReport
 from mailer.sending import SendRequest, prepare_send, run_send, send_test
 from mailer.snippets import list_snippets, load_snippet
-from mailer.status import all_status, campaign_status, format_all, format_campaign
+from mailer.status import (
+    all_status,
+    campaign_status,
+    format_all,
+    format_campaign,
+    write_problems,
+)
 from mailer.workspace import Workspace
 
 app = typer.Typer(
@@ -286,14 +292,14 @@ def send_cmd(
         try:
             summary = run_send(prepared, password=password,
                                resume_command=_resume_command(), progress=make_progress)
-        except KeyboardInterrupt:  # a second Ctrl-C: stopped at once
-            typer.echo(stopped_at_once_words(prepared.plan.campaign, _resume_command()),
-                       err=True)
+        except KeyboardInterrupt as exc:  # a second Ctrl-C: stopped at once
+            typer.echo(stopped_at_once_words(prepared.plan.campaign, _resume_command(),
+                                             getattr(exc, "uncertain", None)), err=True)
             raise typer.Exit(130) from None
     if as_json:
         typer.echo(json.dumps(summary.as_dict(), indent=2))
     else:
-        sent = (f"{summary.sent} written to the outbox folder (nothing was emailed)"
+        sent = (f"{summary.written} written to the outbox folder (not emailed)"
                 if summary.transport == "outbox" else f"{summary.sent} sent")
         typer.echo(
             f"{'So far' if summary.stopped else 'Done'}: {sent}, "
@@ -302,18 +308,18 @@ def send_cmd(
             f"(campaign {summary.campaign})."
         )
         for f in (f for f in summary.failures if not f.earlier):
-            typer.echo(f"  {f.email}: {reply_words(f.status, f.code, f.text)}")
+            typer.echo(f"  {f.email}: {reply_words(f.state, f.code, f.reply)}")
         earlier = [f for f in summary.failures if f.earlier]
         if earlier:
             typer.echo("From earlier runs:")
         for f in earlier:
-            typer.echo(f"  {f.email}: {reply_words(f.status, f.code, f.text)}")
+            typer.echo(f"  {f.email}: {reply_words(f.state, f.code, f.reply)}")
     words = stop_words(summary)
     if words:
         typer.echo(words, err=True)
     if summary.stopped == "interrupted":
         raise typer.Exit(130)
-    if summary.stopped in ("sender_refused", "login_required") and not summary.sent:
+    if summary.stopped in ("sender_refused", "login_required", "refused") and not summary.sent:
         raise typer.Exit(2)  # a settings problem, and nothing was sent
     if not summary.complete:
         raise typer.Exit(1)
@@ -406,16 +412,22 @@ def _confirm(question: str) -> None:
             "sending needs a yes, and there is no terminal to ask on. Check the summary "
             "above, then run the same command with --yes. Nothing was sent."
         )
-    if not typer.confirm(question, default=False, err=True):
+    try:
+        yes = typer.confirm(question, default=False, err=True)
+    except typer.Abort:  # Ctrl-C (or Ctrl-D) at the question
+        typer.echo("\nNothing was sent.", err=True)
+        raise typer.Exit(130) from None
+    if not yes:
         typer.echo("Nothing was sent.", err=True)
         raise typer.Exit(0)  # the person chose not to send: not a failure
 
 
 def _confirm_purge(campaign: str, data: dict[str, object]) -> bool:
     counts: dict[str, int] = data["counts"]  # type: ignore[assignment]
+    done = (f"{counts.get('written', 0):,} written to the outbox folder"
+            if counts.get("written") else f"{counts.get('sent', 0):,} sent")
     question = (f"Delete the records of campaign {campaign} ({data['recipients']:,} parents, "
-                f"{counts.get('sent', 0):,} sent)? Sending it again would send to everyone "
-                "again.")
+                f"{done})? Sending it again would send to everyone again.")
     if not sys.stdin.isatty():
         raise ConfirmationError(
             f"--purge deletes the records of campaign {campaign}, and there is no terminal "
@@ -439,6 +451,9 @@ def status_cmd(
         "--purge", help="Delete the campaign's records (its recipients' addresses).")] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before --purge.")
                    ] = False,
+    problems: Annotated[Path | None, typer.Option(
+        "--problems", metavar="FILE.csv", help="Write the parents not sent (pupil, list line, "
+        "address, what happened, what to do) to a CSV file that opens in Excel.")] = None,
 ) -> None:
     """Show what was sent: counts per campaign, and who failed, was deferred or is
     uncertain, with the server's reply."""
@@ -455,6 +470,16 @@ def status_cmd(
             n = journal.purge(campaign)
         typer.echo(f"Deleted campaign {campaign} and its {n:,} recipient records. Sending it "
                    "again would send to everyone again.")
+        return
+    if problems is not None:
+        if campaign is None:
+            raise MailerError("--problems needs the campaign's name: mailer status CAMPAIGN "
+                              "--problems FILE.csv")
+        with Journal(path, create=False) as journal:
+            info = journal.campaign(campaign)
+            on_list = _pupils_on_list(ws, info.list_path) if info is not None else {}
+            n = write_problems(journal, campaign, problems, on_list)
+        typer.echo(f"Wrote {n:,} parent{'s' if n != 1 else ''} not sent to {problems}.")
         return
     journal = Journal(path, create=False) if path.exists() else None
     try:
@@ -485,6 +510,21 @@ def _sign_in_status(ws: Workspace) -> dict[str, object] | None:
         return sign_in_status(ws.config.smtp)
     except MailerError:
         return None
+
+
+def _pupils_on_list(ws: Workspace, list_path: str) -> dict[str, tuple[str, str]]:
+    """Address (lower case) -> (pupils, list lines) from the campaign's list as it is now;
+    empty when the list cannot be read any more (moved or deleted)."""
+    try:
+        report = read_workspace_list(ws, list_path)
+    except MailerError:
+        return {}
+    out = {}
+    for rec in report.recipients:
+        pupils = "; ".join(" ".join(p for p in (c.forename, c.surname) if p)
+                           + c.details[len(c.forename):] for c in rec.children)
+        out[rec.email.lower()] = (pupils, ", ".join(str(n) for n in rec.lines))
+    return out
 
 
 def main() -> None:

@@ -26,7 +26,6 @@ import datetime as dt
 import re
 import secrets
 import time
-from dataclasses import dataclass
 from email import quoprimime
 from email.headerregistry import Address
 from email.message import EmailMessage, MIMEPart
@@ -35,6 +34,7 @@ from email.utils import format_datetime, make_msgid
 from html import escape
 
 from mailer.config import Sender
+from mailer.message import Message
 from mailer.render import Rendered, sentinel
 
 # Bodies are encoded under ``BODY_POLICY`` (quoted-printable lines of at most 76
@@ -83,6 +83,112 @@ def header_bytes(name: str, value: object) -> bytes:
     return POLICY.fold_binary(stored_name, stored)
 
 
+#: Header lines fold at 78 characters where they can (RFC 5322 §2.1.1 "SHOULD"), never
+#: past 998; an RFC 2047 encoded word is at most 75 characters (RFC 2047 §2).
+FOLD_AT = 78
+ENCODED_WORD_MAX = 75
+_EW_PREFIX = "=?utf-8?q?"
+_EW_SUFFIX = "?="
+#: Characters an encoded word may carry as they are in a phrase (RFC 2047 §5 rule 3).
+_EW_SAFE = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!*+-/")
+_ATOM = re.compile(rf"{_ATEXT}+")
+_PRINTABLE = re.compile(r"[\x21-\x7e]+(?: [\x21-\x7e]+)*")
+
+
+def _q_char(ch: str) -> str:
+    return "".join(chr(b) if b in _EW_SAFE else "_" if b == 0x20 else f"={b:02X}"
+                   for b in ch.encode("utf-8"))
+
+
+def encoded_words(text: str, first: int = ENCODED_WORD_MAX) -> list[str]:
+    """``text`` as RFC 2047 ``Q`` encoded words in UTF-8, each at most
+    :data:`ENCODED_WORD_MAX` characters, never splitting a character across two words
+    (RFC 2047 §5). Words that follow each other decode to ``text`` with nothing between
+    them (RFC 2047 §6.2), so they may be folded anywhere between words. ``first`` is the
+    most the first word may take (the room left after the field name)."""
+    overhead = len(_EW_PREFIX) + len(_EW_SUFFIX)
+    room = max(first, overhead + 12) - overhead
+    words: list[str] = []
+    current = ""
+    for ch in text:
+        q = _q_char(ch)
+        if current and len(current) + len(q) > room:
+            words.append(_EW_PREFIX + current + _EW_SUFFIX)
+            current = ""
+            room = ENCODED_WORD_MAX - overhead
+        current += q
+    if current:
+        words.append(_EW_PREFIX + current + _EW_SUFFIX)
+    return words
+
+
+def fold_tokens(name: str, tokens: list[str]) -> bytes:
+    """``Name: token token ...`` with CRLF, folded before a token (RFC 5322 §2.2.3) so that
+    no line passes :data:`FOLD_AT` unless one token alone is longer (then it has its own
+    line, still under 998: callers make every token under 998)."""
+    lines: list[str] = []
+    line = f"{name}:"
+    for token in tokens:
+        if len(line) + 1 + len(token) > FOLD_AT:
+            lines.append(line)
+            line = " " + token
+        else:
+            line += " " + token
+    lines.append(line)
+    return ("\r\n".join(lines) + "\r\n").encode("ascii")
+
+
+def _words_fit(words: list[str]) -> bool:
+    return all(0 < len(w) <= FOLD_AT - 2 for w in words)
+
+
+def unstructured_line(name: str, text: str) -> bytes:
+    """An unstructured header (``Subject``) folded at 78: printable ASCII words as they
+    are, anything else (non-ASCII, ``=?``, a word too long to fold) as RFC 2047 encoded
+    words of at most 75 characters (RFC 5322 §2.2.1, §3.6.5; RFC 2047 §2, §5 rule 1)."""
+    words = text.split(" ")
+    if _PRINTABLE.fullmatch(text) and "=?" not in text and _words_fit(words):
+        return fold_tokens(name, words)
+    return fold_tokens(name, encoded_words(text, _first_room(name)))
+
+
+def _first_room(name: str) -> int:
+    """Room for the first token on the ``Name: `` line within :data:`FOLD_AT`."""
+    return min(ENCODED_WORD_MAX, FOLD_AT - len(name) - 2)
+
+
+def address_line(name: str, display: str, addr_spec: str) -> bytes:
+    """An address header with one mailbox (RFC 5322 §3.4): the display name as atoms, as a
+    quoted string, or as RFC 2047 encoded words (§5 rule 3) when it is not ASCII or a word
+    would not fold; then ``<addr-spec>``. Folded at 78, encoded words at most 75.
+
+    Raises:
+        ValueError: ``addr_spec`` is not ASCII (the caller takes the email package's path).
+    """
+    if not addr_spec.isascii():
+        raise ValueError("not an ASCII address")
+    if not display:
+        return fold_tokens(name, [addr_spec])
+    words = display.split(" ")
+    if all(_ATOM.fullmatch(w) for w in words) and _words_fit(words):
+        tokens = words
+    elif _PRINTABLE.fullmatch(display) and "=?" not in display:
+        quoted = '"' + display.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        tokens = quoted.split(" ")
+        if not _words_fit(tokens):
+            tokens = encoded_words(display, _first_room(name))
+    else:
+        tokens = encoded_words(display, _first_room(name))
+    return fold_tokens(name, [*tokens, f"<{addr_spec}>"])
+
+
+def unsubscribe_line(url: str) -> bytes:
+    """``List-Unsubscribe: <URL>`` exactly, on one line (RFC 2369 §3.2): the URL is never
+    encoded, broken or moved to a continuation line (some readers keep the folding space
+    in the value); ``mailer.yaml`` is checked for a URL that fits in 998 octets."""
+    return f"List-Unsubscribe: <{url}>".encode("ascii") + CRLF
+
+
 def qp_segment(text: str) -> bytes:
     """Quoted-printable (RFC 2045 §6.7) for one piece of a body, ready to be joined to the
     next piece: it starts at the beginning of a line and ends at the start of a new line,
@@ -114,21 +220,8 @@ def _split_body(body: str, fields: frozenset[str]) -> list[str]:
     return out
 
 
-@dataclass(frozen=True)
-class Composed:
-    """A message ready for a transport.
-
-    Attributes:
-        envelope_from: the RFC 5321 MAIL FROM address.
-        recipient: the one RFC 5321 RCPT TO address.
-        message_id: the ``Message-ID`` header value, angle brackets included.
-        data: the whole message as bytes with CRLF line ends.
-    """
-
-    envelope_from: str
-    recipient: str
-    message_id: str
-    data: bytes
+#: The message type, kept under its older name for the composer's callers.
+Composed = Message
 
 
 class _Template:
@@ -153,20 +246,15 @@ class _Template:
         sender = composer.sender
         rendered = composer.rendered
         self.fields = rendered.fields_used
-        self.from_line = header_bytes("From", sender.address)
-        self.subject_line = header_bytes("Subject", composer.subject)
+        self.from_line = composer.from_line
+        self.subject_line = unstructured_line("Subject", composer.subject)
         boundary = "===============" + str(secrets.randbits(63)).zfill(19) + "=="
         tail = []
-        if sender.reply_to is not None:
-            tail.append(header_bytes("Reply-To", sender.reply_to))
-        if sender.unsubscribe:
-            tail.append(header_bytes("List-Unsubscribe", f"<{sender.unsubscribe}>"))
-            if sender.unsubscribe.startswith("https://"):
-                tail.append(header_bytes("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
+        tail.append(composer.after_id)
         tail.append(header_bytes("MIME-Version", "1.0"))
-        tail.append(header_bytes(
+        tail.append(_fold_boundary(header_bytes(
             "Content-Type", f'multipart/alternative; boundary="{boundary}"'
-        ))
+        )))
         if rendered.language:
             tail.append(header_bytes("Content-Language", rendered.language))
         delimiter = b"--" + boundary.encode("ascii")
@@ -242,6 +330,16 @@ class Composer:
         self.sender = sender
         self.subject = subject_prefix + rendered.subject
         self.envelope_from = sender.address.addr_spec
+        self.from_line = _mailbox_line("From", sender.address)
+        after = []
+        if sender.reply_to is not None:
+            after.append(_mailbox_line("Reply-To", sender.reply_to))
+        if sender.unsubscribe:
+            after.append(unsubscribe_line(sender.unsubscribe))
+            if sender.unsubscribe.startswith("https://"):
+                after.append(header_bytes("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
+        #: Reply-To and List-Unsubscribe lines, which follow Message-ID.
+        self.after_id = b"".join(after)
         # A body with CR in it would have its line breaks normalised by the email package
         # across field boundaries; such a template (never produced by our Jinja templates)
         # is composed the straightforward way.
@@ -290,23 +388,7 @@ class Composer:
             text_values[field] = qp_segment(value)
             html_values[field] = qp_segment(escape(value, quote=True))
 
-        display = clean_display_name(name)
-        if (
-            _SIMPLE_ADDRESS.fullmatch(email)
-            and _SIMPLE_NAME.fullmatch(display)
-            and "=?" not in display
-        ):
-            local, _, domain = email.rpartition("@")
-            to_line = b"To: " + str(
-                Address(display_name=display, username=local, domain=domain)
-            ).encode("ascii") + CRLF
-            if len(to_line) > _MAX_LINE + 2:
-                to_line = header_bytes("To", Address(display, local, domain))
-        else:
-            local, _, domain = email.rpartition("@")
-            to_line = header_bytes(
-                "To", Address(display_name=display, username=local, domain=domain)
-            )
+        to_line = _to_line(email, name)
 
         if date is None:
             date_line = tpl.date_line()
@@ -334,6 +416,20 @@ class Composer:
         ])
         return Composed(self.envelope_from, email, message_id, data)
 
+    def check(self, email: str, name: str, fields: dict[str, str]) -> None:
+        """Check what can fail for one recipient without building the message: every
+        personal field the templates use is in ``fields``, and the ``To`` line can be built
+        from ``email`` and ``name``. Used by the pre-flight, so each message is composed
+        once, when it is sent.
+
+        Raises:
+            KeyError: a personal field is missing from ``fields``.
+            ValueError: the address cannot go in a header (e.g. CR/LF in it).
+        """
+        for field_name in self.rendered.fields_used:
+            fields[field_name]
+        _to_line(email, name)
+
     def compose_reference(
         self,
         email: str,
@@ -348,27 +444,65 @@ class Composer:
         errors as :meth:`compose`; used for inputs the fast path does not take and as the
         reference the fast path is tested against."""
         html_part, text_part = self.rendered.personalise(fields)
+        to_line = _to_line(email, name)
         msg = EmailMessage(policy=BODY_POLICY)
-        msg["From"] = self.sender.address
-        local, _, domain = email.rpartition("@")
-        msg["To"] = Address(display_name=clean_display_name(name), username=local, domain=domain)
-        msg["Subject"] = self.subject
         msg["Date"] = date or format_datetime(dt.datetime.now(dt.timezone.utc).astimezone())
         msg["Message-ID"] = message_id or make_msgid(domain=self.sender.domain)
-        if self.sender.reply_to is not None:
-            msg["Reply-To"] = self.sender.reply_to
-        unsubscribe = self.sender.unsubscribe
-        if unsubscribe:
-            msg["List-Unsubscribe"] = f"<{unsubscribe}>"
-            if unsubscribe.startswith("https://"):
-                msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         msg.set_content(text_part, subtype="plain", charset="utf-8", cte="quoted-printable")
         msg.add_alternative(html_part, subtype="html", charset="utf-8", cte="quoted-printable")
         if self.rendered.language:  # after set_content, which clears Content-* headers
             msg["Content-Language"] = self.rendered.language  # RFC 3282
+        raw = msg.as_bytes(policy=POLICY)
+        # Date and Message-ID come first, then MIME-Version: the sender, recipient and
+        # subject lines go before them and Reply-To / List-Unsubscribe after, as in
+        # the template path.
+        cut = raw.index(b"\r\nMIME-Version:") + 2
+        body_at = raw.index(b"\r\n\r\n")
+        data = b"".join([self.from_line, to_line, unstructured_line("Subject", self.subject),
+                         raw[:cut], self.after_id, _fold_boundary(raw[cut:body_at + 2]),
+                         raw[body_at + 2:]])
         return Composed(
             envelope_from=self.sender.address.addr_spec,
             recipient=email,
             message_id=str(msg["Message-ID"]),
-            data=msg.as_bytes(policy=POLICY),
+            data=data,
         )
+
+
+def _fold_boundary(lines: bytes) -> bytes:
+    """Fold ``Content-Type: multipart/...; boundary="..."`` before its parameter when the
+    line is longer than :data:`FOLD_AT` (RFC 2045 §5.1 allows folding whitespace there)."""
+    out = []
+    for line in lines.split(CRLF):
+        if len(line) > FOLD_AT and line.startswith(b"Content-Type:"):
+            line = line.replace(b"; boundary=", b";" + CRLF + b" boundary=", 1)
+        out.append(line)
+    return CRLF.join(out)
+
+
+def _mailbox_line(name: str, address: Address) -> bytes:
+    """One address header for a configured sender address (folded; see
+    :func:`address_line`), or the email package's line for a non-ASCII address."""
+    try:
+        return address_line(name, clean_display_name(address.display_name),
+                            address.addr_spec)
+    except ValueError:
+        return header_bytes(name, address)
+
+
+def _to_line(email: str, name: str) -> bytes:
+    """``To:`` with the recipient's display name and address, folded at 78 with encoded
+    words of at most 75 characters whatever the name's length (a 5,000-character name
+    gives many short lines, never one long one).
+
+    Raises:
+        ValueError: the email package refuses the address (e.g. CR/LF in it).
+    """
+    local, _, domain = email.rpartition("@")
+    display = clean_display_name(name)
+    addr = Address(username=local, domain=domain)  # raises for CR/LF and the like
+    try:
+        return address_line("To", display, addr.addr_spec)
+    except ValueError:
+        return header_bytes("To", Address(display_name=display, username=local,
+                                          domain=domain))

@@ -17,6 +17,10 @@ import getpass
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import aiosmtplib
 
 from mailer.config import Config, SmtpConfig
 from mailer.errors import ConfigError
@@ -106,3 +110,52 @@ def smtp_password_for(config: Config) -> str | TokenSource | None:
         source.access_token()  # silently, now: "run mailer login" before any connection
         return source
     return smtp_password(config.smtp)
+
+
+class Authenticator(Protocol):
+    """Signs in on an open, secured SMTP connection (RFC 4954 AUTH). The SMTP transport
+    calls :meth:`authenticate` once per connection, after STARTTLS."""
+
+    async def authenticate(self, client: aiosmtplib.SMTP) -> float | None:
+        """Sign in. Returns when the sign-in runs out (seconds since the epoch; an OAuth2
+        access token's expiry), so the connection signs in again before then, or ``None``
+        (a password: never). Raises ``aiosmtplib.SMTPAuthenticationError`` when refused."""
+        ...
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """A username and password for SMTP AUTH (PLAIN or LOGIN, as the server offers;
+    RFC 4954, RFC 4616). The password never appears in ``repr``.
+
+    Attributes:
+        username: ``smtp.username``.
+        password: from the environment or the keyring (:func:`smtp_password`).
+    """
+
+    username: str
+    password: str = field(repr=False, default="")
+
+    async def authenticate(self, client: aiosmtplib.SMTP) -> None:
+        """Sign in with :meth:`aiosmtplib.SMTP.login`.
+
+        Raises:
+            aiosmtplib.SMTPAuthenticationError: the server refused them.
+        """
+        await client.login(self.username, self.password)
+
+
+def credentials_for(config: Config, password: str | TokenSource | None
+                    ) -> Authenticator | None:
+    """The sign-in for ``config``'s server: ``None`` without ``smtp.username`` (no AUTH) or
+    for the outbox folder; XOAUTH2 with ``smtp.auth: oauth2`` (``password`` is then the
+    :class:`~mailer.oauth.TokenSource` from :func:`smtp_password_for`)."""
+    if not config.smtp.host or not config.smtp.username:
+        return None
+    if config.smtp.auth == "oauth2":
+        from mailer.oauth import token_source_for
+        from mailer.transports.xoauth2 import XOAuth2Credentials
+
+        source = None if password is None or isinstance(password, str) else password
+        return XOAuth2Credentials(source or token_source_for(config.smtp))
+    return Credentials(config.smtp.username, password or "")

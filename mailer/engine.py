@@ -7,9 +7,12 @@ retried and journalled so that nobody is sent twice and nobody is lost.
 - :class:`mailer.ratelimit.TokenBucket` holds ``rate_per_minute`` across the whole pool;
   :class:`mailer.ratelimit.DailyCap` holds ``daily_cap`` over a rolling 24 hours, counting
   earlier runs from the journal.
-- Replies (RFC 5321 §4.2.1): 2xx sent; 4xx deferred and tried again later in the same run
-  with a growing wait, up to ``max_attempts``; 5xx failed, and the send goes on; a
-  throttling or quota reply stops the whole send cleanly and says when to go on.
+- Replies are read once, by :func:`mailer.replies.classify` (RFC 5321 §4.2, RFC 3463):
+  about this recipient or this message, 2xx sent, 4xx deferred and tried again later in
+  the same run with a growing wait (up to ``max_attempts``, never holding up the
+  recipients after it), 5xx failed, and the send goes on; about the connection or
+  account (rate, quota, sign-in, sender refused) the whole send stops cleanly and says when
+  to go on; a command out of sequence (503) reconnects and sends again.
 - A lost connection or timeout before the data went out reconnects and sends the message
   again; after the data went out the recipient stays ``uncertain`` and is not sent again
   (``--resend-uncertain`` does that on a later run).
@@ -22,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
-import re
 import signal
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -34,18 +36,14 @@ from mailer.errors import ServerBusyError, TransportError
 from mailer.journal import Journal, State
 from mailer.ratelimit import DAY_S, Clock, DailyCap, SystemClock, TokenBucket
 from mailer.recipients import Recipient
+from mailer.replies import Action, classify, pause_seconds
 from mailer.transports.base import Delivery, Transport, TransportStatus
-from mailer.transports.smtp import throttle_wait_s
-
-#: Replies meaning "log in first": RFC 4954 §6 (530 5.7.0 Authentication required).
-_LOGIN_WORDS = re.compile(r"authenticat\w* (is )?required|must (first )?authenticate|"
-                          r"not authenticated", re.I)
 
 
 def needs_login(code: int, text: str) -> bool:
-    """True when a reply says the server wants AUTH before it takes mail: reply code 530
-    or the words of RFC 4954 §6 ("5.7.0 Authentication required")."""
-    return code == 530 or (code >= 500 and bool(_LOGIN_WORDS.search(text)))
+    """True when a reply says the server wants AUTH before it takes mail (RFC 4954 §6:
+    ``530 5.7.0 Authentication required``); see :func:`mailer.replies.classify`."""
+    return code >= 500 and classify(code, text, "MAIL").action is Action.LOGIN
 
 
 #: Wait after a busy server (421 on connect) before trying again, in seconds.
@@ -60,7 +58,22 @@ class StopReason(str, Enum):
     CONNECTION = "connection"      # the server cannot be reached any more
     SENDER_REFUSED = "sender_refused"  # the server will not send as this sender (5xx)
     LOGIN_REQUIRED = "login_required"  # the server wants AUTH and none was set (530)
+    REFUSED = "refused"            # the server refuses this computer or account (relay...)
+    DISK = "disk"                  # the outbox folder cannot be written (disk full...)
     INTERRUPTED = "interrupted"    # Ctrl-C
+
+
+class StoppedAtOnce(KeyboardInterrupt):
+    """A second Ctrl-C stopped the run at once.
+
+    Attributes:
+        uncertain: addresses whose data had gone out with no reply yet (now ``uncertain``
+            in the journal); empty when no message was on its way.
+    """
+
+    def __init__(self, uncertain: list[str]) -> None:
+        super().__init__()
+        self.uncertain = uncertain
 
 
 @dataclass(frozen=True)
@@ -206,6 +219,8 @@ class Engine:
         self._stopping = False
         self._active = 0
         self._announced: tuple[float, int] | None = None
+        #: Addresses whose data went out and whose reply has not come yet.
+        self.in_flight: set[str] = set()
         last = journal.last_submission() if settings.counts_submissions else None
         last_mono = None
         if last is not None:
@@ -379,8 +394,10 @@ class Engine:
                                         submission=self.settings.counts_submissions,
                                         started=started)
             marked = True
+            self.in_flight.add(rec.email)
 
         delivery = await transport.deliver(message, on_data)
+        self.in_flight.discard(rec.email)
         self._handle(job, delivery, marked, message.message_id)
 
     def _handle(self, job: _Job, d: Delivery, marked: bool, message_id: str) -> None:
@@ -400,21 +417,18 @@ class Engine:
         if d.status is TransportStatus.UNCERTAIN:
             record(State.UNCERTAIN)
             return
-        if needs_login(d.code, d.text):
-            # A settings problem: every message would be refused the same way.
+        reply = f"{d.code} {d.text}".strip()
+        stop = {Action.LOGIN: StopReason.LOGIN_REQUIRED, Action.SENDER: StopReason.SENDER_REFUSED,
+                Action.REFUSED: StopReason.REFUSED, Action.PAUSE: StopReason.THROTTLED,
+                Action.QUOTA: StopReason.THROTTLED, Action.DISK: StopReason.DISK,
+                }.get(d.action)
+        if stop is not None:
+            # About the connection or the account, not this parent: every message would be
+            # answered the same way. The parent is kept for the next run.
             record(State.DEFERRED)
-            self.stop(StopReason.LOGIN_REQUIRED, f"{d.code} {d.text}".strip())
-            return
-        if d.throttled:
-            # Not the recipient's fault: it is tried again on the next run.
-            record(State.DEFERRED)
-            self.stop(StopReason.THROTTLED, f"{d.code} {d.text}".strip(),
-                      self.clock.time() + throttle_wait_s(d.code, d.text))
-            return
-        if d.sender_refused:
-            # Every message would fail the same way: keep the recipient for the next run.
-            record(State.DEFERRED)
-            self.stop(StopReason.SENDER_REFUSED, f"{d.code} {d.text}".strip())
+            retry = (self.clock.time() + pause_seconds(d.action)
+                     if stop is StopReason.THROTTLED else None)
+            self.stop(stop, d.text if stop is StopReason.DISK else reply, retry)
             return
         if d.connection_lost:
             # Nothing was sent: reconnect (on the next deliver) and send it again.

@@ -26,7 +26,7 @@ import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -120,12 +120,39 @@ def journal_path(state_dir: Path) -> Path:
 
 
 def _private_dir(path: Path) -> None:
+    """Make ``path`` (and missing parents) a folder only its owner can open (0700), and
+    tighten an existing one that is wider (whatever the umask).
+
+    Raises:
+        JournalError: the folder cannot be made (read-only disk, a file in the way).
+    """
     try:
         path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if path.stat().st_mode & 0o777 != 0o700:
+            os.chmod(path, 0o700)
+    except FileExistsError:
+        raise JournalError(
+            "this is a file, but mailer keeps its records in a folder with this name. Move "
+            "or rename the file, then run the same command again. Nothing was sent.",
+            path=path) from None
     except OSError as exc:
         raise JournalError(
-            f"the journal folder cannot be created ({exc.strerror}).", path=path
+            f"the folder for mailer's records cannot be made or used ({exc.strerror}). "
+            "Check that the workspace is on a disk you can write to. Nothing was sent.",
+            path=path
         ) from None
+
+
+def damaged_words(path: Path, why: str) -> str:
+    """What to say about a journal SQLite cannot read: nothing was sent, how to go on
+    (move it aside) and what is lost."""
+    return (
+        f"the send journal is damaged ({why}), so nothing was sent. To go on, move it aside, "
+        f"for example: mv {path} {path}.damaged  (and the files next to it starting "
+        f"{path.name}-, if any). mailer then starts a new journal. What is lost is its "
+        "record of who was already sent: sending a campaign again would send it to "
+        "everyone again, so check with the people you sent to first."
+    )
 
 
 class Journal:
@@ -174,10 +201,22 @@ class Journal:
                         if statement.strip():
                             db.execute(statement)
                     db.execute(f"PRAGMA user_version={_VERSION}")
+            # A damaged page anywhere (not only the header) is found now, not mid-send.
+            check = self._db.execute("PRAGMA quick_check(1)").fetchone()
+            if check is None or check[0] != "ok":
+                raise sqlite3.DatabaseError(check[0] if check else "no answer")
         except sqlite3.DatabaseError as exc:
-            raise JournalError(f"the send journal cannot be read ({exc}).", path=path) from None
+            self._db_close_quietly()
+            raise JournalError(damaged_words(path, str(exc)), path=path) from None
 
     # -- plumbing ---------------------------------------------------------------------
+
+    def _db_close_quietly(self) -> None:
+        db = getattr(self, "_db", None)
+        if db is not None:
+            with suppress(sqlite3.Error):
+                db.close()
+            self._db = None  # type: ignore[assignment]
 
     def close(self) -> None:
         """Close the database (safe to call twice)."""
@@ -264,6 +303,15 @@ class Journal:
             db.execute("UPDATE submissions SET campaign = NULL WHERE campaign = ?", (name,))
         self._db.execute("VACUUM")
         return int(n)
+
+    def restart(self, name: str) -> None:
+        """Every recipient of the campaign back to ``pending`` with no reply, attempts or
+        Message-ID (after a look in the outbox folder: that was not a delivery)."""
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE recipients SET state = 'pending', code = 0, reply = '', attempts = 0, "
+                "message_id = NULL, first_attempt = NULL, last_attempt = NULL "
+                "WHERE campaign = ?", (name,))
 
     # -- recipients -------------------------------------------------------------------
 
@@ -379,7 +427,18 @@ class SendLock:
     def acquire(self) -> None:
         """Take the lock without waiting."""
         _private_dir(self.path.parent)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        except IsADirectoryError:
+            raise JournalError(
+                "this is a folder, but mailer needs a small file here to make sure two sends "
+                "never run at once. Move the folder away, then run the same command again. "
+                "Nothing was sent.", path=self.path) from None
+        except OSError as exc:
+            raise JournalError(
+                f"mailer cannot write in this folder ({exc.strerror}), so nothing was sent. "
+                "Check that the workspace is on a disk you can write to and that the folder "
+                "is yours.", path=self.path.parent) from None
         try:
             _lock_file(fd)
         except OSError:

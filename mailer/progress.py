@@ -19,11 +19,22 @@ LINE_EVERY = 100
 
 def waiting_words(until: float, count: int, reply: str) -> str:
     """``Waiting until 10:42 to try 1 parent again (the server said: 450 ...). Press
-    Ctrl-C to stop; running the same command later carries on.``"""
+    Ctrl-C to stop safely: nobody is sent twice, and the same command carries on later.``"""
     said = reply or "try later"
     return (f"Waiting until {time_words(until)} to try {count:,} "
             f"parent{'s' if count != 1 else ''} again (the server said: {said}). Press "
-            "Ctrl-C to stop; running the same command later carries on.")
+            "Ctrl-C to stop safely: nobody is sent twice, and the same command carries on "
+            "later.")
+
+
+def rate_words(done: int, first: float | None, now: float) -> str:
+    """``12/min``: the rate messages are going at, from the first outcome to now (``done``
+    outcomes, the first at monotonic time ``first``). Counting from the first outcome, not
+    from the start, gives the pacing in use (a limit of 12 a minute shows 12/min, not the
+    60/min that one message in the first second would suggest); "" until two are done."""
+    if first is None or done < 2 or now <= first:
+        return ""
+    return f"{(done - 1) * 60.0 / (now - first):.0f}/min"
 
 
 def _counts(result: RunResult) -> tuple[int, int, int, int]:
@@ -84,7 +95,7 @@ class BarProgress:
         )
 
         self.total = total
-        self._start = time.monotonic()
+        self._first: float | None = None
         self._progress = Progress(
             TextColumn("Sending"),
             BarColumn(),
@@ -108,12 +119,14 @@ class BarProgress:
         """Called by the engine after each outcome."""
         sent, failed, deferred, uncertain = _counts(result)
         done = result.tried
-        minutes = max(time.monotonic() - self._start, 1.0) / 60.0
+        now = time.monotonic()
         counts = f"{sent} sent, {failed} failed, {deferred} deferred"
         if uncertain:
             counts += f", {uncertain} uncertain"
         self._progress.update(self._task, completed=done, counts=counts,
-                              rate=f"{done / minutes:.0f}/min")
+                              rate=rate_words(done, self._first, now))
+        if self._first is None:
+            self._first = now
 
 
     def waiting(self, until: float, count: int, reply: str) -> None:

@@ -18,6 +18,7 @@ from email.parser import BytesParser
 from email_validator import EmailNotValidError, validate_email
 
 from mailer.campaign import (
+    OUTBOX,
     Plan,
     SendSummary,
     check_campaign_name,
@@ -27,6 +28,7 @@ from mailer.campaign import (
     duration_words,
     estimate_seconds,
     file_hash,
+    journal_broke_error,
     plan_campaign,
     preflight,
     summarise,
@@ -35,18 +37,20 @@ from mailer.campaign import (
 from mailer.checks import compose_sample, run_checks
 from mailer.compose import Composed, Composer
 from mailer.config import Config, SmtpConfig
-from mailer.engine import Engine, EngineSettings, ProgressSink
+from mailer.credentials import credentials_for
+from mailer.engine import Engine, EngineSettings, ProgressSink, StoppedAtOnce
 from mailer.errors import MailerError, ServerBusyError, TransportError
 from mailer.jobs import read_workspace_list, render_snippet
-from mailer.journal import Journal, SendLock, State, journal_path
+from mailer.journal import Journal, JournalError, SendLock, State, journal_path
 from mailer.lists import require_recipients
 from mailer.ratelimit import DAY_S, Clock, DailyCap, SystemClock
 from mailer.recipients import ListReport
 from mailer.render import Rendered
-from mailer.transports import Delivery, transport_factory
-from mailer.transports.outbox import OutboxTransport
-from mailer.transports.smtp import SmtpTransport
+from mailer.transports import Delivery, TransportChoice, choose_transport
 from mailer.workspace import Workspace
+
+#: The folder (inside the outbox folder) that ``--test-to`` proofs go to without a server.
+PROOFS = "proofs"
 
 #: At most this many earlier failed/uncertain recipients are named in the summary.
 LIST_AT_MOST = 20
@@ -83,8 +87,7 @@ class PreparedSend:
     report: ListReport
     composer: Composer
     plan: Plan
-    transport: str
-    server: str
+    destination: TransportChoice
     content: str
     list_hash: str
     first: Composed | None
@@ -93,8 +96,18 @@ class PreparedSend:
 
     @property
     def is_smtp(self) -> bool:
-        """True when sending through an SMTP server (not the outbox)."""
-        return bool(self.config.smtp.host)
+        """True when messages leave this computer (a server, not the outbox folder)."""
+        return self.destination.emails
+
+    @property
+    def transport(self) -> str:
+        """How the journal names the destination (``outbox``, ``smtp HOST``)."""
+        return self.destination.journal_name
+
+    @property
+    def server(self) -> str:
+        """Where mail goes, in words (the transport's label)."""
+        return self.destination.label
 
     @property
     def needs_confirmation(self) -> bool:
@@ -140,7 +153,8 @@ class PreparedSend:
         smtp = self.config.smtp
         due = len(plan.due)
         status = "new" if plan.existing is None else (
-            f"resumed, begun {time_words(plan.existing.created)}")
+            "starting afresh: the earlier run only wrote to the outbox folder"
+            if plan.restart else f"resumed, begun {time_words(plan.existing.created)}")
         lines = [
             f"Campaign:   {plan.campaign} ({status})",
             f"Recipients: {len(plan.recipients):,} on the list; {due:,} to send now",
@@ -228,12 +242,6 @@ def _name_rows(rows: list) -> list[str]:  # type: ignore[type-arg]
     return out
 
 
-def _describe(config: Config, ws: Workspace) -> str:
-    if config.smtp.host:
-        return SmtpTransport(config.smtp, None).describe()
-    return OutboxTransport(ws.outbox_dir).describe()
-
-
 def with_port_hint(exc: TransportError, smtp: SmtpConfig) -> TransportError:
     """``exc`` with a hint added when ``smtp.security`` does not suit the well-known port:
     port 587 is submission with STARTTLS (RFC 6409, RFC 3207), port 465 is implicit TLS
@@ -292,7 +300,8 @@ def prepare_send(
     refuse_broken_email(rendered, config)
     name = check_campaign_name(
         request.campaign or default_campaign_name(rendered.snippet.id, report.path))
-    transport = "outbox" if not config.smtp.host else f"smtp {config.smtp.host.lower()}"
+    destination = choose_transport(config, ws.outbox_dir)
+    transport = destination.journal_name
     content = content_hash(rendered, config.sender)
     list_hash = file_hash(report.path)
     path = journal_path(ws.state_dir)
@@ -321,7 +330,7 @@ def prepare_send(
         raise
     return PreparedSend(
         ws=ws, request=request, config=config, rendered=rendered, report=report,
-        composer=composer, plan=plan, transport=transport, server=_describe(config, ws),
+        composer=composer, plan=plan, destination=destination,
         content=content, list_hash=list_hash, first=first, journal=journal, lock=lock,
     )
 
@@ -365,37 +374,47 @@ def run_send(
             transport=prepared.transport,
         )
     elif plan.refresh:
+        if plan.restart:
+            journal.restart(plan.campaign)
         journal.update_campaign(
             plan.campaign, list_path=str(report.path), list_hash=prepared.list_hash,
             content_hash=prepared.content, transport=prepared.transport,
         )
     journal.add_recipients(plan.campaign, (r.email for r in plan.recipients))
     smtp = prepared.config.smtp
+    pacing = prepared.destination.pacing
     if settings is None:
         settings = EngineSettings(
-            connections=smtp.connections if prepared.is_smtp else 1,
-            rate_per_minute=smtp.rate_per_minute if prepared.is_smtp else 0,
-            daily_cap=smtp.daily_cap if prepared.is_smtp else 0,
-            counts_submissions=prepared.is_smtp,
+            connections=pacing.connections, rate_per_minute=pacing.rate_per_minute,
+            daily_cap=pacing.daily_cap, counts_submissions=pacing.counts_submissions,
         )
+    credentials = credentials_for(prepared.config, password)
     display = progress(len(plan.due)) if progress is not None else nullcontext(None)
     with display as sink:
         engine = Engine(
             composer=prepared.composer, journal=journal, campaign=plan.campaign,
-            transport_factory=transport_factory(prepared.config, prepared.ws.outbox_dir,
-                                                password),
+            transport_factory=lambda: prepared.destination(credentials),
             settings=settings, clock=clock, progress=sink,
         )
         try:
             result = asyncio.run(engine.run(plan.due, len(plan.due),
                                             handle_signals=handle_signals))
+        except KeyboardInterrupt:  # a second Ctrl-C: the run stopped at once
+            raise StoppedAtOnce(sorted(engine.in_flight)) from None
+        except JournalError as exc:
+            # The disk filled (or the folder's permission went) in the middle of the run.
+            done = engine.result.count(State.SENT)
+            if done:
+                raise journal_broke_error(exc, done, resume_command,
+                                          prepared.is_smtp) from None
+            raise
         except TransportError as exc:
             # The first connection failed (nothing was attempted): a new campaign must
             # not stay behind in 'mailer status' as "N pending".
             if plan.existing is None:
                 journal.purge(plan.campaign)
             raise with_port_hint(exc, smtp) from None
-    name = "smtp" if prepared.is_smtp else "outbox"
+    name = "smtp" if prepared.is_smtp else OUTBOX
     return summarise(plan, result, name, resume_command,
                      prepared.config.sender.address.addr_spec)
 
@@ -423,7 +442,10 @@ def send_test(
     composer = Composer(rendered, config.sender, subject_prefix="[TEST] ")
     # The proof goes to the office, not to this parent: no parent's name in its To.
     message = composer.compose(address, "", first.fields())
-    transport = transport_factory(config, ws.outbox_dir, password(config))()
+    # Proofs go to their own folder, never among the campaign's messages.
+    proofs = ws.outbox_dir / PROOFS
+    destination = choose_transport(config, proofs)
+    transport = destination(credentials_for(config, password(config)))
 
     async def go() -> Delivery:
         try:
@@ -435,5 +457,5 @@ def send_test(
         finally:
             await transport.close()
 
-    return _describe(config, ws), asyncio.run(go())
+    return destination.label, asyncio.run(go())
 

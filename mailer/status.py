@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
-from mailer.campaign import UNCERTAIN_WORDS
+from mailer.campaign import OUTBOX, UNCERTAIN_WORDS
 from mailer.errors import MailerError
 from mailer.journal import CampaignInfo, Journal, State
 
@@ -23,8 +26,19 @@ def _local(ts: float) -> str:
     return dt.datetime.fromtimestamp(ts).strftime("%d %b %Y %H:%M")
 
 
-def _campaign_dict(journal: Journal, info: CampaignInfo) -> dict[str, Any]:
+def _counts(journal: Journal, info: CampaignInfo) -> dict[str, int]:
+    """Recipients per outcome, named as ``mailer send --json`` names them: ``sent`` only for
+    messages a server accepted, ``written`` for messages written to the outbox folder."""
     counts = journal.counts(info.name)
+    out = {"pending": counts["pending"], "sent": counts["sent"], "written": 0}
+    if info.transport == OUTBOX:
+        out["sent"], out["written"] = 0, counts["sent"]
+    out.update({k: counts[k] for k in ("deferred", "failed", "uncertain")})
+    return out
+
+
+def _campaign_dict(journal: Journal, info: CampaignInfo) -> dict[str, Any]:
+    counts = _counts(journal, info)
     return {
         "campaign": info.name,
         "snippet": info.snippet,
@@ -63,17 +77,26 @@ def all_status(journal: Journal | None) -> dict[str, Any]:
     return {"campaigns": [_campaign_dict(journal, c) for c in journal.campaigns()]}
 
 
-def _counts_words(counts: dict[str, int]) -> str:
-    return ", ".join(f"{counts[s.value]:,} {s.value}" for s in State)
+#: Words for each count; ``written`` only appears for campaigns sent to the outbox folder.
+_COUNT_WORDS = {"pending": "pending", "sent": "sent",
+                "written": "written to the outbox folder, not emailed",
+                "deferred": "deferred", "failed": "failed", "uncertain": "uncertain"}
+
+
+def _counts_words(counts: dict[str, int], outbox: bool) -> str:
+    names = [k for k in _COUNT_WORDS if k != ("sent" if outbox else "written")]
+    return ", ".join(f"{counts[k]:,} {_COUNT_WORDS[k]}" for k in names)
 
 
 def format_campaign(data: dict[str, Any]) -> str:
     """Words for :func:`campaign_status`."""
     created = dt.datetime.fromisoformat(data["created"]).timestamp()
     lines = [
-        f"{data['campaign']}: {data['snippet']} to {data['list']} via {data['transport']}",
+        f"{data['campaign']}: {data['snippet']} to {data['list']} via "
+        + ("the outbox folder (a look: nothing was emailed)" if data["transport"] == OUTBOX
+           else data["transport"].removeprefix("smtp ")),
         f"  begun {_local(created)}; {data['recipients']:,} recipients: "
-        f"{_counts_words(data['counts'])}",
+        f"{_counts_words(data['counts'], data['transport'] == OUTBOX)}",
     ]
     for row in data["not_sent"]:
         reply = (UNCERTAIN_WORDS if row["state"] == State.UNCERTAIN.value
@@ -90,6 +113,48 @@ def format_all(data: dict[str, Any]) -> str:
     lines = []
     for c in data["campaigns"]:
         lines.append(f"{c['campaign']}: {c['recipients']:,} recipients: "
-                     f"{_counts_words(c['counts'])}")
+                     f"{_counts_words(c['counts'], c['transport'] == OUTBOX)}")
     lines.append("Details of one campaign: mailer status CAMPAIGN")
     return "\n".join(lines)
+
+
+#: What to do about each kind of parent not sent, for the ``--problems`` file.
+_TODO = {
+    "failed": "Check the address with the family and correct it in the list; then run the "
+              "same send again with --retry-failed.",
+    "deferred": "Nothing yet: the server said try later. Run the same send command again "
+                "later; nobody is sent twice.",
+    "uncertain": "Ask the family whether the email arrived. To send it again (they may get "
+                 "it twice), run the same send with --resend-uncertain.",
+}
+
+#: Column headings of the ``--problems`` file.
+PROBLEM_COLUMNS = ("Pupil", "List line", "Address", "What happened", "What to do")
+
+
+def write_problems(journal: Journal, name: str, path: Path,
+                   on_list: Mapping[str, tuple[str, str]]) -> int:
+    """Write the campaign's failed, deferred and uncertain parents to ``path`` as CSV that
+    Excel opens as it is: UTF-8 with a byte-order mark, CRLF line ends, columns
+    :data:`PROBLEM_COLUMNS`. ``on_list`` maps an address (lower case) to its pupil(s) and
+    list line(s) as words (``""`` for an address no longer on the list). Returns the number
+    of parents written.
+
+    Raises:
+        MailerError: no such campaign, or the file cannot be written.
+    """
+    data = campaign_status(journal, name)
+    try:
+        with path.open("w", encoding="utf-8-sig", newline="") as fh:
+            writer = csv.writer(fh, lineterminator="\r\n")
+            writer.writerow(PROBLEM_COLUMNS)
+            for row in data["not_sent"]:
+                pupil, line = on_list.get(row["email"], ("", ""))
+                reply = (UNCERTAIN_WORDS if row["state"] == State.UNCERTAIN.value
+                         else f"{row['code'] or ''} {row['reply']}".strip())
+                writer.writerow([pupil, line, row["email"], f"{row['state']}: {reply}",
+                                 _TODO[row["state"]]])
+    except OSError as exc:
+        raise MailerError(f"the problems file cannot be written ({exc.strerror}).",
+                          path=path) from None
+    return len(data["not_sent"])

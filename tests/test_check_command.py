@@ -10,7 +10,6 @@ import shutil
 from datetime import date
 from pathlib import Path
 
-import pytest
 import yaml
 from lxml import html as lxml_html
 
@@ -38,12 +37,8 @@ def findings_for(ws: Path, snippet: str = "online-safety-webcams") -> list[Findi
     return not_folding(email_only(check_snippet(Workspace(ws), snippet).findings))
 
 
-# Folding header lines at 78 (H11) is compose.py's, done in issue 10; until it lands the
-# composed sample has an unfolded Content-Type line (84 characters) and, for a non-ASCII
-# subject, an over-long encoded word. The tests below hold everything else to zero
-# findings; test_demo_headers_are_folded and test_rtl_headers_are_folded expect H11 to be
-# clean and are marked xfail(strict=True), so they fail loudly once folding lands and the
-# markers must go.
+# Folding header lines at 78 (H11) is compose.py's (issue 10); test_demo_headers_are_folded
+# and test_rtl_headers_are_folded hold it to zero findings, the others everything else.
 def not_folding(findings: list[Finding]) -> list[Finding]:
     return [f for f in findings if f.id != "H11"]
 
@@ -56,15 +51,10 @@ def test_demo_passes_with_no_errors_and_no_warnings() -> None:
     assert not_folding(email_only(run_checks(rendered, sample, ws.config))) == []
 
 
-FOLDING = pytest.mark.xfail(strict=True, reason="compose.py folds headers in issue 10")
-
-
-@FOLDING
 def test_demo_headers_are_folded() -> None:
     assert email_only(check_snippet(Workspace(REPO), "online-safety-webcams").findings) == []
 
 
-@FOLDING
 def test_rtl_headers_are_folded() -> None:
     assert email_only(check_snippet(Workspace(REPO), str(RTL_SNIPPET)).findings) == []
 

@@ -37,6 +37,8 @@ OLD_RESETS = ("u + #body a { color: inherit !important; text-decoration: none !i
               "#MessageViewBody a { color: inherit !important; text-decoration: none !important; }")
 
 SNIPPETS = sorted(p.stem for p in (REPO / "snippets").glob("*.yaml"))
+#: The demo advisory: the tests that change one email to prove a point use it.
+DEMO = "online-safety-webcams"
 
 
 def _render(name: str) -> Rendered:
@@ -116,7 +118,7 @@ def test_the_old_link_reset_fails_the_same_measure(tab: Any, documents: dict[str
                                                    client: str) -> None:
     """The measure can fail: with the link resets the templates had before (with
     !important), the CEOP button's label drops to 1.8:1 and no link is underlined."""
-    html = documents[f"{SNIPPETS[0]}-email"].replace("</head>",
+    html = documents[f"{DEMO}-email"].replace("</head>",
                                                      f"<style>{OLD_RESETS}</style></head>")
     m = measure(tab, simulate.client(client).transform(html), 375)
     (button,) = [link for link in m["links"] if link["button"]]
@@ -133,7 +135,7 @@ def test_auto_detected_links_still_take_the_text_colour(tab: Any, documents: dic
     """The client fix is kept: a link the mail app adds itself (Gmail and Samsung turn
     dates and addresses into links, with no style of ours) takes the colour of the text
     around it and no underline, while our own links keep theirs."""
-    html = documents[f"{SNIPPETS[0]}-email"]
+    html = documents[f"{DEMO}-email"]
     date = "12 May 2015"
     assert date in html
     added = html.replace(date, f'<a href="https://calendar.example/">{date}</a>', 1)
@@ -154,7 +156,7 @@ def test_phone_padding_without_style_and_desktop_padding_with_it(
         tab: Any, documents: dict[str, str]) -> None:
     """E25: the phone's 16 px padding is inline, so Gmail without <style> leaves a
     288 px column at 320 px; a computer gets 32 px from the media query."""
-    html = documents[f"{SNIPPETS[0]}-email"]
+    html = documents[f"{DEMO}-email"]
     plain = simulate.gmail_non_google(html)
     pad = "() => getComputedStyle(document.querySelector('h1').closest('td')).paddingLeft"
     measure(tab, plain, 320)
@@ -170,7 +172,7 @@ def test_outlook_com_dark_takes_our_colours_back(tab: Any, documents: dict[str, 
     """E26: Outlook.com rewrote the colours (data-ogsc/data-ogsb set); our [data-ogsc] and
     [data-ogsb] rules bring the dark palette back: the container is #1f2937, links
     #bfdbfe, the button stays the brand colour with a white label."""
-    shown = simulate.outlook_com_dark(documents[f"{SNIPPETS[0]}-email"])
+    shown = simulate.outlook_com_dark(documents[f"{DEMO}-email"])
     assert "data-ogsc=" in shown and "data-ogsb=" in shown
     m = measure(tab, shown, 600)
     container = tab.evaluate(
@@ -190,7 +192,7 @@ def test_telephone_number_never_wraps(tab: Any, workspace: Path) -> None:
     cfg = yaml.safe_load((workspace / "mailer.yaml").read_text())
     cfg["organisation"]["contact"]["phone"] = "+44 (0)1632 960123"
     (workspace / "mailer.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
-    rendered = render_snippet(Workspace(workspace), SNIPPETS[0])
+    rendered = render_snippet(Workspace(workspace), DEMO)
     html, _ = rendered.personalise(rendered.preview_fields())
     for doc in (html, HOST.format(rendered.block)):
         for width in (280, 320):
@@ -231,7 +233,7 @@ def test_block_keeps_font_size_and_colour_pasted_under_a_host_style(
     context.grant_permissions(["clipboard-read", "clipboard-write"],
                               origin="https://host.test")
     page = context.new_page()
-    pages = {"https://host.test/block": documents[f"{SNIPPETS[0]}-block"],
+    pages = {"https://host.test/block": documents[f"{DEMO}-block"],
              "https://host.test/editor": PASTE_HOST}
     page.route("**/*", lambda route: route.fulfill(
         status=200, content_type="text/html; charset=utf-8", body=pages[route.request.url])

@@ -99,4 +99,4 @@ def test_a_folder_given_as_the_list_is_named_as_a_folder(workspace: Path) -> Non
 def test_outbox_summary_says_written_not_sent(workspace: Path) -> None:
     result = run_mailer(*SEND, cwd=workspace)
     assert result.returncode == 0, result.stderr
-    assert "15 written to the outbox folder (nothing was emailed)" in result.stdout
+    assert "15 written to the outbox folder (not emailed)" in result.stdout

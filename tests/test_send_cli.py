@@ -128,9 +128,10 @@ def test_json_summary_and_rerun_never_writes_twice(mailer, workspace: Path) -> N
     first = mailer(*send)
     assert first.returncode == 0, first.stderr
     data = json.loads(first.stdout)
+    assert data["written"] == 15, "written to the outbox folder, not emailed"
     assert {k: data[k] for k in ("campaign", "recipients", "sent", "failed", "deferred",
                                  "uncertain", "skipped", "transport")} == {
-        "campaign": f"{SNIPPET}--example-parents", "recipients": 15, "sent": 15, "failed": 0,
+        "campaign": f"{SNIPPET}--example-parents", "recipients": 15, "sent": 0, "failed": 0,
         "deferred": 0, "uncertain": 0, "skipped": 0, "transport": "outbox"}
     again = mailer(*send)
     assert again.returncode == 0, again.stderr
@@ -142,52 +143,117 @@ def test_json_summary_and_rerun_never_writes_twice(mailer, workspace: Path) -> N
     assert oct(journal.stat().st_mode & 0o777) == "0o600"
 
 
-def test_changed_content_stops_and_a_new_campaign_starts_afresh(mailer, workspace: Path) -> None:
+def test_changed_content_after_a_look_in_the_outbox_writes_it_afresh(
+        mailer, workspace: Path) -> None:
     send = ("send", SNIPPET, "--list", "lists/example-parents.csv")
     assert mailer(*send).returncode == 0
     snippet = workspace / "snippets" / f"{SNIPPET}.yaml"
     snippet.write_text(snippet.read_text().replace('subject: "', 'subject: "UPDATED ', 1))
     changed = mailer(*send)
-    assert changed.returncode == 2
-    assert "changed since campaign" in changed.stderr and "--campaign" in changed.stderr
-    assert outbox_count(workspace) == 15
-    fresh = mailer(*send, "--campaign", "webcams-updated")
-    assert fresh.returncode == 0, fresh.stderr
+    assert changed.returncode == 0, changed.stderr
     assert outbox_count(workspace) == 30
 
 
+def test_changed_content_after_a_real_send_stops(mailer, workspace: Path) -> None:
+    send = ("send", SNIPPET, "--list", "lists/example-parents.csv", "--yes")
+    with SmtpServer() as server:
+        set_smtp(workspace, host="127.0.0.1", port=server.port, security="none")
+        assert mailer(*send).returncode == 0
+        snippet = workspace / "snippets" / f"{SNIPPET}.yaml"
+        snippet.write_text(snippet.read_text().replace('subject: "', 'subject: "UPDATED ', 1))
+        changed = mailer(*send)
+        assert changed.returncode == 2
+        assert "changed since campaign" in changed.stderr and "--campaign" in changed.stderr
+        fresh = mailer(*send, "--campaign", "webcams-updated")
+        assert fresh.returncode == 0, fresh.stderr
+        assert len(server.received) == 30
+
+
 def test_changed_list_stops_until_accepted(mailer, workspace: Path) -> None:
+    list_arg, addrs = write_list(workspace, 3)
+    send = ("send", SNIPPET, "--list", list_arg, "--yes")
+    with SmtpServer() as server:
+        set_smtp(workspace, host="127.0.0.1", port=server.port, security="none")
+        assert mailer(*send).returncode == 0
+        path = workspace / list_arg
+        path.write_text(path.read_text() + "Mr,New,Carer,Kid,new.carer@example.com\n")
+        changed = mailer(*send)
+        assert changed.returncode == 2 and "--list-changed" in changed.stderr
+        accepted = mailer(*send, "--list-changed", "--json")
+        received = list(server.received)
+    assert accepted.returncode == 0, accepted.stderr
+    data = json.loads(accepted.stdout)
+    assert (data["sent"], data["skipped"]) == (1, 3)
+    to = sorted(r.rcpt_tos[0] for r in received)
+    assert to == sorted([*addrs, "new.carer@example.com"])
+
+
+def test_a_changed_list_after_a_look_in_the_outbox_writes_it_afresh(
+        mailer, workspace: Path) -> None:
     list_arg, addrs = write_list(workspace, 3)
     send = ("send", SNIPPET, "--list", list_arg)
     assert mailer(*send).returncode == 0
     path = workspace / list_arg
     path.write_text(path.read_text() + "Mr,New,Carer,Kid,new.carer@example.com\n")
-    changed = mailer(*send)
-    assert changed.returncode == 2 and "--list-changed" in changed.stderr
-    accepted = mailer(*send, "--list-changed", "--json")
-    assert accepted.returncode == 0, accepted.stderr
-    data = json.loads(accepted.stdout)
-    assert (data["sent"], data["skipped"]) == (1, 3)
+    again = mailer(*send, "--json")
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["written"] == 4
     box = mailbox.Maildir(workspace / "outbox", create=False)
-    to = sorted(BytesParser(policy=policy.default).parsebytes(box.get_bytes(k))["To"]
-                .addresses[0].addr_spec for k in box.iterkeys())
-    assert to == sorted([*addrs, "new.carer@example.com"])
+    assert len(box) == 7
 
 
-def test_outbox_campaign_is_not_silently_resent_by_smtp_and_purge(mailer, workspace: Path) -> None:
+def test_looking_in_the_outbox_first_then_sending_by_smtp_just_works(
+        mailer, workspace: Path) -> None:
     send = ("send", SNIPPET, "--list", "lists/example-parents.csv", "--yes")
-    assert mailer(*send).returncode == 0
+    looked = mailer(*send)
+    assert looked.returncode == 0, looked.stderr
+    assert "15 written to the outbox folder (not emailed)" in looked.stdout
+    campaign = f"{SNIPPET}--example-parents"
+    status = mailer("status")
+    assert f"{campaign}: 15 recipients: 0 pending, 15 written to the outbox folder, not " \
+        "emailed, 0 deferred" in status.stdout
+    assert " sent" not in status.stdout
+    detail = mailer("status", campaign, "--json")
+    data = json.loads(detail.stdout)
+    assert (data["counts"]["sent"], data["counts"]["written"]) == (0, 15)
     with SmtpServer() as server:
         set_smtp(workspace, host="127.0.0.1", port=server.port, security="none")
-        refused = mailer(*send)
-        assert refused.returncode == 2 and "went to the outbox folder" in refused.stderr
-        assert server.received == []
+        sent = mailer(*send, "--json")
+        received = list(server.received)
+        again = mailer(*send)
+    assert sent.returncode == 0, sent.stderr
+    assert "starting afresh: the earlier run only wrote to the outbox folder" in sent.stderr
+    assert len(received) == 15, "the outbox run was a look, not a delivery"
+    summary = json.loads(sent.stdout)
+    assert (summary["sent"], summary["written"], summary["already_sent"]) == (15, 0, 0)
+    assert again.returncode == 0 and "Nothing to send: 15 of 15" in again.stderr
+    after = json.loads(mailer("status", campaign, "--json").stdout)
+    assert (after["counts"]["sent"], after["counts"]["written"]) == (15, 0)
+    assert after["transport"] == "smtp 127.0.0.1"
+
+
+def test_a_proof_to_the_outbox_does_not_mix_with_the_campaign(mailer, workspace: Path) -> None:
+    proof = mailer("send", SNIPPET, "--list", "lists/example-parents.csv", "--test-to",
+                   "dsl@hollybank.example.sch.uk")
+    assert proof.returncode == 0, proof.stderr
+    assert f"outbox folder {workspace / 'outbox' / 'proofs'}" in proof.stdout
+    assert len(list((workspace / "outbox" / "proofs" / "new").iterdir())) == 1
+    assert outbox_count(workspace) == 0
+    sent = mailer("send", SNIPPET, "--list", "lists/example-parents.csv")
+    assert sent.returncode == 0 and outbox_count(workspace) == 15
+
+
+def test_purge_forgets_a_campaign_so_it_sends_again(mailer, workspace: Path) -> None:
+    send = ("send", SNIPPET, "--list", "lists/example-parents.csv", "--yes")
+    with SmtpServer() as server:
+        set_smtp(workspace, host="127.0.0.1", port=server.port, security="none")
+        assert mailer(*send).returncode == 0
         purge = mailer("status", f"{SNIPPET}--example-parents", "--purge", "--yes")
         assert purge.returncode == 0 and "15 recipient records" in purge.stdout
         sent = mailer(*send)
         received = list(server.received)
     assert sent.returncode == 0, sent.stderr
-    assert len(received) == 15
+    assert len(received) == 30
 
 
 def test_status_shows_who_was_not_sent_and_why(mailer, workspace: Path) -> None:
@@ -261,3 +327,21 @@ def test_send_refuses_an_email_that_check_finds_broken(workspace: Path) -> None:
     assert "mailer check online-safety-webcams" in result.stderr and "E10" in result.stderr
     assert not (workspace / "outbox" / "new").exists() or not any(
         (workspace / "outbox" / "new").iterdir())
+
+
+def test_send_json_and_status_json_name_things_the_same(mailer, workspace: Path) -> None:
+    list_arg, addrs = write_list(workspace, 3)
+    handler = RecordingHandler(rcpt_replies={addrs[1]: "550 5.1.1 No such user here"})
+    with SmtpServer(handler=handler) as server:
+        set_smtp(workspace, host="127.0.0.1", port=server.port, security="none")
+        sent = mailer("send", SNIPPET, "--list", list_arg, "--yes", "--json")
+    status = mailer("status", f"{SNIPPET}--parents", "--json")
+    send_data, status_data = json.loads(sent.stdout), json.loads(status.stdout)
+    for key in ("sent", "written", "failed", "deferred", "uncertain", "pending"):
+        assert key in send_data and key in status_data["counts"], key
+    assert (send_data["sent"], status_data["counts"]["sent"]) == (2, 2)
+    (one,) = send_data["not_sent"]
+    (row,) = status_data["not_sent"]
+    assert {k: one[k] for k in ("email", "state", "code", "reply")} == {
+        k: row[k] for k in ("email", "state", "code", "reply")} == {
+        "email": addrs[1], "state": "failed", "code": 550, "reply": "5.1.1 No such user here"}

@@ -87,8 +87,8 @@ def test_waiting_for_a_retry_is_announced_and_the_end_gives_next_steps(
     out = stream.getvalue()
     first = clock._wall0 + 60  # the first retry, a minute after the start
     assert (f"Waiting until {time_words(first)} to try 1 parent again (the server said: "
-            "450 4.2.0 mailbox busy). Press Ctrl-C to stop; running the same command later "
-            "carries on.") in out
+            "450 4.2.0 mailbox busy). Press Ctrl-C to stop safely: nobody is sent twice, and "
+            "the same command carries on later.") in out
     assert out.count("Waiting until") == 2  # once per wait (60 s, then 300 s)
     assert summary.stopped is None and summary.deferred == 1 and summary.failed == 1
     words = stop_words(summary)
@@ -135,8 +135,8 @@ def test_purge_asks_first_and_needs_yes_without_a_terminal(mailer, workspace: Pa
             proc.wait()
         os.close(master)
     text = " ".join(seen.decode().split())
-    assert (f"Delete the records of campaign {name} (15 parents, 15 sent)? Sending it again "
-            "would send to everyone again. [y/N]") in text
+    assert (f"Delete the records of campaign {name} (15 parents, 15 written to the outbox "
+            "folder)? Sending it again would send to everyone again. [y/N]") in text
     assert proc.returncode == 0
     assert len(journal_states(workspace, name)) == 15
 
@@ -214,5 +214,16 @@ def test_the_progress_bar_shows_what_it_waits_for() -> None:
         bar.waiting(1_800_000_000.0, 1, "450 4.2.0 mailbox busy")
     text = " ".join(stream.getvalue().split())
     assert (f"Waiting until {time_words(1_800_000_000.0)} to try 1 parent again (the server "
-            "said: 450 4.2.0 mailbox busy). Press Ctrl-C to stop; running the same command "
-            "later carries on.") in text
+            "said: 450 4.2.0 mailbox busy). Press Ctrl-C to stop safely: nobody is sent twice, "
+            "and the same command carries on later.") in text
+
+
+def test_the_progress_rate_is_the_pacing_in_use() -> None:
+    """With a limit of 12 a minute a message goes every 5 s: the bar says 12/min (it said
+    60/min after the first message, counting from the start with a one-second floor)."""
+    from mailer.progress import rate_words
+
+    assert rate_words(1, 100.0, 100.2) == ""
+    assert rate_words(2, 100.0, 105.0) == "12/min"
+    assert rate_words(13, 100.0, 160.0) == "12/min"
+    assert rate_words(3, None, 160.0) == ""

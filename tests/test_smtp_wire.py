@@ -48,7 +48,7 @@ def test_pipelined_or_not_the_server_gets_the_same_message(
         ws = Workspace(workspace)
         composer = Composer(render_snippet(ws, SNIPPET), ws.config.sender)
         message = composer.compose("carer@example.com", "Sadia Khan", {"greeting": "Dear Mrs Khan"})
-        transport = SmtpTransport(ws.config.smtp, None)
+        transport = SmtpTransport(ws.config.smtp)
 
         async def go() -> tuple[bool, str, str]:
             await transport.open()

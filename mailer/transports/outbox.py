@@ -8,26 +8,29 @@ mutt and Evolution, and by the stdlib :mod:`mailbox` module; writing goes throug
 from __future__ import annotations
 
 import mailbox
+import os
 from collections.abc import Callable
 from pathlib import Path
 
-from mailer.compose import Composed
 from mailer.errors import TransportError
-from mailer.transports.base import Delivery, TransportStatus
+from mailer.message import Message
+from mailer.replies import Action, Scope
+from mailer.transports.base import Delivery, Pacing, TransportBase, TransportStatus
 
 
-class OutboxTransport:
-    """Writes messages into the Maildir at ``path`` (created if missing)."""
+class OutboxTransport(TransportBase):
+    """Writes messages into the Maildir at ``path`` (created if missing): a look at what
+    parents would get, not a send (:attr:`emails` is false); no pacing."""
 
     name = "outbox"
+    journal_name = "outbox"
+    emails = False
+    pacing = Pacing()
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, credentials: object = None) -> None:
         self.path = path
+        self.label = f"outbox folder {path}"
         self._box: mailbox.Maildir | None = None
-
-    def describe(self) -> str:
-        """``outbox folder PATH``."""
-        return f"outbox folder {self.path}"
 
     async def open(self) -> None:
         """Create the Maildir, including its ``tmp/``, ``new/`` and ``cur/`` folders when the
@@ -44,8 +47,12 @@ class OutboxTransport:
                     "Move or rename the file, then run the same command again.",
                     path=self.path,
                 )
-            for sub in ("tmp", "new", "cur"):
-                (self.path / sub).mkdir(parents=True, exist_ok=True)
+            # Parents' addresses and names: folders 0700 and files 0600 whatever the umask,
+            # and an existing folder that is wider is tightened.
+            for folder in (self.path, *(self.path / sub for sub in ("tmp", "new", "cur"))):
+                folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+                if folder.stat().st_mode & 0o777 != 0o700:
+                    os.chmod(folder, 0o700)
             self._box = mailbox.Maildir(self.path, create=False)
         except OSError as exc:
             raise TransportError(
@@ -53,9 +60,10 @@ class OutboxTransport:
             ) from None
 
     async def deliver(
-        self, message: Composed, on_data: Callable[[], None] | None = None
+        self, message: Message, on_data: Callable[[], None] | None = None
     ) -> Delivery:
-        """Add the message to ``new/``; a disk problem is a temporary failure."""
+        """Add the message to ``new/``; a disk problem (full, no permission) is deferred
+        with :attr:`Action.DISK`, which stops the run (every message would fail alike)."""
         if self._box is None:
             await self.open()
         assert self._box is not None
@@ -64,8 +72,13 @@ class OutboxTransport:
         try:
             # Files on disk use the local convention (LF); CRLF is for the wire.
             key = self._box.add(message.data.replace(b"\r\n", b"\n"))
+            os.chmod(self.path / "new" / key, 0o600)
         except OSError as exc:
-            return Delivery(TransportStatus.DEFERRED, 0, f"cannot write to the outbox: {exc}")
+            # A full disk or a lost permission fails every message alike: stop the run.
+            return Delivery(TransportStatus.DEFERRED, 0,
+                            f"the outbox folder {self.path} cannot be written "
+                            f"({exc.strerror or exc})", action=Action.DISK,
+                            scope=Scope.SESSION)
         return Delivery(TransportStatus.SENT, 250, f"written to outbox as {key}")
 
     async def close(self) -> None:

@@ -9,7 +9,6 @@ loopback.
 
 from __future__ import annotations
 
-import re
 import ssl
 from collections.abc import Callable
 from dataclasses import replace
@@ -17,54 +16,15 @@ from dataclasses import replace
 import aiosmtplib
 from aiosmtplib import errors as smtp_errors
 
-from mailer.compose import Composed
 from mailer.config import SmtpConfig
+from mailer.credentials import Authenticator
 from mailer.errors import ServerBusyError, TransportError
-from mailer.oauth import AccessToken, TokenSource
+from mailer.message import Message
 from mailer.oauth.words import smtp_auth_words
-from mailer.transports.base import Delivery, TransportStatus
+from mailer.replies import Action, classify
+from mailer.transports.base import Delivery, Pacing, TransportBase, TransportStatus
 from mailer.transports.wire import ReplyPipe, command_address, smtp_data
-from mailer.transports.xoauth2 import sign_in_xoauth2, token_expiring
-
-# Replies that mean "this account is sending too fast or hit its quota": stop the whole
-# send and resume later. Sources: RFC 3463 enhanced codes 4.7.0/4.2.1/4.5.3/5.4.5/5.2.0;
-# Microsoft 365 "5.7.233"/"4.7.233"-style throttling; Google "4.7.28"/"5.4.5" daily limits.
-_THROTTLE_ENHANCED = re.compile(
-    r"\b(4\.7\.0|4\.2\.1|4\.5\.3|5\.4\.5|5\.2\.0|[45]\.7\.233|4\.7\.28|4\.7\.27)\b"
-)
-_THROTTLE_WORDS = re.compile(r"(rate limit|too many|throttl|quota|daily (user )?sending)", re.I)
-
-
-def classify_reply(code: int, text: str) -> Delivery:
-    """Turn an SMTP reply into a :class:`Delivery`.
-
-    2xx sent; 4xx deferred (RFC 5321 §4.2.1: transient); 5xx failed (permanent);
-    ``throttled`` when the code or enhanced status says the sender is over a limit.
-    """
-    throttled = bool(_THROTTLE_ENHANCED.search(text)) or code in (421, 454) or (
-        code in (450, 451, 452, 550, 554) and bool(_THROTTLE_WORDS.search(text))
-    )
-    if 200 <= code < 300:
-        return Delivery(TransportStatus.SENT, code, text)
-    if 400 <= code < 500:
-        return Delivery(TransportStatus.DEFERRED, code, text, throttled=throttled)
-    return Delivery(TransportStatus.FAILED, code, text, throttled=throttled)
-
-
-_QUOTA = re.compile(r"\b(5\.4\.5|5\.2\.0|4\.7\.28)\b|quota|daily|per day|24 hours", re.I)
-
-
-def throttle_wait_s(code: int, text: str) -> float:
-    """How long to wait before sending again after a throttling reply, in seconds.
-
-    A daily quota (Google ``550 5.4.5 Daily user sending limit exceeded``, Microsoft 365
-    ``554 5.2.0 ... SubmissionQuotaExceeded``; both providers count over a rolling 24 hours)
-    means 24 hours; a per-minute or concurrency throttle (``421 4.7.0``, ``450 4.2.1``,
-    ``452 4.5.3``, ``454``) means about 15 minutes.
-    """
-    if _QUOTA.search(text) or code in (550, 554):
-        return 24 * 60 * 60.0
-    return 15 * 60.0
+from mailer.transports.xoauth2 import token_expiring
 
 
 def tls_context(smtp: SmtpConfig) -> ssl.SSLContext:
@@ -84,34 +44,40 @@ def tls_context(smtp: SmtpConfig) -> ssl.SSLContext:
     return context
 
 
-class SmtpTransport:
+class SmtpTransport(TransportBase):
     """One SMTP connection, reused for every message.
 
-    aiosmtplib connects, secures and logs in; the mail transactions then run on a
-    :class:`~mailer.transports.wire.ReplyPipe` over the same connection, with MAIL FROM,
-    RCPT TO and DATA in one write when the server offers PIPELINING (RFC 2920).
+    aiosmtplib connects, secures and signs in (through ``credentials``); the mail
+    transactions then run on a :class:`~mailer.transports.wire.ReplyPipe` that owns the
+    connection from there on, with MAIL FROM, RCPT TO and DATA in one write when the server
+    offers PIPELINING (RFC 2920).
 
     Args:
         smtp: the server settings.
-        password: the AUTH password, or ``None`` for no AUTH; with ``smtp.auth: oauth2``
-            a :class:`~mailer.oauth.TokenSource` (see :mod:`mailer.transports.xoauth2`).
+        credentials: signs in on the open connection (:class:`mailer.credentials.Credentials`
+            or another object with ``async authenticate(client)``, e.g. XOAUTH2), or
+            ``None`` for no AUTH.
     """
 
     name = "smtp"
+    emails = True
 
-    def __init__(self, smtp: SmtpConfig, password: str | TokenSource | None) -> None:
+    def __init__(self, smtp: SmtpConfig, credentials: Authenticator | None = None) -> None:
         self.smtp = smtp
-        self._password = password
-        self._token: AccessToken | None = None
-        self._used_token = False  # a message was started since this connection signed in
+        self.credentials = credentials
+        # When the token this connection signed in with runs out (seconds since the
+        # epoch; None: never), and whether a message was started since.
+        self._signed_in_until: float | None = None
+        self._used_since_sign_in = False
         self._pipe: ReplyPipe | None = None
         self._pipelining = False
         self._size = False
-
-    def describe(self) -> str:
-        """``host:port (STARTTLS)``."""
-        mode = {"starttls": "STARTTLS", "tls": "TLS", "none": "no encryption"}[self.smtp.security]
-        return f"{self.smtp.host}:{self.smtp.port} ({mode})"
+        mode = {"starttls": "STARTTLS", "tls": "TLS", "none": "no encryption"}[smtp.security]
+        self.label = f"{smtp.host}:{smtp.port} ({mode})"
+        self.journal_name = f"smtp {smtp.host.lower()}"
+        self.pacing = Pacing(connections=smtp.connections,
+                             rate_per_minute=smtp.rate_per_minute,
+                             daily_cap=smtp.daily_cap, counts_submissions=True)
 
     def _where(self) -> str:
         return f"{self.smtp.host}:{self.smtp.port}"
@@ -149,14 +115,14 @@ class SmtpTransport:
                         "port 587 with STARTTLS)."
                     )
                 await client.starttls(tls_context=context)
-            if cfg.username:
+            if self.credentials is not None:
                 if cfg.security == "none" and not cfg.is_loopback:
                     raise TransportError("AUTH over an unencrypted connection is refused.")
-                if isinstance(self._password, str) or self._password is None:
-                    await client.login(cfg.username, self._password or "")
-                else:
-                    self._token = await sign_in_xoauth2(client, self._password)
-                    self._used_token = False
+                # The one place this transport signs in: a password (Credentials) or
+                # XOAUTH2 (mailer.transports.xoauth2), which says when its token runs out.
+                until = await self.credentials.authenticate(client)
+                self._signed_in_until = until if isinstance(until, float) else None
+                self._used_since_sign_in = False
             if client.is_ehlo_or_helo_needed:
                 try:
                     await client.ehlo()
@@ -244,7 +210,7 @@ class SmtpTransport:
         return self._pipelining
 
     async def deliver(
-        self, message: Composed, on_data: Callable[[], None] | None = None
+        self, message: Message, on_data: Callable[[], None] | None = None
     ) -> Delivery:
         """Send one message to its one recipient (MAIL, RCPT, DATA; RFC 5321 §3.3) and
         classify the server's reply. ``on_data`` is called after MAIL, RCPT and DATA were
@@ -261,12 +227,12 @@ class SmtpTransport:
         Raises:
             TransportError: when a reconnect is needed and fails (see :meth:`open`).
         """
-        until = self._token.expires_at if self._token is not None else None
-        if self.connected and self._used_token and token_expiring(until):
+        if self.connected and self._used_since_sign_in and token_expiring(
+                self._signed_in_until):
             await self.close()  # sign in again with a fresh token before it runs out
         if not self.connected:
             await self.open()
-        self._used_token = True
+        self._used_since_sign_in = True
         pipe = self._pipe
         assert pipe is not None
         try:
@@ -311,7 +277,7 @@ class SmtpTransport:
                             connection_lost=True)
         if code == 421:
             self._drop()
-        return classify_reply(code, text)
+        return Delivery.from_reply(classify(code, text, "DATA"))
 
     async def _envelope_refused(self, pipe: ReplyPipe,
                                 replies: list[tuple[int, str]]) -> Delivery | None:
@@ -328,9 +294,12 @@ class SmtpTransport:
                 # The server took DATA although the envelope failed: end an empty message.
                 pipe.write(b".\r\n")
                 await pipe.reply()
-            delivery = classify_reply(code, text)
-            if names[index] == "MAIL" and code >= 500:
-                delivery = replace(delivery, sender_refused=True)
+            delivery = Delivery.from_reply(classify(code, text, names[index]))
+            if delivery.action is Action.RECONNECT:
+                # Out of sequence (503): this connection's state is not what we think.
+                self._drop()
+                return replace(delivery, status=TransportStatus.DEFERRED,
+                               connection_lost=True)
             await self._reset(code)
             return delivery
         return None

@@ -1,0 +1,124 @@
+"""Exit statuses as the README's table gives them, through real processes: a disk that
+fills halfway, Ctrl-C at the confirmation question, a double interrupt with nothing on
+its way."""
+
+from __future__ import annotations
+
+import os
+import pty
+import signal
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mailer.journal import State
+from tests.conftest import run_mailer, set_smtp
+from tests.sendkit import SNIPPET, assert_agree, journal_states, write_list
+from tests.smtp_server import RecordingHandler, SmtpServer
+from tests.test_send_process import _read_until, popen_mailer, wait_for
+
+
+@pytest.fixture
+def small_disk(workspace: Path):  # type: ignore[no-untyped-def]
+    """A real 160 KiB tmpfs mounted at the workspace's outbox folder (root only, as on
+    every machine of this project, CI included)."""
+    outbox = workspace / "outbox"
+    outbox.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=160k", "tmpfs", str(outbox)],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, f"mounting a tmpfs needs root: {done.stderr}"
+    try:
+        yield outbox
+    finally:
+        subprocess.run(["umount", "-l", str(outbox)], check=False)
+
+
+def test_a_disk_that_fills_halfway_stops_with_status_1_and_carries_on_later(
+        workspace: Path, small_disk: Path) -> None:
+    list_arg, addrs = write_list(workspace, 40)
+    first = run_mailer("send", SNIPPET, "--list", list_arg, cwd=workspace)
+    states = journal_states(workspace, f"{SNIPPET}--parents")
+    written = [a for a, s in states.items() if s is State.SENT]
+    assert 0 < len(written) < 40, first.stderr
+    assert first.returncode == 1, first.stderr
+    assert "Traceback" not in first.stderr
+    assert f"the outbox folder {small_disk} cannot be written" in first.stderr
+    assert "No space left on device" in first.stderr
+    assert f"mailer send {SNIPPET} --list {list_arg}" in first.stderr
+    assert State.FAILED not in states.values(), "a full disk is nobody's failure"
+    assert len(list((small_disk / "new").iterdir())) == len(written)
+    # Room is made (a bigger disk): the same command writes the rest, nobody twice.
+    subprocess.run(["mount", "-o", "remount,size=4m", str(small_disk)], check=True)
+    again = run_mailer("send", SNIPPET, "--list", list_arg, cwd=workspace)
+    assert again.returncode == 0, again.stderr
+    assert len(list((small_disk / "new").iterdir())) == 40
+    assert set(journal_states(workspace, f"{SNIPPET}--parents").values()) == {State.SENT}
+
+
+def test_ctrl_c_at_the_question_says_nothing_was_sent_and_exits_130(workspace: Path) -> None:
+    list_arg, _ = write_list(workspace, 3)
+    with SmtpServer() as server:
+        set_smtp(workspace, host="127.0.0.1", port=server.port, security="none")
+        master, slave = pty.openpty()
+        proc = popen_mailer("send", SNIPPET, "--list", list_arg, cwd=workspace,
+                            stdin=slave, stderr=slave, stdout=subprocess.PIPE)
+        os.close(slave)
+        seen: list[str] = []
+        try:
+            _read_until(master, "[y/N]", seen)
+            proc.send_signal(signal.SIGINT)
+            proc.wait(timeout=30)
+            _read_until(master, "Nothing was sent.", seen)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            os.close(master)
+        assert server.received == []
+    screen = "".join(seen)
+    assert proc.returncode == 130, screen
+    assert "Aborted" not in screen and "Traceback" not in screen
+
+
+class SlowRcptHandler(RecordingHandler):
+    """Takes 3 s to answer RCPT TO: a message is being sent, but its data has not gone."""
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
+                          rcpt_options: list[str]) -> str:
+        if len(self.received) >= 2:
+            import asyncio
+
+            await asyncio.sleep(3.0)
+        return await super().handle_RCPT(server, session, envelope, address, rcpt_options)
+
+
+def test_a_double_interrupt_with_no_data_on_its_way_marks_nobody_uncertain(
+        workspace: Path) -> None:
+    list_arg, _ = write_list(workspace, 6)
+    handler = SlowRcptHandler()
+    with SmtpServer(handler=handler) as server:
+        set_smtp(workspace, host="127.0.0.1", port=server.port, security="none")
+        proc = popen_mailer("send", SNIPPET, "--list", list_arg, "--yes", cwd=workspace,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            wait_for(lambda: len(handler.received) >= 2 or proc.poll() is not None)
+            time.sleep(0.3)
+            for _ in range(2):  # as GNU timeout -s INT does
+                proc.send_signal(signal.SIGINT)
+                time.sleep(0.3)
+            _, err = proc.communicate(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        states = journal_states(workspace, f"{SNIPPET}--parents")
+        assert_agree(handler.received_by_recipient(), states)
+    stderr = err.decode()
+    assert proc.returncode == 130, stderr
+    assert State.UNCERTAIN not in states.values()
+    assert "marked uncertain" not in stderr
+    assert "No message was on its way" in stderr
+    assert f"mailer send {SNIPPET} --list {list_arg} --yes" in stderr
