@@ -261,6 +261,25 @@ def test_password_refused_by_microsoft_says_switch_to_oauth2(
     assert "Summer2026!" not in result.stderr
 
 
+def test_password_accepted_then_550_5_7_30_at_mail_from(
+        mailer, workspace: Path, ca: LocalCA, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Microsoft 365 can take the password and then refuse MAIL FROM with 550 5.7.30: that
+    is the account's sign-in, not the sender address, and nobody is marked failed."""
+    list_arg, _ = write_list(workspace, 3)
+    monkeypatch.setenv("MAILER_SMTP_PASSWORD", "Summer2026!")
+    with smtp_server(ca, password_reply="235 2.7.0 Authentication successful",
+                     mail_reply=MS_BASIC_NOT_SUPPORTED) as server:
+        set_smtp(workspace, provider="microsoft365", host="127.0.0.1", port=server.port,
+                 ca_file=str(ca.ca_file), username=MAILBOX, rate_per_minute=0)
+        result = mailer("send", SNIPPET, "--list", list_arg, "--yes", "--json")
+        assert server.received == []
+    assert result.returncode == 2
+    assert "no longer accepts a password" in result.stderr
+    assert "  auth: oauth2\n  client_id: " in result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["failed"] == 0 and summary["sent"] == 0
+
+
 def test_token_from_the_environment(mailer, workspace: Path, ca: LocalCA,
                                     monkeypatch: pytest.MonkeyPatch) -> None:
     list_arg, addresses = write_list(workspace, 3)
