@@ -168,8 +168,7 @@ def test_h8_https_unsubscribe_needs_one_click_post(demo) -> None:
 
 
 def test_every_header_rule_has_a_case() -> None:
-    # H11 (folding) has its own breaking and passing messages in test_client_checks.py:
-    # the demo's sample is folded only once compose.py folds headers (issue 10).
+    # H11 (folding) has its own breaking and passing cases in test_client_checks.py.
     covered = {c[0] for c in HEADER_CASES} | {"H11"}
     assert {r.__name__.split("_")[0].upper() for r in hr.RULES} <= covered
 
