@@ -28,10 +28,12 @@ sender:
   # reply_to: Example School Office <office@example.sch.uk>
   # unsubscribe: mailto:office@example.sch.uk?subject=unsubscribe
 
-# While there is no smtp section, messages are written into the outbox/ folder and nothing
-# is sent. To send through Microsoft 365, uncomment one way of signing in (see the README):
+# While there is no smtp section, messages are written into the outbox/ folder and
+# nothing is sent. To send through Microsoft 365, remove the '# ' in front of the smtp
+# lines below and put in your account. The provider fills in the server, port and
+# Microsoft's sending limits. For Google Workspace write 'provider: google' (and no tenant).
 # smtp:
-#   provider: microsoft365        # or: google (then no tenant line)
+#   provider: microsoft365
 #   username: office@example.sch.uk
 #   # Either OAuth2, which Microsoft 365 and Google require: your IT administrator gives you
 #   # the IDs of the school's app registration; then run 'mailer login' once.
