@@ -436,7 +436,14 @@ def summarise(plan: Plan, result: RunResult, transport: str, resume_command: str
 
 
 def login_words(reply: str) -> str:
-    """After ``530 5.7.0 Authentication required`` (RFC 4954 §6): what to set."""
+    """After ``530 5.7.0 Authentication required`` (RFC 4954 §6): what to set; after
+    Microsoft 365's ``550 5.7.30`` / ``5.7.139`` (passwords turned off), how to switch to
+    OAuth2 (:func:`mailer.oauth.words.stopped_sign_in_words`)."""
+    from mailer.oauth.words import stopped_sign_in_words
+
+    words = stopped_sign_in_words(reply)
+    if words is not None:
+        return words
     return ("the server needs you to log in: set smtp.username in mailer.yaml (and the "
             f"password in MAILER_SMTP_PASSWORD) ({reply}).")
 

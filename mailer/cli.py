@@ -408,6 +408,39 @@ def send_cmd(
         raise typer.Exit(1)
 
 
+@app.command("login")
+def login_cmd(
+    ctx: typer.Context,
+    browser: Annotated[bool, typer.Option(
+        "--browser", help="Microsoft 365: sign in in a browser on this computer instead of "
+        "typing a code at microsoft.com/devicelogin.")] = False,
+) -> None:
+    """Sign in to Microsoft 365 or Google once (smtp.auth: oauth2). The sign-in is kept in
+    this computer's keyring, and 'mailer send' uses it by itself from then on."""
+    from mailer.oauth import sign_in_for
+    from mailer.oauth.words import provider_name
+
+    smtp = _ws(ctx).config.smtp
+    account = sign_in_for(smtp).login(typer.echo, device_code=not browser)
+    typer.echo(f"Signed in to {provider_name(smtp)} as {account}. The sign-in is kept in this "
+               "computer's keyring; 'mailer send' now signs in by itself.")
+
+
+@app.command("logout")
+def logout_cmd(ctx: typer.Context) -> None:
+    """Remove the Microsoft 365 or Google sign-in from this computer's keyring."""
+    from mailer.oauth import sign_in_for
+    from mailer.oauth.words import provider_name
+
+    smtp = _ws(ctx).config.smtp
+    if sign_in_for(smtp).logout():
+        typer.echo(f"Signed out: the sign-in to {provider_name(smtp)} as {smtp.username} is "
+                   "removed from this computer's keyring.")
+    else:
+        typer.echo(f"mailer was not signed in to {provider_name(smtp)} as {smtp.username} on "
+                   "this computer; nothing to remove.")
+
+
 @app.command("letters")
 def letters_cmd(
     ctx: typer.Context,
@@ -671,10 +704,25 @@ def status_cmd(
         else:
             data = all_status(journal)
             text = format_all(data)
+            signed_in = _sign_in_status(ws)
+            if signed_in is not None:
+                data["sign_in"] = signed_in
+                text = f"{signed_in['words']}\n{text}"
     finally:
         if journal is not None:
             journal.close()
     typer.echo(json.dumps(data, indent=2) if as_json else text)
+
+
+def _sign_in_status(ws: Workspace) -> dict[str, object] | None:
+    """Who 'mailer send' signs in as (``smtp.auth: oauth2``); ``None`` otherwise, or when
+    mailer.yaml cannot be read (status still shows the journal)."""
+    from mailer.oauth import sign_in_status
+
+    try:
+        return sign_in_status(ws.config.smtp)
+    except MailerError:
+        return None
 
 
 def _pupils_on_list(ws: Workspace, list_path: str) -> dict[str, tuple[str, str]]:

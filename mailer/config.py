@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email.headerregistry import Address
 from email.utils import parseaddr
 from pathlib import Path
@@ -92,6 +92,13 @@ class SmtpConfig:
         connections: concurrent SMTP connections.
         timeout_s: seconds to wait for any one server reply.
         ca_file: PEM file of extra certificate authorities to trust (private CA).
+        auth: how to sign in: ``password`` (AUTH LOGIN/PLAIN with ``password_env`` or the
+            keyring) or ``oauth2`` (XOAUTH2 with an access token, see :mod:`mailer.oauth`).
+        client_id: OAuth2: the school's own app registration (Microsoft Entra ID
+            "Application (client) ID", or the Google OAuth client ID).
+        tenant: OAuth2 with Microsoft 365: the tenant's domain or Directory (tenant) ID.
+        token_env: OAuth2: name of an environment variable holding an access token obtained
+            elsewhere (unattended use); used instead of the keyring when set.
     """
 
     provider: str = "custom"
@@ -105,6 +112,10 @@ class SmtpConfig:
     connections: int = 1
     timeout_s: float = 60.0
     ca_file: Path | None = None
+    auth: str = "password"
+    client_id: str = ""
+    tenant: str = ""
+    token_env: str = ""
 
     @property
     def is_loopback(self) -> bool:
@@ -179,6 +190,7 @@ _SENDER_KEYS = {"from", "reply_to", "unsubscribe"}
 _SMTP_KEYS = {
     "provider", "host", "port", "security", "username", "password_env", "rate_per_minute",
     "daily_cap", "connections", "timeout_s", "ca_file", "password",
+    "auth", "client_id", "tenant", "token_env",
 }
 _LISTS_KEYS = {"columns", "suppression"}
 _LANGUAGES_KEYS = {"untranslated"}
@@ -513,6 +525,7 @@ def _parse_smtp(node: Node, path: Path) -> SmtpConfig:
         timeout_s=float(timeout),
         ca_file=ca_file,
     )
+    cfg = _parse_auth(node, path, cfg)
     if provider == "ses" and not cfg.host:
         raise ConfigError(
             "smtp.provider: ses needs smtp.host, the SMTP endpoint of your SES region "
@@ -526,6 +539,75 @@ def _parse_smtp(node: Node, path: Path) -> SmtpConfig:
             f"only allowed to this machine (127.0.0.1), not to '{cfg.host}'. Use starttls or tls.",
             path=path,
             line=node.line_of("security"),
+        )
+    return cfg
+
+
+def _parse_auth(node: Node, path: Path, cfg: SmtpConfig) -> SmtpConfig:
+    """The sign-in keys ``auth``, ``client_id``, ``tenant`` and ``token_env``.
+
+    ``auth: oauth2`` needs ``username`` (the mailbox, the XOAUTH2 user) and either
+    ``token_env`` or the app registration: ``client_id`` with ``provider: google`` or
+    ``provider: microsoft365`` (plus ``tenant``); see :mod:`mailer.oauth`.
+    """
+    auth = _text(node, "auth", path, "password").lower()
+    if auth not in ("password", "oauth2"):
+        raise ConfigError(
+            f"smtp.auth must be password or oauth2, not '{auth}'.",
+            path=path, line=node.line_of("auth"),
+        )
+    client_id = _text(node, "client_id", path)
+    tenant = _text(node, "tenant", path)
+    token_env = _text(node, "token_env", path)
+    cfg = replace(cfg, auth=auth, client_id=client_id, tenant=tenant, token_env=token_env)
+    if auth == "password":
+        for key in ("client_id", "tenant", "token_env"):
+            if key in node:
+                raise ConfigError(
+                    f"smtp.{key} is only used with 'auth: oauth2' (signing in with Microsoft "
+                    "365 or Google). Add 'auth: oauth2' to the smtp section, or delete the "
+                    f"{key} line.",
+                    path=path, line=node.line_of(key),
+                )
+        return cfg
+    line = node.line_of("auth")
+    if not cfg.host:
+        raise ConfigError(
+            "smtp.auth: oauth2 needs a server to sign in to: add 'provider: microsoft365' or "
+            "'provider: google' to the smtp section.", path=path, line=line,
+        )
+    if not cfg.username:
+        raise ConfigError(
+            "smtp.auth: oauth2 needs smtp.username, the mailbox mailer sends from (for "
+            "example username: office@school.org.uk).", path=path, line=line,
+        )
+    if token_env:
+        return cfg
+    if cfg.provider not in ("microsoft365", "google"):
+        raise ConfigError(
+            "mailer can sign in with 'auth: oauth2' to Microsoft 365 and Google: set "
+            "'provider: microsoft365' or 'provider: google', or give token_env, the name of "
+            "an environment variable holding an access token obtained elsewhere.",
+            path=path, line=node.line_of("provider") or line,
+        )
+    if not client_id:
+        where = ("the Application (client) ID of your school's Entra ID app registration"
+                 if cfg.provider == "microsoft365"
+                 else "the Client ID of your school's Google OAuth client (Desktop app)")
+        raise ConfigError(
+            f"smtp.auth: oauth2 needs smtp.client_id: {where}. Your IT administrator can "
+            "give it to you (the README says what they must set up).", path=path, line=line,
+        )
+    if cfg.provider == "microsoft365" and not tenant:
+        raise ConfigError(
+            "smtp.auth: oauth2 with Microsoft 365 needs smtp.tenant: your school's Microsoft "
+            "365 domain (for example school.org.uk) or the Directory (tenant) ID shown on the "
+            "app registration's Overview page.", path=path, line=line,
+        )
+    if cfg.provider == "google" and tenant:
+        raise ConfigError(
+            "smtp.tenant is only for Microsoft 365; delete the tenant line for Google.",
+            path=path, line=node.line_of("tenant"),
         )
     return cfg
 
