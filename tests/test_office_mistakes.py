@@ -465,7 +465,7 @@ def test_help_shows_no_type_names_and_whole_sentences(
             assert jargon not in result.stdout, (args, jargon)
     top = run("--help").stdout
     assert "who failed, was deferred or is uncertain, with the server's reply." in top
-    assert "copy it for a newsletter. The page updates by itself" in top
+    assert "change it with the page's Edit button. The page updates by itself" in top
     send = run("send", "--help").stdout
     assert "--list" in send and " LIST " in send
 
