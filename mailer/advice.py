@@ -51,7 +51,8 @@ class ReviewState:
     """Where a snippet stands with its review.
 
     Attributes:
-        status: ``"missing"`` (no ``reviewed:`` date), ``"overdue"``, ``"due_soon"``
+        status: ``"missing"`` (no ``reviewed:`` date), ``"future"`` (a date after today:
+            a typing mistake), ``"overdue"``, ``"due_soon"``
             (within :data:`DUE_SOON_DAYS`) or ``"ok"``.
         reviewed: the review date, or ``None``.
         due: when the next review is due (``reviewed`` + the interval), or ``None``.
@@ -66,7 +67,7 @@ class ReviewState:
     @property
     def needs_warning(self) -> bool:
         """True when ``check`` and ``send`` should warn (missing or overdue)."""
-        return self.status in ("missing", "overdue")
+        return self.status in ("missing", "overdue", "future")
 
     def short(self) -> str:
         """For a table: ``reviewed 2026-11-29``, ``OVERDUE since 2026-05-12``,
@@ -74,6 +75,8 @@ class ReviewState:
         if self.status == "missing":
             return "NOT REVIEWED"
         assert self.reviewed is not None and self.due is not None
+        if self.status == "future":
+            return f"FUTURE DATE {self.reviewed.isoformat()}"
         if self.status == "overdue":
             return f"OVERDUE since {self.due.isoformat()}"
         if self.status == "due_soon":
@@ -89,6 +92,10 @@ class ReviewState:
                     f"current guidance {every}: when the designated safeguarding lead has "
                     "checked it, add 'reviewed: YYYY-MM-DD' (and 'reviewed_by: NAME').")
         assert self.reviewed is not None and self.due is not None
+        if self.status == "future":
+            return (f"{name} says it was reviewed on {self.reviewed.isoformat()}, which is in "
+                    "the future: correct 'reviewed:' to the date the designated safeguarding "
+                    "lead checked it (a mistyped year hides the next review).")
         if self.status == "overdue":
             return (f"{name} was last reviewed on {self.reviewed.isoformat()}; its review was "
                     f"due on {self.due.isoformat()} (advice is reviewed {every}). Check it "
@@ -109,12 +116,15 @@ def review_state(reviewed: dt.date | None, months: int,
                  today: dt.date | None = None) -> ReviewState:
     """The review state of advice last reviewed on ``reviewed`` (``None``: never), when it
     must be reviewed every ``months`` months, as of ``today`` (default: the local date).
-    The review is overdue from the day after it falls due."""
+    The review is overdue from the day after it falls due; a date after ``today`` is
+    ``"future"`` (a mistake, warned about like a missing one)."""
     today = today or dt.date.today()
     if reviewed is None:
         return ReviewState("missing", None, None, months)
     due = add_months(reviewed, months)
-    if today > due:
+    if reviewed > today:
+        status = "future"
+    elif today > due:
         status = "overdue"
     elif (due - today).days <= DUE_SOON_DAYS:
         status = "due_soon"

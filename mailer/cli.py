@@ -17,7 +17,7 @@ from typing import Annotated
 import typer
 
 from mailer import __version__
-from mailer.advice import review_months, review_state, send_warnings
+from mailer.advice import base_id, review_months, review_state, send_warnings
 from mailer.campaign import (
     login_words,
     nothing_to_send_words,
@@ -35,7 +35,7 @@ from mailer.lists import summary_json, summary_text
 from mailer.progress import make_progress
 from mailer.recipients import ListReport
 from mailer.sending import SendRequest, prepare_send, run_send, send_test
-from mailer.snippets import list_snippets, load_snippet
+from mailer.snippets import Snippet, list_snippets, load_snippet
 from mailer.status import (
     all_status,
     campaign_status,
@@ -82,20 +82,34 @@ def _ws(ctx: typer.Context) -> Workspace:
 @app.command("snippets")
 def snippets_cmd(ctx: typer.Context) -> None:
     """List the advisories (snippets) you can render or send: id, date, review state
-    (reviewed, review due soon, OVERDUE, NOT REVIEWED) and title."""
+    (reviewed, review due soon, OVERDUE, NOT REVIEWED, FUTURE DATE) and title."""
     ws = _ws(ctx)
     found = list_snippets(ws.snippet_dirs)
     if not found:
         typer.echo("No snippets found. Put advisory files in the snippets/ folder.")
         return
-    months = review_months(ws)
+    try:
+        months = ws.config.review_months
+    except MailerError as exc:  # listing does not need mailer.yaml, but say it is wrong
+        months = review_months(ws)
+        typer.echo(f"Note: {exc} The review states below use the default of "
+                   f"{months} months.", err=True)
+    loaded: dict[str, Snippet | MailerError] = {}
     for snippet_id, path in found.items():
         try:
-            s = load_snippet(path)
-            review = review_state(s.reviewed, months).short()
-            typer.echo(f"{snippet_id:32}  {s.date.isoformat()}  {review:24}  {s.title}")
+            loaded[snippet_id] = load_snippet(path)
         except MailerError as exc:
-            typer.echo(f"{snippet_id:32}  (cannot be read: {exc})")
+            loaded[snippet_id] = exc
+    for snippet_id, s in loaded.items():
+        if isinstance(s, MailerError):
+            typer.echo(f"{snippet_id:32}  (cannot be read: {s})")
+            continue
+        reviewed = s.reviewed
+        base = loaded.get(base_id(s.path))
+        if reviewed is None and base is not s and isinstance(base, Snippet):
+            reviewed = base.reviewed  # a translation is reviewed with its advisory
+        review = review_state(reviewed, months).short()
+        typer.echo(f"{snippet_id:32}  {s.date.isoformat()}  {review:24}  {s.title}")
 
 
 @app.command("render")

@@ -300,6 +300,25 @@ def parse_config(data: Any, path: Path, raw_text: str = "") -> Config:
             path=path,
             line=org.line_of("language"),
         )
+    subtags = org_language.split("-")
+    if len(subtags) > 1 and subtags[1].upper() == "UK":
+        raise ConfigError(
+            f"organisation.language '{org_language}': the United Kingdom's code in a "
+            f"language tag is GB, not UK; write {subtags[0].lower()}-GB.",
+            path=path,
+            line=org.line_of("language"),
+        )
+    # The usual case of each part (BCP 47 §2.1.1): en-GB, zh-Hant-TW; all lower case from
+    # an extension or private-use singleton on (en-GB-x-hb).
+    cased = [subtags[0].lower()]
+    extension = False
+    for t in subtags[1:]:
+        extension = extension or len(t) == 1
+        if extension:
+            cased.append(t.lower())
+        else:
+            cased.append(t.upper() if len(t) == 2 else t.title() if len(t) == 4 else t.lower())
+    org_language = "-".join(cased)
     organisation = Organisation(
         name=_text(org, "name", path),
         language=org_language,

@@ -42,7 +42,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from mailer import __version__
-from mailer.advice import snippet_family
+from mailer.advice import base_id, snippet_family
 from mailer.checks.model import Finding, error, warning
 from mailer.errors import MailerError
 from mailer.snippets import Snippet, find_snippet, load_snippet
@@ -109,7 +109,9 @@ class LinkResult:
 
 # --- which URLs ---------------------------------------------------------------------------
 
-_MD_LINK = re.compile(r"\]\(\s*<?(https?://[^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
+#: A Markdown link's address; brackets inside it must balance, as Markdown requires
+#: (``https://en.wikipedia.org/wiki/Sextortion_(crime)``).
+_MD_LINK = re.compile(r"\]\(\s*<?(https?://(?:[^()\s>]|\([^()\s>]*\))+)>?(?:\s+\"[^\"]*\")?\s*\)")
 _AUTOLINK = re.compile(r"<(https?://[^>\s]+)>")
 
 
@@ -138,9 +140,17 @@ def family_links(path: Path) -> list[LinkUse]:
         snippet = load_snippet(file)
         lines = snippet.source_text.splitlines()
         for url in snippet_urls(snippet):
-            line = next((i for i, text in enumerate(lines, 1) if url in text), 0)
-            uses.append(LinkUse(url, file, line))
+            uses.append(LinkUse(url, file, _line_of(url, lines)))
     return uses
+
+
+def _line_of(url: str, lines: list[str]) -> int:
+    """The 1-based line where ``url`` is written whole (not as the start of a longer
+    address), outside a ``#`` comment line if it can be; 0 when not found."""
+    whole = re.compile(re.escape(url) + r"(?![\w/.~%?=&#+:@!$*,;-])")
+    found = [i for i, text in enumerate(lines, 1) if whole.search(text)]
+    written = [i for i in found if not lines[i - 1].lstrip().startswith("#")]
+    return (written or found or [0])[0]
 
 
 # --- checking one URL ---------------------------------------------------------------------
@@ -176,6 +186,10 @@ def _classify_error(exc: Exception, timeout: float) -> tuple[str, str]:
         return "broken", "nothing answers at that address (the connection was refused)"
     if isinstance(exc, httpx.ConnectError):
         return "broken", f"the site cannot be reached ({chain[-1]})"
+    if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError)):
+        return "unchecked", ("the site did not answer as a web site does (its server sent "
+                             "something that is not a web page, or hung up); open it in a "
+                             "browser to check")
     return "unchecked", f"the check failed ({type(exc).__name__}: {exc})"
 
 
@@ -201,7 +215,12 @@ async def _follow(client: httpx.AsyncClient, method: str, url: str
             status = response.status_code
             location = response.headers.get("location")
         if status in REDIRECTS and location:
+            fragment = urlsplit(current).fragment
             current = urljoin(current, location.strip())
+            if fragment and not urlsplit(current).fragment:
+                # The browser keeps the #part across a redirect without one (RFC 9110
+                # §10.2.2), so the new address keeps it too.
+                current = f"{current}#{fragment}"
             hops.append((status, current))
             continue
         return status, current, hops
@@ -398,6 +417,7 @@ class LinkReport:
     def findings(self) -> list[Finding]:
         """L1 broken (error), L2 moved, L3 home page, L4 could not check (warnings)."""
         out = []
+        name = base_id(self.uses[0].path) if self.uses else "SNIPPET"
         for url, r in self.results.items():
             element = f"{url} ({self.where(url)})"
             if r.verdict == "broken":
@@ -406,7 +426,7 @@ class LinkReport:
                                  "address."))
             elif r.verdict == "moved":
                 out.append(warning("L2", element, f"Moved: {r.detail}. Run 'mailer check "
-                                   "SNIPPET --links --fix' to write the new address into the "
+                                   f"{name} --links --fix' to write the new address into the "
                                    "snippet."))
             elif r.verdict == "home":
                 out.append(warning("L3", element, f"Probably removed: {r.detail}."))
@@ -488,7 +508,7 @@ def _replace_url(text: str, old: str, new: str) -> str:
         return text.replace(old, new)
     text = re.sub(r"(\]\(\s*<?)" + re.escape(old) + r"(?=[>\s)])", lambda m: m.group(1) + new,
                   text)
-    return re.sub(r"<" + re.escape(old) + r">", f"<{new}>", text)
+    return re.sub(r"<" + re.escape(old) + r">", lambda _m: f"<{new}>", text)
 
 
 def fix_moved(report: LinkReport) -> list[tuple[Path, str, str]]:

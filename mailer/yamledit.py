@@ -104,30 +104,69 @@ def edit_yaml(path: Path, change: Callable[[Any], bool],
 
 def same_style(old: Any, new_text: str) -> Any:
     """``new_text`` as the same kind of YAML string as ``old`` (literal ``|``, folded ``>``,
-    quoted or plain), so replacing a value keeps how it is written."""
+    quoted or plain), with ``old``'s anchor (``&name``) if it had one, so replacing a value
+    keeps how it is written. A folded string loses where it was folded: see
+    :func:`map_strings`, which keeps the folds."""
     if isinstance(old, LiteralScalarString):
-        return LiteralScalarString(new_text)
-    if isinstance(old, FoldedScalarString):
-        return FoldedScalarString(new_text)
-    if isinstance(old, str) and type(old) is not str:
-        return type(old)(new_text)  # DoubleQuotedScalarString, SingleQuotedScalarString...
-    return new_text
+        new: Any = LiteralScalarString(new_text)
+    elif isinstance(old, FoldedScalarString):
+        new = FoldedScalarString(new_text)
+    elif isinstance(old, str) and type(old) is not str:
+        new = type(old)(new_text)  # DoubleQuotedScalarString, SingleQuotedScalarString...
+    else:
+        return new_text
+    anchor = getattr(old, "anchor", None)
+    if anchor is not None and getattr(anchor, "value", None):
+        new.yaml_set_anchor(anchor.value, always_dump=True)
+    return new
+
+
+def _refold(old: FoldedScalarString, fn: Callable[[str], str], new_text: str) -> list[int]:
+    """Where to fold ``new_text``, the result of ``fn`` on the folded string ``old``: the
+    same line breaks as the file had, when ``fn`` changes each folded line on its own (a
+    URL never spans a fold: it has no spaces); else none (one long line)."""
+    folds = list(getattr(old, "fold_pos", []) or [])
+    if not folds:
+        return []
+    text = str(old)
+    starts = [0] + [p + 1 for p in folds]
+    ends = folds + [len(text)]
+    lines = [fn(text[a:b]) for a, b in zip(starts, ends, strict=True)]
+    if " ".join(lines) != new_text:
+        return []
+    positions, at = [], 0
+    for line in lines[:-1]:
+        at += len(line)
+        positions.append(at)
+        at += 1
+    return positions
 
 
 def map_strings(data: Any, fn: Callable[[Any, str], str]) -> int:
     """Call ``fn(key, text)`` for every string value in ``data`` (nested mappings and
     lists; ``key`` is the mapping key, or ``None`` for a list item) and store what it
-    returns when that differs, keeping the string's style (see :func:`same_style`).
+    returns when that differs, keeping the string's style, anchor and, for a folded
+    (``>``) string, its line breaks (see :func:`same_style`). A value written once with an
+    anchor and used again by alias (``*name``) stays one value, so the alias is kept.
     Returns how many strings changed."""
     changed = 0
+    done: dict[int, tuple[Any, Any]] = {}  # id(old) -> (old, new): aliases share a node
 
     def visit(container: Any, index: Any, key: Any) -> None:
         nonlocal changed
         value = container[index]
         if isinstance(value, str):
+            if id(value) in done and done[id(value)][0] is value:
+                container[index] = done[id(value)][1]
+                changed += 1
+                return
             new = fn(key, str(value))
             if new != str(value):
-                container[index] = same_style(value, new)
+                styled = same_style(value, new)
+                if isinstance(value, FoldedScalarString):
+                    styled.fold_pos = _refold(value, lambda t: fn(key, t), new)
+                done[id(value)] = (value, styled)
+                container[index] = styled
                 changed += 1
         else:
             walk(value)

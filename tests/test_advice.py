@@ -254,3 +254,44 @@ def test_companion_advisory_is_current_sourced_and_clean() -> None:
     assert "2024" in text  # the NCA's alert to schools of April 2024
     assert snippet.call_to_action is not None and "ceop.police.uk" in snippet.call_to_action.url
     assert services_named(snippet.source_text, path) == []
+
+
+def test_snippets_table_counts_a_translation_as_reviewed_with_its_advisory(
+        workspace: Path) -> None:
+    # README: a translation with no date of its own counts as reviewed with the advisory
+    # it translates; `mailer check` did so, the table said NOT REVIEWED.
+    set_reviewed(workspace / "snippets" / f"{DEMO}.yaml", days_ago(10))
+    translation(workspace, "pl", "Tekst.")
+    translation(workspace, "ar", "نص", reviewed=days_ago(400))
+    result = run_mailer("snippets", cwd=workspace)
+    rows = {line.split()[0]: line for line in result.stdout.splitlines()}
+    assert f"reviewed {days_ago(10)}" in rows[f"{DEMO}.pl"]
+    due = add_months(dt.date.fromisoformat(days_ago(400)), 12)
+    assert f"OVERDUE since {due.isoformat()}" in rows[f"{DEMO}.ar"]
+    assert not [f for f in advice_findings(workspace, f"{DEMO}.pl")
+                if f[0] == "R1" and f"{DEMO}.pl.yaml" in f[1]]
+
+
+def test_snippets_table_says_when_the_review_setting_is_wrong(workspace: Path) -> None:
+    # Listing works without a valid mailer.yaml, but a wrong `review:` must not be
+    # ignored in silence: the states shown would be for 12 months, not what was written.
+    with (workspace / "mailer.yaml").open("a") as f:
+        f.write("review:\n  every_months: 0\n")
+    result = run_mailer("snippets", cwd=workspace)
+    assert result.returncode == 0 and "Traceback" not in result.stderr
+    assert DEMO in result.stdout
+    assert "mailer.yaml, line" in result.stderr and "every_months" in result.stderr
+    assert "12 months" in result.stderr
+
+
+def test_a_review_date_in_the_future_is_a_warning(workspace: Path) -> None:
+    # 2027 typed for 2026: the advice would not be flagged for two years.
+    path = workspace / "snippets" / f"{DEMO}.yaml"
+    future = (TODAY + dt.timedelta(days=200)).isoformat()
+    set_reviewed(path, future)
+    found = [f for f in advice_findings(workspace) if f[0] == "R1"]
+    assert len(found) == 1 and future in found[0][2] and "future" in found[0][2]
+    rows = {line.split()[0]: line for line in
+            run_mailer("snippets", cwd=workspace).stdout.splitlines()}
+    assert "FUTURE" in rows[DEMO]
+    assert review_state(TODAY, 12, TODAY).status == "ok"  # today is not the future

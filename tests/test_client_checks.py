@@ -92,6 +92,26 @@ def test_reset_of_a_fixed_colour_or_without_important_is_not_e23(demo) -> None:
         assert cr.e23_link_resets(inputs(demo, html=changed)) == [], rule
 
 
+@pytest.mark.parametrize("rule", [
+    "div#MessageViewBody a:link { text-decoration: none !important; }",
+    "u + #body a:visited, u + #body a:link { color: inherit !important; }",
+    "#MessageViewBody a:any-link { color: inherit !important; }",
+])
+def test_a_reset_written_with_link_or_visited_is_e23(demo, rule: str) -> None:
+    # :link / :visited match every link with an address (one or the other), so the rule
+    # resets our links as surely as without them; lxml cannot evaluate them, and the rule
+    # was passed over.
+    changed = demo[2].replace("</head>", f"<style>{rule}</style></head>")
+    found = cr.e23_link_resets(inputs(demo, html=changed))
+    assert found and {f.id for f in found} == {"E23"}, rule
+
+
+def test_a_hover_only_reset_is_not_e23(demo) -> None:
+    changed = demo[2].replace(
+        "</head>", "<style>u + #body a:hover { text-decoration: none !important; }</style></head>")
+    assert cr.e23_link_resets(inputs(demo, html=changed)) == []
+
+
 def test_the_simulations_wrap_the_body_as_the_clients_do(demo) -> None:
     html = demo[2]
     gmail = lxml_html.document_fromstring(simulate.gmail_google(html))
@@ -232,6 +252,24 @@ def test_bad_organisation_language_names_the_line(workspace: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_config(path)
     assert caught.value.line == 4 and "organisation.language" in str(caught.value)
+
+
+@pytest.mark.parametrize("written", ["en-UK", "en-uk", "cy-UK"])
+def test_uk_for_the_country_is_refused_with_gb(workspace: Path, written: str) -> None:
+    # "UK" is not a country code in language tags (ISO 3166 says GB): lang="en-UK" went
+    # into every email, unknown to screen readers' voices.
+    path = workspace / "mailer.yaml"
+    path.write_text(path.read_text().replace("language: en-GB", f"language: {written}"))
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    lang = written.split("-")[0]
+    assert caught.value.line == 4 and f"{lang}-GB" in str(caught.value)
+
+
+def test_organisation_language_is_written_in_its_usual_case(workspace: Path) -> None:
+    path = workspace / "mailer.yaml"
+    path.write_text(path.read_text().replace("language: en-GB", "language: EN-gb"))
+    assert load_config(path).organisation.language == "en-GB"
 
 
 # --- H11: header folding -------------------------------------------------------------------

@@ -320,3 +320,98 @@ def test_preview_shows_the_last_results_without_asking(workspace: Path,
     snippet = load_snippet(path)
     assert [f.id for f in cached_findings(snippet, workspace / ".mailer")
             if f.severity == "error"] == ["L1"]
+
+
+# --- found by trying the command as a school office would ---------------------------------
+
+ODD = """\
+title: Odd addresses
+subject: Odd addresses
+preheader: Links written in unusual ways.
+date: 2026-11-01
+body: |
+  # an earlier draft linked https://example.org/advice too
+  See [the longer one](https://example.org/advice-for-parents) first,
+  and [the article](https://example.org/wiki/Sextortion_(crime)) about it.
+links:
+  - title: The advice
+    url: https://example.org/advice
+    description: x
+"""
+
+
+def test_each_address_is_found_whole_and_on_its_own_line(tmp_path: Path) -> None:
+    # A URL that begins another (…/advice, …/advice-for-parents) was reported on the
+    # longer one's line; one with brackets (Wikipedia) was cut at "(" and the wrong
+    # address checked.
+    path = tmp_path / "odd.yaml"
+    path.write_text(ODD)
+    by_url = {u.url: u.line for u in family_links(path)}
+    assert by_url == {"https://example.org/advice-for-parents": 7,
+                      "https://example.org/wiki/Sextortion_(crime)": 8,
+                      "https://example.org/advice": 11}
+
+
+def test_moved_says_which_snippet_to_fix(tmp_path: Path) -> None:
+    from mailer.linkcheck import LinkReport, LinkUse
+    path = tmp_path / "odd.pl.yaml"
+    url = "https://example.org/advice"
+    report = LinkReport([LinkUse(url, path, 11)], {url: LinkResult(
+        url, "moved", 200, url + "-new", new_url=url + "-new", detail="moved (301)")})
+    [finding] = report.findings()
+    assert "mailer check odd --links --fix" in finding.message
+
+
+@pytest.mark.parametrize("reply", [b"\x00\xffSSH-2.0-OpenSSH\r\n\r\n", b""])
+def test_a_server_that_does_not_speak_http_is_said_in_plain_words(reply: bytes) -> None:
+    # Something that is not a web server on the port (or one that hangs up at once):
+    # the message was "RemoteProtocolError: illegal status line: bytearray(b'...')".
+    import threading
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    port = listener.getsockname()[1]
+
+    def serve() -> None:
+        for _ in range(2):  # HEAD (and GET, should it be tried)
+            try:
+                conn, _ = listener.accept()
+            except OSError:  # the test has finished and closed the listener
+                return
+            conn.recv(4096)
+            if reply:
+                conn.sendall(reply)
+            conn.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}/page"
+    try:
+        result = check_urls([url], timeout=5)[url]
+    finally:
+        listener.close()
+    assert result.verdict == "unchecked"
+    assert "not answer as a web site" in result.detail, result.detail
+    assert "Error" not in result.detail and "bytearray" not in result.detail
+
+
+def test_fix_writes_a_new_address_with_backslash_or_dollar_as_it_is(tmp_path: Path) -> None:
+    # A Location such as /new\1$& crashed --fix in an <autolink> with a re.error
+    # traceback (the new address was read as a regular-expression replacement).
+    from mailer.linkcheck import LinkReport, LinkUse, fix_moved
+    old, new = "https://example.org/a", "https://example.org/new\\1$&"
+    path = tmp_path / "dol.yaml"
+    path.write_text(f"body: |\n  See <{old}> and [this]({old}).\nurl: {old}\n")
+    report = LinkReport([LinkUse(old, path, 2)], {old: LinkResult(
+        old, "moved", 200, new, new_url=new, detail="moved (301)")})
+    assert fix_moved(report) == [(path, old, new)]
+    assert path.read_text() == f"body: |\n  See <{new}> and [this]({new}).\nurl: {new}\n"
+
+
+def test_a_moved_link_keeps_its_part_after_hash(http: LinkServer) -> None:
+    # #what-to-do points parents at one section; the site's Location has no #part, and
+    # browsers keep the link's own (RFC 9110 §10.2.2): --fix dropped it.
+    url = http.url("/moved") + "#what-to-do"
+    result = check_urls([url], timeout=5)[url]
+    assert result.verdict == "moved"
+    assert result.new_url == http.url("/ok-new") + "#what-to-do"

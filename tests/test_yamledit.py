@@ -60,3 +60,28 @@ def test_the_seed_snippet_round_trips_byte_for_byte(tmp_path: Path) -> None:
     path.write_text(original)
     assert edit_yaml(path, lambda data: True)  # write it back unchanged
     assert path.read_text() == original
+
+
+def test_a_change_inside_a_folded_paragraph_keeps_its_line_breaks(tmp_path: Path) -> None:
+    # A folded (>-) body wrapped by hand over several lines: replacing a link in it must
+    # not join the lines into one (ruamel.yaml forgets where a replaced string was folded).
+    text = ("body: >-\n"
+            "  Read [the page](https://old.example/page) here, and\n"
+            "  then the other one, which is on\n"
+            "  a third line.\n"
+            "end: 1\n")
+    path = tmp_path / "s.yaml"
+    path.write_text(text)
+    assert replace_old(path)
+    assert path.read_text() == text.replace("https://old.example/page", "https://new.example/p")
+
+
+def test_an_anchor_and_its_alias_are_kept(tmp_path: Path) -> None:
+    text = ('call_to_action: {text: Go, url: &cta "https://old.example/page"}\n'
+            "links:\n"
+            "  - title: Again\n"
+            "    url: *cta\n")
+    path = tmp_path / "s.yaml"
+    path.write_text(text)
+    assert replace_old(path)
+    assert path.read_text() == text.replace("https://old.example/page", "https://new.example/p")
