@@ -26,12 +26,14 @@ from mailer.campaign import (
     stopped_at_once_words,
 )
 from mailer.checks import check_snippet
+from mailer.cliusage import MailerTyper
 from mailer.credentials import smtp_password_for
 from mailer.engine import needs_login
 from mailer.errors import ConfirmationError, MailerError
 from mailer.jobs import RENDER_FILES, read_workspace_list, render_snippet, write_render
 from mailer.journal import Journal, SendLock, journal_path
 from mailer.lists import summary_json, summary_text
+from mailer.lists.problems import list_problem_rows, write_problems_csv
 from mailer.progress import make_progress
 from mailer.recipients import ListReport
 from mailer.sending import SendRequest, prepare_send, run_send, send_test
@@ -45,14 +47,14 @@ from mailer.status import (
 )
 from mailer.workspace import Workspace
 
-app = typer.Typer(
+app = MailerTyper(
     help="Turn a safeguarding advisory into email that works everywhere, and send it to "
     "parents and carers safely.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-lists_app = typer.Typer(help="Check mailing lists.", no_args_is_help=True)
+lists_app = MailerTyper(help="Check mailing lists.", no_args_is_help=True)
 app.add_typer(lists_app, name="lists")
 
 
@@ -84,6 +86,10 @@ def snippets_cmd(ctx: typer.Context) -> None:
     """List the advisories (snippets) you can render or send: id, date, review state
     (reviewed, review due soon, OVERDUE, NOT REVIEWED, FUTURE DATE) and title."""
     ws = _ws(ctx)
+    if not ws.config_path.is_file():
+        typer.echo(f"There is no workspace in {ws.root} (no mailer.yaml there), so these are "
+                   "only the built-in advisories. Run mailer in your workspace folder, or add "
+                   "--workspace FOLDER.", err=True)
     found = list_snippets(ws.snippet_dirs)
     if not found:
         typer.echo("No snippets found. Put advisory files in the snippets/ folder.")
@@ -237,9 +243,19 @@ def lists_check_cmd(
     list_name: Annotated[str, typer.Argument(metavar="LIST", help="CSV or YAML list.")],
     where: WhereOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    problems: Annotated[Path | None, typer.Option(
+        "--problems", metavar="FILE.csv",
+        help="Also write every row that will not get the email (line, pupil, parent/carer, "
+        "address, problem, what to do) to FILE.csv, to correct the school's records; it "
+        "opens in Excel.")] = None,
 ) -> None:
     """Read a list and report what happens to every row (exit 0 even with no recipients)."""
     report = read_workspace_list(_ws(ctx), list_name, where or [])
+    if problems is not None:
+        n = write_problems_csv(problems, list_problem_rows(report))
+        typer.echo(f"Wrote {problems}: {n} row(s) that will not get the email." if n else
+                   f"Wrote {problems}: every row gets the email (the file has only the "
+                   "headings).", err=True)
     if as_json:
         typer.echo(json.dumps(summary_json(report), indent=2, ensure_ascii=False))
     else:

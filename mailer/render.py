@@ -22,6 +22,7 @@ from typing import Any
 
 import cssutils
 import jinja2
+from jinja2.sandbox import SandboxedEnvironment, SecurityError
 from lxml import html as lxml_html
 from markupsafe import Markup
 from premailer import Premailer
@@ -150,7 +151,9 @@ def _environment(template_dirs: Sequence[Path]) -> jinja2.Environment:
 
 @functools.lru_cache(maxsize=8)
 def _cached_environment(template_dirs: tuple[Path, ...], digest: str) -> jinja2.Environment:
-    env = jinja2.Environment(
+    # The sandbox refuses attribute access that reaches Python internals
+    # (``"".__class__.__mro__``), so a template cannot run code or read files.
+    env = SandboxedEnvironment(
         loader=jinja2.FileSystemLoader([str(d) for d in template_dirs]),
         autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default=False),
         undefined=jinja2.StrictUndefined,
@@ -223,15 +226,38 @@ def _extract_block(document: str) -> str:
     return lxml_html.tostring(root, encoding="unicode", method="html").strip() + "\n"
 
 
+def _template_line(exc: BaseException, name: str) -> tuple[str, int | None]:
+    """The template file and 1-based line where a render failed, from the traceback
+    Jinja2 rewrites so that template frames carry the template's file name and line."""
+    import traceback
+
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        filename = frame.filename or ""
+        if filename.endswith((".html", ".txt")) and not filename.endswith(".py"):
+            return filename, frame.lineno
+    return name, None
+
+
 def _render_template(env: jinja2.Environment, name: str, context: dict[str, Any]) -> str:
     try:
-        return env.get_template(name).render(context)
+        template = env.get_template(name)
+        out = template.render(context)
+        if name.endswith(".html") and not out.strip():
+            raise TemplateError("the template produced nothing: it needs the email's HTML.",
+                                path=template.filename or name)
+        return out
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(f"template error: {exc.message}", path=exc.filename or name,
                             line=exc.lineno) from None
+    except SecurityError as exc:
+        path, line = _template_line(exc, name)
+        raise TemplateError(
+            f"the template tries something templates may not do ({exc}). A template can "
+            "only show values; remove that expression.", path=path, line=line) from None
     except jinja2.UndefinedError as exc:
+        path, line = _template_line(exc, name)
         raise TemplateError(f"the template uses a value that does not exist: {exc.message}.",
-                            path=name) from None
+                            path=path if line else name, line=line) from None
     except jinja2.TemplateNotFound as exc:
         raise TemplateError(f"the template '{exc.name}' was not found.") from None
     except UnicodeDecodeError:
@@ -239,6 +265,11 @@ def _render_template(env: jinja2.Environment, name: str, context: dict[str, Any]
             f"the template '{name}' (or one it includes) is not UTF-8 text. Save it as UTF-8 "
             "in your editor."
         ) from None
+    except (ArithmeticError, TypeError, ValueError, LookupError, OverflowError,
+            RecursionError, MemoryError, AttributeError) as exc:
+        path, line = _template_line(exc, name)
+        raise TemplateError(f"the template failed while filling it in "
+                            f"({type(exc).__name__}: {exc}).", path=path, line=line) from None
 
 
 def render(snippet: Snippet, config: Config, template_dirs: list[Path]) -> Rendered:

@@ -28,16 +28,16 @@ sender:
   # reply_to: Example School Office <office@example.sch.uk>
   # unsubscribe: mailto:office@example.sch.uk?subject=unsubscribe
 
-# While there is no smtp host, messages are written into the outbox/ folder and nothing
-# is sent. To send through Microsoft 365, uncomment and fill in (the password is never
-# written here: set the MAILER_SMTP_PASSWORD environment variable instead):
+# While there is no smtp section, messages are written into the outbox/ folder and
+# nothing is sent. To send through Microsoft 365, remove the '# ' in front of the smtp
+# lines below and put in your account. The provider fills in the server, port and
+# Microsoft's sending limits. The password is never written here: set the
+# MAILER_SMTP_PASSWORD environment variable instead. For Google Workspace write
+# 'provider: google'.
 # smtp:
-#   host: smtp.office365.com
-#   port: 587
-#   security: starttls
+#   provider: microsoft365
 #   username: office@example.sch.uk
 #   password_env: MAILER_SMTP_PASSWORD
-#   rate_per_minute: 30
 """
 
 SUPPRESSED = """\

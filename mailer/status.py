@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from collections.abc import Mapping
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import Any
 from mailer.campaign import OUTBOX, UNCERTAIN_WORDS
 from mailer.errors import MailerError
 from mailer.journal import CampaignInfo, Journal, State
+from mailer.lists.problems import ProblemRow, write_problems_csv
 
 #: States whose recipients are listed one by one.
 LISTED = (State.FAILED, State.DEFERRED, State.UNCERTAIN)
@@ -128,33 +128,25 @@ _TODO = {
                  "it twice), run the same send with --resend-uncertain.",
 }
 
-#: Column headings of the ``--problems`` file.
-PROBLEM_COLUMNS = ("Pupil", "List line", "Address", "What happened", "What to do")
-
-
 def write_problems(journal: Journal, name: str, path: Path,
                    on_list: Mapping[str, tuple[str, str]]) -> int:
-    """Write the campaign's failed, deferred and uncertain parents to ``path`` as CSV that
-    Excel opens as it is: UTF-8 with a byte-order mark, CRLF line ends, columns
-    :data:`PROBLEM_COLUMNS`. ``on_list`` maps an address (lower case) to its pupil(s) and
-    list line(s) as words (``""`` for an address no longer on the list). Returns the number
-    of parents written.
+    """Write the campaign's failed, deferred and uncertain parents to ``path`` with the
+    shared problems-CSV writer (:func:`mailer.lists.problems.write_problems_csv`: UTF-8
+    with a byte-order mark, CRLF, cells Excel would read as formulas escaped, file private),
+    the same columns as ``mailer lists check --problems``. ``on_list`` maps an address
+    (lower case) to its pupil(s) and list line(s) as words (``""`` for an address no longer
+    on the list). Returns the number of parents written.
 
     Raises:
         MailerError: no such campaign, or the file cannot be written.
     """
     data = campaign_status(journal, name)
-    try:
-        with path.open("w", encoding="utf-8-sig", newline="") as fh:
-            writer = csv.writer(fh, lineterminator="\r\n")
-            writer.writerow(PROBLEM_COLUMNS)
-            for row in data["not_sent"]:
-                pupil, line = on_list.get(row["email"], ("", ""))
-                reply = (UNCERTAIN_WORDS if row["state"] == State.UNCERTAIN.value
-                         else f"{row['code'] or ''} {row['reply']}".strip())
-                writer.writerow([pupil, line, row["email"], f"{row['state']}: {reply}",
-                                 _TODO[row["state"]]])
-    except OSError as exc:
-        raise MailerError(f"the problems file cannot be written ({exc.strerror}).",
-                          path=path) from None
-    return len(data["not_sent"])
+    rows = []
+    for row in data["not_sent"]:
+        pupil, line = on_list.get(row["email"], ("", ""))
+        reply = (UNCERTAIN_WORDS if row["state"] == State.UNCERTAIN.value
+                 else f"{row['code'] or ''} {row['reply']}".strip())
+        rows.append(ProblemRow(line=line or None, pupil=pupil, carer="",
+                               address=row["email"], problem=f"{row['state']}: {reply}",
+                               todo=_TODO[row["state"]]))
+    return write_problems_csv(path, rows)

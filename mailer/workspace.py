@@ -26,6 +26,11 @@ def defaults_dir() -> Path:
     return Path(__file__).resolve().parent.parent
 
 
+#: File endings offered as lists when a list name is not found (the suppression list is
+#: not a mailing list, so it is never offered).
+LIST_SUFFIXES = frozenset({".csv", ".tsv", ".txt", ".yaml", ".yml"})
+
+
 @dataclass
 class Workspace:
     """A workspace folder. ``root`` is absolute."""
@@ -94,13 +99,21 @@ class Workspace:
             if candidate.is_file():
                 return candidate.resolve()
         for candidate in candidates:
+            if candidate.exists() and not candidate.is_dir():
+                raise ListError(f"'{name}' is not an ordinary file (it is a device or a pipe), "
+                                "so it cannot be read as a list. Give the CSV or YAML list "
+                                "file.")
             if candidate.is_dir():
                 raise ListError(
                     f"'{name}' is a folder, not a list file. Give the CSV file inside it, "
                     f"for example {Path(name) / 'parents.csv'}."
                 )
-        available = sorted(p.name for p in (self.root / "lists").glob("*") if p.is_file())
-        hint = f" Lists in {self.root / 'lists'}: {', '.join(available)}." if available else ""
+        available = sorted(p.name for p in (self.root / "lists").glob("*") if p.is_file()
+                           and p.suffix.lower() in LIST_SUFFIXES
+                           and not p.name.lower().startswith("suppress"))
+        hint = (f" Lists in {self.root / 'lists'}: {', '.join(available)}." if available
+                else f" There is no list in {self.root / 'lists'} yet: save the parents' list "
+                "there as CSV.")
         raise ListError(f"the list file '{name}' does not exist.{hint}")
 
 

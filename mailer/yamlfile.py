@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 from mailer.errors import MailerError
+from mailer.yamlwords import explain_yaml_error
 
 
 class Node(dict):
@@ -41,6 +42,34 @@ class _LineLoader(yaml.SafeLoader):
     """
 
 
+class PlainYAMLError(yaml.MarkedYAMLError):
+    """A YAML mistake whose ``problem`` is already in plain words (see
+    :func:`mailer.yamlwords.explain_yaml_error`)."""
+
+
+def _compose_node(loader: _LineLoader, parent: Any, index: Any) -> Any:
+    """Compose a node, refusing YAML references (``&name`` / ``*name``).
+
+    No snippet, list or setting needs them, and they are the way to make a small file
+    expand to billions of entries ("billion laughs") or loop forever (a reference to
+    itself); an office writing ``title: *Important* news`` meant text, not a reference.
+    """
+    event = loader.peek_event()
+    if isinstance(event, yaml.AliasEvent):
+        raise PlainYAMLError(None, None, (
+            f"'*{event.anchor}' is read as a reference to another part of the file. If it "
+            "is text, put the whole value in quotes."), event.start_mark)
+    anchor = getattr(event, "anchor", None)
+    if anchor:
+        raise PlainYAMLError(None, None, (
+            f"'&{anchor}' is read as a label for a reference, and the text after it "
+            "would lose it. If it is text, put the whole value in quotes."),
+            event.start_mark)
+    return yaml.SafeLoader.compose_node(loader, parent, index)
+
+
+_LineLoader.compose_node = _compose_node  # type: ignore[method-assign]
+
 _TEXT_ONLY = {
     "tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float",
     "tag:yaml.org,2002:timestamp",
@@ -60,12 +89,15 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> Node:
         try:
             hash(key)
         except TypeError as exc:
-            raise yaml.constructor.ConstructorError(
-                None, None, "a key here is not a plain value", key_node.start_mark
+            raise PlainYAMLError(
+                None, None, "a name before ':' must be plain text, not a list or section. "
+                "If it is text, put it in quotes.", key_node.start_mark
             ) from exc
         if key in result:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"the key {key!r} is written twice", key_node.start_mark
+            first = result.key_lines.get(key)
+            raise PlainYAMLError(
+                None, None, f"'{key}' is written twice (first on line {first}): keep one of "
+                "them.", key_node.start_mark
             )
         result[key] = loader.construct_object(value_node, deep=True)
         result.key_lines[key] = key_node.start_mark.line + 1
@@ -75,30 +107,56 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> Node:
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
+#: Deepest nesting of lists and mappings accepted. PyYAML composes nodes recursively, so a
+#: file of thousands of ``[`` would exhaust Python's stack; no real snippet, list or
+#: ``mailer.yaml`` nests more than a handful of levels.
+MAX_DEPTH = 50
+
+
 def parse_yaml(text: str, path: Path, error: type[MailerError] = MailerError) -> Any:
     """Parse YAML ``text`` (from ``path``, used only in messages).
 
     Returns plain Python values with mappings as :class:`Node`.
 
     Raises:
-        error: (a :class:`MailerError` subclass) naming ``path``, line and column of a
-            syntax mistake.
+        error: (a :class:`MailerError` subclass) naming ``path`` and the line of the
+            mistake, in words for someone who has never read the YAML specification: a
+            missing closing quote, a colon inside an unquoted value, a tab or one space
+            too many in the indentation, brackets nested too deeply (:data:`MAX_DEPTH`).
     """
     try:
         return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        problem = exc.problem or exc.context or "this is not valid YAML"
-        line = mark.line + 1 if mark else None
-        column = f" (column {mark.column + 1})" if mark else ""
+    except RecursionError:
+        line = _too_deep_line(text)
         raise error(
-            f"this is not valid YAML: {problem}{column}. Check the indentation and "
-            "that any text containing ':' or '#' is in quotes.",
+            f"lists or brackets are nested more than {MAX_DEPTH} deep here, which no "
+            "advisory, list or setting needs. Check for stray '[' or '{' characters, or "
+            "put the value in quotes.",
             path=path,
             line=line,
         ) from None
+    except yaml.MarkedYAMLError as exc:
+        line, words = explain_yaml_error(text, exc)
+        raise error(words, path=path, line=line) from None
     except yaml.YAMLError as exc:
         raise error(f"this is not valid YAML: {exc}", path=path) from None
+
+
+def _too_deep_line(text: str) -> int | None:
+    """1-based line where nesting first goes past :data:`MAX_DEPTH` (the event parser
+    keeps its own stack, so it does not recurse)."""
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return int(event.start_mark.line) + 1
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except (yaml.YAMLError, RecursionError):
+        pass
+    return None
 
 
 def load_yaml(path: Path, error: type[MailerError] = MailerError) -> Any:
@@ -123,6 +181,11 @@ def load_yaml(path: Path, error: type[MailerError] = MailerError) -> Any:
     return parse_yaml(text, path, error)
 
 
+#: Keys a mapping accepts only so that validation can refuse them with their own message
+#: (``smtp.password``: a secret never belongs in a file); never offered as "Allowed keys".
+REFUSED_KEYS = frozenset({"password"})
+
+
 def check_keys(
     node: Node,
     allowed: set[str] | dict[str, Any],
@@ -137,10 +200,11 @@ def check_keys(
         error: naming the unknown key and the allowed keys, or the missing key.
     """
     prefix = f"in {where}: " if where else ""
+    shown = ", ".join(sorted(k for k in allowed if k not in REFUSED_KEYS))
     for key in node:
         if key not in allowed:
             raise error(
-                f"{prefix}unknown key '{key}'. Allowed keys: {', '.join(sorted(allowed))}.",
+                f"{prefix}unknown key '{key}'. Allowed keys: {shown}.",
                 path=path,
                 line=node.line_of(key),
             )

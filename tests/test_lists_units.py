@@ -14,6 +14,7 @@ from mailer.lists.addresses import (
     SIMPLE_ADDRESS,
     Address,
     check_address,
+    read_cell,
     split_cell,
     validate_address_fully,
 )
@@ -65,15 +66,40 @@ def test_no_address_column_guesses_from_the_header_when_no_cell_has_an_at_sign()
 
 @pytest.mark.parametrize(("cell", "pieces"), [
     ("a@x.org; b@y.org", ["a@x.org", "b@y.org"]),
-    ("a@x.org,b@y.org\nc@z.org", ["a@x.org", "b@y.org", "c@z.org"]),
+    ("a@x.org,b@y.org/c@z.org", ["a@x.org", "b@y.org", "c@z.org"]),
+    ("a@x.org,b@y.org\nc@z.org", []),  # a line break: the cell is refused, see read_cell
     ("Sadia Khan <a@x.org>; Imran <b@y.org>", ["a@x.org", "b@y.org"]),
     ("mailto:a@x.org", ["a@x.org"]),
     ("a@x.org b@y.org", ["a@x.org", "b@y.org"]),
-    ("john smith@x.org", ["john smith@x.org"]),  # one address with a space: invalid, not split
+    ("john smith@x.org", []),  # one address with a space: refused whole, not split
     ("  ", []),
 ])
 def test_split_cell(cell: str, pieces: list[str]) -> None:
     assert split_cell(cell) == pieces
+
+
+@pytest.mark.parametrize(("cell", "problem"), [
+    ("a@example.com\r\nRCPT TO:<evil1@evil.example>", "line break"),
+    ("j@example.com>RCPT TO:<evil4@evil.example", "'<' or '>'"),
+    ("a@x.org <b@y.org>", "'<' or '>'"),
+    ("a, evil@x.com", "words or spaces"),
+    ("please use a@x.org", "words or spaces"),
+    ("mark.jones@example,com", "a ',' where an address has none"),
+    ("mark@example.com/home", "a '/' where an address has none"),
+    ("a@x.org, b@y", "other text as well as addresses"),
+    ("a@x.org\x00", "control character"),
+])
+def test_read_cell_refuses_junk_whole(cell: str, problem: str) -> None:
+    reading = read_cell(cell)
+    assert reading.pieces == []
+    assert problem in reading.problem
+
+
+def test_read_cell_accepts_whole_addresses_split_by_comma_or_slash() -> None:
+    assert read_cell("i@example.com, evil3@evil.example").pieces == [
+        "i@example.com", "evil3@evil.example"]
+    assert read_cell('"Smith, Jo" <jo@x.org>').pieces == ["jo@x.org"]
+    assert read_cell("a@x.org;").problem == ""
 
 
 def test_check_address_normalises_the_domain_and_keys_case_insensitively() -> None:

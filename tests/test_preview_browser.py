@@ -112,10 +112,18 @@ def test_copy_block_puts_html_with_title_and_links_on_the_clipboard(
     assert "style=" in html  # the formatting travels with it
     assert TITLE in clipboard["text/plain"]
     assert links[0] in clipboard["text/plain"]
+    # The block's plain text is the block: no greeting, no footer, no unsubscribe line.
+    config = Workspace(workspace).config
+    for part in (clipboard["text/plain"], ):
+        assert "Dear " not in part and "Unsubscribe" not in part
+        assert "You are receiving this email" not in part
+        assert config.organisation.postal_address not in part
 
     page.get_by_role("button", name="Copy plain text").click()
     status.filter(has_text="Copied the plain text").wait_for()
-    assert page.evaluate("navigator.clipboard.readText()").startswith(TITLE)
+    plain = page.evaluate("navigator.clipboard.readText()")
+    assert plain.startswith(TITLE)
+    assert plain == clipboard["text/plain"]
     page.get_by_role("button", name="Copy HTML source").click()
     status.filter(has_text="Copied the HTML source").wait_for()
     source = page.evaluate("navigator.clipboard.readText()")
@@ -147,7 +155,7 @@ def test_a_broken_snippet_shows_the_mistake_and_the_next_good_edit_recovers(
     problem.wait_for(state="visible", timeout=2000)
     where = page.locator("#problem-where").text_content()
     assert where.startswith(f"snippets/{SNIPPET}.yaml, line ")
-    assert "not valid YAML" in page.locator("#problem-message").text_content()
+    assert "too far to the right" in page.locator("#problem-message").text_content()
     assert not page.locator("#email-frame").is_visible()
     assert page.get_by_role("button", name="Copy block").is_disabled()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -193,3 +201,49 @@ def test_the_page_fits_a_phone_width_window_with_a_list(browser: Any,  # noqa: F
             assert width <= 400, width
     finally:
         ctx.close()
+
+
+def test_tabs_and_recipient_picker_fit_a_400_px_window(browser: Any,  # noqa: F811
+                                                       workspace: Path) -> None:
+    """Every tab, switch and the recipient picker lie wholly inside a 400 px window, and
+    none is clipped by its container (a long parent's name included)."""
+    lst = workspace / "lists" / "long.csv"
+    lst.write_text("Contact Title,Contact Forename,Contact Surname,Email\n"
+                   "Mrs,Alexandra-Catherine Philippa,Montgomery-Fotheringham-Wolstenholme,"
+                   "alexandra.montgomery-fotheringham-wolstenholme@example.com\n",
+                   encoding="utf-8")
+    ctx = browser.new_context(viewport={"width": 400, "height": 800})
+    try:
+        with running_preview(workspace, "lists/long.csv") as server:
+            page = ctx.new_page()
+            page.goto(server.url)
+            page.locator("#live-text").filter(has_text="Up to date").wait_for()
+            boxes = page.evaluate("""() => Array.from(document.querySelectorAll(
+                '[role=tab], .seg label, #recipient, #picker, .tabs, .switches')).map((el) => {
+                const r = el.getBoundingClientRect();
+                return [el.id || el.textContent.trim(), r.left, r.right,
+                        el.scrollWidth - el.clientWidth];
+            })""")
+            assert len(boxes) >= 10
+            for name, left, right, clipped in boxes:
+                assert left >= 0 and right <= 400, (name, left, right)
+                assert clipped <= 1, (name, clipped)
+            assert page.evaluate("document.documentElement.scrollWidth") <= 400
+    finally:
+        ctx.close()
+
+
+def test_a_snippet_broken_from_the_start_says_so_in_the_heading(context: Any,
+                                                                workspace: Path) -> None:
+    path = snippet_path(workspace)
+    rewrite(path, "language: en", "  language: en")
+    with running_preview(workspace) as server:
+        page = context.new_page()
+        page.goto(server.url)
+        page.locator("#problem").wait_for(state="visible")
+        heading = page.locator("#title").text_content()
+        assert "Loading" not in heading
+        assert heading == (f"Cannot show the preview: snippets/{SNIPPET}.yaml has a "
+                           "mistake to fix")
+        assert "too far to the right" in page.locator("#problem-message").text_content()
+        assert page.locator("#problem-where").text_content().endswith("line 11")

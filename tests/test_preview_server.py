@@ -84,7 +84,7 @@ def test_bad_yaml_in_the_snippet_names_file_and_line_then_recovers(workspace: Pa
     assert snap.rendered is None and snap.problem is not None
     assert snap.problem.file == f"snippets/{SNIPPET}.yaml"
     assert snap.problem.line is not None and snap.problem.line >= title_line
-    assert "not valid YAML" in snap.problem.message
+    assert "is read as a list" in snap.problem.message
     assert not snap.problem.unexpected
 
     write(path, good)

@@ -11,12 +11,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from email.utils import getaddresses
 from functools import lru_cache
 
 from email_validator import EmailNotValidError, validate_email
 
-_SEPARATORS = re.compile(r"[;,\r\n]+")
+#: Characters no address cell may hold: control characters (a line break in a cell could
+#: start a new SMTP command or header) and Unicode line separators.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+#: ``Name <address>``, the one shape with angle brackets an export writes: a display name
+#: without ``@``, ``<`` or ``>``, then one bracketed address, then nothing.
+_NAME_ADDR = re.compile(r'"?(?P<name>[^<>@"]*)"?\s*<(?P<addr>[^<>\s]+)>')
+#: A cell of address characters only (no separator, quote, bracket or space): one piece.
+_PLAIN_CELL = re.compile(r"[A-Za-z0-9._%+\-@]+")
+#: Separators between whole addresses inside one ``;``-separated part.
+_SOFT_SEPARATORS = re.compile(r"[,/\s]+")
 
 
 @dataclass(frozen=True)
@@ -36,30 +44,112 @@ class Address:
     key: str
 
 
-def split_cell(cell: str) -> list[str]:
-    """The addresses written in one cell: separated by ``;``, ``,`` or line breaks, or
-    given as ``Name <addr>``; a ``mailto:`` prefix is dropped. Empty pieces are skipped.
-    Pieces holding several ``@`` separated by spaces are split on the spaces."""
-    cell = cell.strip()
-    if not cell:
-        return []
-    if "<" in cell and ">" in cell:
-        found = [addr for _, addr in getaddresses([cell.replace(";", ",")]) if addr]
-        if found:
-            return found
-    out: list[str] = []
-    for piece in _SEPARATORS.split(cell):
-        piece = piece.strip().strip("'\"").strip()
-        if piece.lower().startswith("mailto:"):
-            piece = piece[7:]
-        if not piece:
+@dataclass(frozen=True)
+class CellReading:
+    """What one address cell holds.
+
+    Attributes:
+        pieces: the addresses to check one by one (``[]`` for an empty cell, or when
+            ``problem`` is set).
+        problem: when the cell holds anything but addresses (a line break, angle brackets
+            around more than an address, words), the reason the whole cell is refused;
+            else ``""``.
+    """
+
+    pieces: list[str]
+    problem: str = ""
+
+
+#: Characters that do not show on screen but end up in addresses copied from web pages,
+#: Word or PDFs: zero-width spaces and joiners, the word joiner, soft hyphen, BOM.
+INVISIBLE = re.compile(r"[\u00ad\u200b-\u200f\u2060-\u2064\ufeff]")
+
+
+def as_typed(cell: str) -> str:
+    """``cell`` trimmed, with control characters made visible (``\\r``, ``\\n``,
+    ``\\t``, ``\\x00``), so a report quotes it as typed on one line."""
+    def show(m: re.Match[str]) -> str:
+        ch = m.group()
+        return {"\r": "\\r", "\n": "\\n", "\t": "\\t"}.get(ch, f"\\x{ord(ch):02x}"
+                                                       if ord(ch) < 0x100 else f"\\u{ord(ch):04x}")
+    return INVISIBLE.sub(show, _CONTROL.sub(show, cell.strip()))
+
+
+def _unwrap(piece: str) -> str:
+    piece = piece.strip().strip("'\"").strip()
+    if piece.lower().startswith("mailto:"):
+        piece = piece[7:].strip()
+    return piece
+
+
+def read_cell(cell: str) -> CellReading:
+    """The addresses in one list cell.
+
+    A cell may hold one address, or several separated by ``;`` (Outlook's and the MIS
+    exports' separator); inside a ``;``-part, ``,``, ``/`` or spaces also separate
+    addresses, but only when every piece is a whole valid address. ``Name <address>``,
+    a ``mailto:`` prefix and quotes around an address are accepted. Anything else (a line
+    break, stray ``<``/``>``, words, ``mark.jones@example,com``) makes the whole cell a
+    problem, never extra recipients: an address cell must not smuggle a second address
+    or an SMTP command past the check.
+    """
+    text = cell.strip()
+    if not text:
+        return CellReading([])
+    if _PLAIN_CELL.fullmatch(text):  # most cells: one address, nothing else
+        return CellReading([text])
+    if _CONTROL.search(text):
+        return CellReading([], "the cell holds a line break (or another control "
+                               "character) as well as the address; write one address per "
+                               "cell, or several separated by ';'")
+    pieces: list[str] = []
+    for part in text.split(";"):
+        part = _unwrap(part)
+        if not part:
             continue
-        words = piece.split()
-        if len(words) > 1 and sum("@" in w for w in words) > 1:
-            out.extend(words)
+        if "<" in part or ">" in part:
+            m = _NAME_ADDR.fullmatch(part)
+            if not m:
+                return CellReading([], "the cell holds '<' or '>' as well as an address; "
+                                       "write only the address")
+            addr = _unwrap(m.group("addr"))
+            if not isinstance(check_address(addr), Address):
+                return CellReading([], "the cell holds '<' or '>' around something that is "
+                                       "not an address; write only the address")
+            pieces.append(addr)
+            continue
+        subs = [_unwrap(s) for s in _SOFT_SEPARATORS.split(part)]
+        subs = [s for s in subs if s]
+        if len(subs) <= 1:
+            pieces.append(part)
+        elif all(isinstance(check_address(s), Address) for s in subs):
+            pieces.extend(subs)
         else:
-            out.append(piece)
-    return out
+            return CellReading([], _junk_reason(part))
+    return CellReading(pieces)
+
+
+def _junk_reason(part: str) -> str:
+    """Why a ``;``-part that does not split into whole addresses is refused."""
+    if part.count("@") == 1:
+        if "," in part and "@" in part.split(",")[0] and " " not in part.strip():
+            return "it has a ',' where an address has none (a '.' typed as ','?)"
+        if "/" in part and " " not in part:
+            return "it has a '/' where an address has none"
+        found = check_address(part)
+        if not isinstance(found, Address):
+            if " " in part.strip():
+                return ("it has words or spaces as well as the address; write only the "
+                        "address")
+            return found
+    return ("the cell holds other text as well as addresses; write only the address, or "
+            "several separated by ';'")
+
+
+def split_cell(cell: str) -> list[str]:
+    """The addresses of :func:`read_cell`, ``[]`` when the cell is refused (kept for
+    callers that only need the pieces)."""
+    return read_cell(cell).pieces
 
 
 #: Plain ASCII addresses (dot-atom local part of common characters, LDH domain labels):
@@ -91,6 +181,9 @@ def check_address(text: str) -> Address | str:
     if "?" in text:
         return ("it contains '?', which is where Excel puts a letter it could not save; "
                 "correct the address")
+    if INVISIBLE.search(text):
+        return ("it holds an invisible character (such as a zero-width space, which copying "
+                "from a web page, Word or a PDF can add); type the address again")
     simple = SIMPLE_ADDRESS.fullmatch(text)
     if simple and len(simple.group(1)) <= 64 and len(text) <= 254:
         problem = _domain_problem(simple.group(2).lower())

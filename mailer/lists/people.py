@@ -34,38 +34,88 @@ def join_names(items: list[str]) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
+#: Words after a comma that end a name rather than start a forename ("John Smith, Jr.",
+#: "Sadia Khan, MBE"): generational suffixes, honours and degrees.
+SUFFIXES = frozenset({
+    "jr", "jnr", "junior", "sr", "snr", "senior", "ii", "iii", "iv", "v", "esq", "phd",
+    "md", "mbe", "obe", "cbe", "kc", "qc", "bem", "dbe", "kbe", "ba", "bsc", "ma", "msc",
+    "med", "frcp", "rn",
+})
+
+
+#: Suffixes that are part of the name in a greeting ("Dear Mr Smith Jr."); honours and
+#: degrees are not ("Dear Mrs Khan", not "Dear Mrs Khan MBE").
+GENERATIONAL = frozenset({"jr", "jnr", "junior", "sr", "snr", "senior", "ii", "iii", "iv",
+                          "v"})
+
+
+def _keeps(suffix: str) -> bool:
+    return bool(suffix) and all(w.strip(".").casefold() in GENERATIONAL
+                                for w in suffix.replace(",", " ").split())
+
+
+def _is_suffix(text: str) -> bool:
+    words = [w.strip(".").casefold() for w in text.replace(",", " ").split()]
+    return bool(words) and all(w in SUFFIXES for w in words)
+
+
+def _name_parts(full: str) -> tuple[str, str, bool]:
+    """``(name, suffix, surname_first)``: the name without a trailing ``, Jr.``-style
+    suffix, that suffix, and whether the name is written "Surname, Forename"."""
+    full = clean_text(full)
+    suffix = ""
+    if "," in full:
+        head, _, tail = full.rpartition(",")
+        if _is_suffix(tail):
+            full, suffix = head.strip(), tail.strip()
+    surname_first = "," in full
+    return full, suffix, surname_first
+
+
 def split_carer_name(full: str) -> tuple[str, str, str]:
     """``"Mrs Sadia Khan"`` -> (``Mrs``, ``Sadia``, ``Khan``); ``"Khan, Sadia"`` ->
     (``""``, ``Sadia``, ``Khan``); a single word is taken as the surname when a title
-    precedes it, else as the forename."""
-    full = clean_text(full)
+    precedes it, else as the forename. A comma is "Surname, Forename" only when what
+    follows it is not a suffix: ``Ann "Nan" O'Hara, Jr.`` -> (``""``, ``Ann "Nan"``,
+    ``O'Hara Jr.``); honours or degrees after a comma (``, MBE``) are left out."""
+    full, suffix, surname_first = _name_parts(full)
     words = full.split()
     surname = ""
-    if "," in full:
+    if surname_first:
         last, _, rest = full.partition(",")
-        surname, words = last.strip(), rest.split()
+        surname, words = last.strip(), rest.replace(",", " ").split()
     title = ""
     if words and words[0].rstrip(".").lower() in TITLES and (surname or len(words) > 1):
         title = words.pop(0)
-    if surname:
-        return title, " ".join(words), surname
-    if not words:
-        return title, "", ""
-    if len(words) == 1:
-        return (title, "", words[0]) if title else ("", words[0], "")
-    return title, " ".join(words[:-1]), words[-1]
+    if not surname and words:
+        if len(words) == 1:
+            if title:
+                surname, words = words[0], []
+            else:
+                return "", words[0], suffix
+        else:
+            surname, words = words[-1], words[:-1]
+    if _keeps(suffix) and surname:
+        surname = f"{surname} {suffix}"
+    return title, " ".join(words), surname
 
 
 def split_pupil_name(full: str) -> tuple[str, str]:
-    """``"Amy Khan"`` or ``"Khan, Amy"`` -> (``Amy``, ``Khan``)."""
-    full = clean_text(full)
-    if "," in full:
+    """``"Amy Khan"`` or ``"Khan, Amy"`` -> (``Amy``, ``Khan``); a suffix after a comma
+    (``"Tom Lee, Jr"``) stays with the surname."""
+    full, suffix, surname_first = _name_parts(full)
+    if surname_first:
         surname, _, forename = full.partition(",")
-        return forename.strip(), surname.strip()
-    words = full.split()
-    if len(words) <= 1:
-        return full, ""
-    return " ".join(words[:-1]), words[-1]
+        forename, surname = forename.strip(), surname.strip()
+    else:
+        words = full.split()
+        if len(words) <= 1:
+            forename, surname = full, ""
+        else:
+            forename, surname = " ".join(words[:-1]), words[-1]
+    if _keeps(suffix):
+        surname = f"{surname} {suffix}".strip()
+    return forename, surname
 
 
 @dataclass(frozen=True, slots=True)

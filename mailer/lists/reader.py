@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from mailer.errors import MailerError
-from mailer.lists.addresses import Address, check_address, split_cell
+from mailer.lists.addresses import Address, as_typed, check_address, read_cell
 from mailer.lists.columns import (
     FIELDS,
     FLAG_FIELDS,
@@ -64,6 +64,7 @@ class _Builder:
         self.recipients: list[Recipient] = []
         self.short_lines: list[int] = []
         self.lost_letter_lines: list[int] = []
+        self.several_lines: list[int] = []
         # One copy of each distinct name, year and class text: a large list repeats them
         # on thousands of rows ("Year 7", "Mrs", common names), and each copy costs memory.
         self._texts: dict[str, str] = {}
@@ -127,16 +128,21 @@ class _Builder:
         flag = self.flag(cells, slot)
         if flag:
             return [AddressOutcome(Fate.EXCLUDED, cell.strip(), flag)]
-        pieces = split_cell(cell)
+        reading = read_cell(cell)
+        if reading.problem:
+            return [AddressOutcome(Fate.INVALID, as_typed(cell), reading.problem)]
+        pieces = reading.pieces
         if not pieces:
             column = self.cmap.column_name(slot.fields["email"])
             return [AddressOutcome(Fate.INVALID, "", f"no address in {column}")]
+        if len(pieces) > 1:
+            self.several_lines.append(raw.line)
         carer = self.carer(cells, slot)
         out = []
         for piece in pieces:
             found = check_address(piece)
             if not isinstance(found, Address):
-                out.append(AddressOutcome(Fate.INVALID, piece, found))
+                out.append(AddressOutcome(Fate.INVALID, as_typed(piece), found))
             elif found.key in self.suppressed:
                 out.append(AddressOutcome(Fate.SUPPRESSED, piece,
                                           f"on the suppression list {self.suppression_name}"))
@@ -177,7 +183,9 @@ class _Builder:
         problem = self.malformed(raw)
         if problem:
             address = next((c for c in raw.cells if "@" in c), "")
-            return RowOutcome(raw.line, Fate.INVALID, address, problem)
+            pupil, carer = self.names(raw.cells) if not raw.extra else ("", "")
+            return RowOutcome(raw.line, Fate.INVALID, as_typed(address), problem,
+                              pupil=pupil, carer=carer)
         self.check_lost_letters(raw)
         child = self.child(raw.cells)
         outcomes: list[AddressOutcome] = []
@@ -191,8 +199,23 @@ class _Builder:
             return RowOutcome(raw.line, Fate.INVALID, "", f"no address in {columns}")
         best = min(outcomes, key=lambda o: FATE_RANK.index(o.fate))
         others = [o for o in outcomes if o is not best and o.fate in LEFT_OUT]
-        return RowOutcome(raw.line, best.fate, best.address, best.reason, best.merged_into,
-                          others)
+        out = RowOutcome(raw.line, best.fate, best.address, best.reason, best.merged_into,
+                         others)
+        if best.fate in LEFT_OUT or others:
+            out.pupil, out.carer = self.names(raw.cells)
+        return out
+
+    def names(self, cells: list[str]) -> tuple[str, str]:
+        """The pupil's and the first contact's names as the row gives them (for the
+        problems list of rows that will not get the email)."""
+        child = self.child(cells)
+        pupil = " ".join(p for p in (child.forename, child.surname) if p) if child else ""
+        carer = self.carer(cells, self.cmap.slots[0]) if self.cmap.slots else None
+        name = ""
+        if carer is not None:
+            name = " ".join(p for p in (carer.title, carer.forename, carer.surname) if p)
+            name = name or carer.salutation
+        return pupil, name
 
     def check_lost_letters(self, raw: RawRow) -> None:
         names = self._name_columns
@@ -213,6 +236,11 @@ class _Builder:
             out.append(
                 f"line(s) {_lines_text(self.short_lines)} have fewer fields than the header; "
                 "their missing last cells were read as empty."
+            )
+        if self.several_lines:
+            out.append(
+                f"line(s) {_lines_text(self.several_lines)} have several addresses in one "
+                "cell; each address gets its own message."
             )
         if self.lost_letter_lines:
             out.append(

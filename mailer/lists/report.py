@@ -66,6 +66,9 @@ class RowOutcome:
             the address.
         others: further outcomes of the same row that left an address out (a cell with
             several addresses, or a wide export with several contacts).
+        pupil: the pupil's name as the row gives it, kept only for rows that leave an
+            address out (for the problems list); else ``""``.
+        carer: the parent/carer's name as the row gives it, likewise.
     """
 
     line: int
@@ -74,6 +77,8 @@ class RowOutcome:
     reason: str = ""
     merged_into: int | None = None
     others: list[AddressOutcome] = field(default_factory=list)
+    pupil: str = ""
+    carer: str = ""
 
     def as_dict(self) -> dict[str, object]:
         """JSON shape: ``line``, ``fate``, ``address``, ``reason`` (+ ``merged_into``,

@@ -16,6 +16,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import sys
 import threading
 import webbrowser
@@ -291,9 +292,24 @@ class PreviewServer:
         if path == "/copy/block.html":
             return rendered.block.encode("utf-8"), text_type, _DATA_CSP
         if path == "/copy/text":
-            _, text = rendered.personalise(rendered.preview_fields())
-            return text.encode("utf-8"), text_type, _DATA_CSP
+            return block_text(rendered.text).encode("utf-8"), text_type, _DATA_CSP
         raise LookupError(path)
+
+
+_PERSONAL_LINE = re.compile(r"^.*__MAILER_[A-Z_]+?__.*\n?", re.M)
+#: The signature separator that starts the email's footer (sender, address, unsubscribe).
+_FOOTER = re.compile(r"^-- ?$", re.M)
+
+
+def block_text(email_text: str) -> str:
+    """The plain text of the newsletter block, from the email's text part as rendered
+    once for everyone (personal fields still placeholders): the same words, without the
+    greeting (or any other line naming the reader) and without the footer that follows
+    the ``--`` signature line (sender's address, why you get this, unsubscribe)."""
+    footer = list(_FOOTER.finditer(email_text))
+    text = email_text[: footer[-1].start()] if footer else email_text
+    text = _PERSONAL_LINE.sub("", text)
+    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
 
 
 def _int(value: str) -> int:

@@ -9,6 +9,7 @@
   const cache = { key: null, blockHtml: null, plainText: null };
   let state = null;
   let recipientsSig = "";
+  let titleShown = false;
 
   const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -55,9 +56,16 @@
     $("snippet-id").textContent = next.snippet;
     if (next.status === "problem") {
       showProblem(next.problem);
+      if (!titleShown) {
+        // Nothing has been shown yet: say what is wrong, not "Loading the preview...".
+        const file = (next.problem.where || "").split(",")[0] || "a file";
+        $("title").textContent = `Cannot show the preview: ${file} has a mistake to fix`;
+        document.title = "Preview: a mistake to fix";
+      }
       setLive("problem", `Waiting for a fix \u00b7 checked ${next.updated}`);
     } else {
       hideProblem();
+      titleShown = true;
       $("title").textContent = next.title;
       $("subject").textContent = next.subject;
       $("preheader").textContent = next.preheader;
@@ -290,7 +298,7 @@
         confirmCopy(`Copied the HTML source of the newsletter block (${formatSize(html)}). Paste it into an HTML or code box.`);
       } else {
         await writeClipboard({ "text/plain": text });
-        confirmCopy(`Copied the plain text (${formatSize(text)}), starting \u201cDear Parent/Carer\u201d.`);
+        confirmCopy(`Copied the plain text of the block (${formatSize(text)}), without the greeting and footer.`);
       }
     } catch (err) {
       confirmCopy("Could not copy: the browser did not allow it. Click in this page and try again, or select the text and press Ctrl+C.", true);
