@@ -126,17 +126,35 @@ def render_cmd(
         Path | None, typer.Option("--out", help="Output folder (default build/SNIPPET/).")
     ] = None,
     fmt: Annotated[
-        str, typer.Option("--format", help="html, text, block or all.")
+        str, typer.Option("--format", help="html, text, block, docx (a Word letter to adapt "
+                          "and print) or all.")
     ] = "all",
     stdout: Annotated[
         bool, typer.Option("--stdout", help="Print one format instead of writing files.")
     ] = False,
+    schools: Annotated[
+        Path | None, typer.Option("--schools", metavar="FILE", help="CSV or YAML of schools: "
+                                  "write a ready pack for each (email, block, Word letter, "
+                                  "workspace, zip) and an index.html.")
+    ] = None,
 ) -> None:
-    """Render an advisory to email.html, email.txt and block.html (the newsletter block)."""
+    """Render an advisory to email.html, email.txt and block.html (the newsletter block);
+    --format docx writes a Word letter; --schools a pack for every school."""
     ws = _ws(ctx)
+    if schools is not None:
+        _render_schools(ws, snippet, schools, out, fmt, stdout)
+        return
+    if fmt == "docx":
+        if stdout:
+            raise MailerError("a Word letter cannot be printed: leave out --stdout.")
+        from mailer.packs import write_docx
+
+        out_dir = out if out is not None else ws.build_dir(Path(snippet).stem)
+        typer.echo(f"Wrote {write_docx(ws, snippet, out_dir)}")
+        return
     formats = list(RENDER_FILES) if fmt == "all" else [fmt]
     if any(f not in RENDER_FILES for f in formats):
-        raise MailerError(f"--format must be html, text, block or all, not '{fmt}'.")
+        raise MailerError(f"--format must be html, text, block, docx or all, not '{fmt}'.")
     rendered = render_snippet(ws, snippet)
     if stdout:
         if len(formats) != 1:
@@ -147,6 +165,21 @@ def render_cmd(
     out_dir = out if out is not None else ws.build_dir(rendered.snippet.id)
     for path in write_render(rendered, out_dir, formats):
         typer.echo(f"Wrote {path}")
+
+
+def _render_schools(ws: Workspace, snippet: str, schools: Path, out: Path | None, fmt: str,
+                    stdout: bool) -> None:
+    from mailer.packs import PackProgress, render_packs
+
+    if stdout:
+        raise MailerError("--schools writes a folder per school: leave out --stdout.")
+    if fmt not in ("all", "docx"):
+        raise MailerError("--schools writes every format for each school: leave out "
+                          f"--format {fmt}.")
+    result = render_packs(ws, snippet, schools, out, progress=PackProgress)
+    typer.echo(result.summary_text())
+    if result.skipped:
+        raise typer.Exit(1)
 
 
 @app.command("check")
@@ -355,6 +388,37 @@ def send_cmd(
         raise typer.Exit(1)
 
 
+@app.command("letters")
+def letters_cmd(
+    ctx: typer.Context,
+    snippet: Annotated[str, typer.Argument(help="Snippet id (see 'mailer snippets').")],
+    list_name: Annotated[str, typer.Option("--list", help="CSV or YAML list of parents/carers "
+                                           "with their postal addresses.")],
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="The Word file to write (default build/SNIPPET/letters.docx).")] = None,
+    where: WhereOption = None,
+    problems: Annotated[Path | None, typer.Option(
+        "--problems", metavar="FILE.csv", help="Also write the rows to fix (reached neither "
+        "by email nor by post, or an invalid email address) as a CSV for Excel.")] = None,
+) -> None:
+    """Write paper copies: one addressed letter per household that will not get the email
+    (no email address, an invalid one, or prefers post), a page break between letters.
+    Never for a contact with a no-contact or court-order flag."""
+    from mailer.jobs import read_workspace_letters
+
+    ws = _ws(ctx)
+    plan, snippet_obj = read_workspace_letters(ws, snippet, list_name, where or [])
+    target = out if out is not None else ws.build_dir(snippet_obj.id) / "letters.docx"
+    from mailer.letters import summary_text as letters_summary
+    from mailer.letters import write_letters, write_problems
+
+    written = write_letters(plan, snippet_obj, ws.config, target)
+    typer.echo(letters_summary(plan, written))
+    if problems is not None:
+        count = write_problems(plan, problems)
+        typer.echo(f"Wrote {count} row{'s' * (count != 1)} to fix to {problems}.")
+
+
 @app.command("init")
 def init_cmd(
     directory: Annotated[Path, typer.Argument(help="Folder for the new workspace.")],
@@ -386,21 +450,68 @@ def preview_cmd(
         str, typer.Option("--host", help="Only 127.0.0.1 (this computer) is allowed.")
     ] = "127.0.0.1",
 ) -> None:
-    """Show the advisory in your web browser as parents will see it; copy it for a newsletter.
-    The page updates by itself when you save the snippet, a template or mailer.yaml."""
+    """Show the advisory in your web browser as parents will see it; copy it for a newsletter;
+    change it with the page's Edit button. The page updates by itself when you save the
+    snippet, a template or mailer.yaml."""
+    _serve_editor(ctx, snippet, list_name, port, no_browser, host, open_panel=False)
+
+
+def _serve_editor(ctx: typer.Context, snippet: str | None, list_name: str | None,
+                  port: int | None, no_browser: bool, host: str, open_panel: bool) -> None:
+    """Serve the preview page with its Edit panel (``snippet`` None: a new advisory)."""
     from mailer import preview
+    from mailer.preview.editor import EditorServer
 
     ws = _ws(ctx)
-    preview.check_start(ws, snippet, list_name)
-    server = preview.PreviewServer(preview.PreviewSession(ws, snippet, list_name), host, port)
-    typer.echo(f"Preview of '{snippet}' at {server.url}")
+    if snippet is not None:
+        preview.check_start(ws, snippet, list_name)
+    elif list_name is not None:
+        ws.list_path(list_name)
+    session = preview.PreviewSession(ws, snippet or "new-advisory", list_name)
+    server = EditorServer(session, host, port, new=snippet is None, open_panel=open_panel)
+    what = f"'{snippet}'" if snippet is not None else "a new advisory"
+    typer.echo(f"{'Editor' if open_panel else 'Preview'} of {what} at {server.url}")
     if no_browser or not preview.open_browser(server.url):
         typer.echo("Open that address in your web browser.")
-    typer.echo("Press Ctrl+C to stop the preview.")
+    typer.echo("Nothing is saved until you press Save on the page. "
+               "Press Ctrl+C here to stop.")
     try:
         server.serve_forever()
     except KeyboardInterrupt:
-        typer.echo("Preview stopped.")
+        typer.echo(f"{'Editor' if open_panel else 'Preview'} stopped.")
+
+
+_PORT_OPTION = typer.Option("--port", help="Port (0 = any free port; default 8321).")
+_NO_BROWSER = typer.Option("--no-browser", help="Do not open the web browser.")
+_HOST = typer.Option("--host", help="Only 127.0.0.1 (this computer) is allowed.")
+_LIST = typer.Option("--list", help="List to pick a recipient from (first 50).")
+
+
+@app.command("edit")
+def edit_cmd(
+    ctx: typer.Context,
+    snippet: Annotated[str, typer.Argument(help="Snippet id (see 'mailer snippets').")],
+    list_name: Annotated[str | None, _LIST] = None,
+    port: Annotated[int | None, _PORT_OPTION] = None,
+    no_browser: Annotated[bool, _NO_BROWSER] = False,
+    host: Annotated[str, _HOST] = "127.0.0.1",
+) -> None:
+    """Change an advisory in your web browser: a form beside the preview, no YAML.
+    Nothing is written until you press Save."""
+    _serve_editor(ctx, snippet, list_name, port, no_browser, host, open_panel=True)
+
+
+@app.command("new")
+def new_cmd(
+    ctx: typer.Context,
+    list_name: Annotated[str | None, _LIST] = None,
+    port: Annotated[int | None, _PORT_OPTION] = None,
+    no_browser: Annotated[bool, _NO_BROWSER] = False,
+    host: Annotated[str, _HOST] = "127.0.0.1",
+) -> None:
+    """Write a new advisory in your web browser, starting from an empty form. Save puts it
+    in snippets/."""
+    _serve_editor(ctx, None, list_name, port, no_browser, host, open_panel=True)
 
 
 def _confirm(question: str) -> None:

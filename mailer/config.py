@@ -26,12 +26,17 @@ CONFIG_NAME = "mailer.yaml"
 
 @dataclass(frozen=True)
 class Contact:
-    """Who parents can contact about the advisory (shown in every message)."""
+    """Who parents can contact about the advisory (shown in every message).
+
+    ``organisation`` and ``website`` are used by ``organisation.further_advice`` (the
+    local authority's team a school's pack names after the school's own lead)."""
 
     name: str
     role: str = ""
     email: str = ""
     phone: str = ""
+    organisation: str = ""
+    website: str = ""
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,7 @@ class Organisation:
     logo_width: int = 120
     brand_colour: str = "#1d4f91"
     contact: Contact | None = None
+    further_advice: Contact | None = None
     #: BCP 47 tag of the organisation's own language (``en-GB``): completes a snippet's
     #: ``language: en`` into the full tag for ``lang`` and ``Content-Language``.
     language: str = "en-GB"
@@ -146,9 +152,10 @@ class Config:
 
 _ORG_KEYS = {
     "name", "website", "postal_address", "logo_url", "logo_alt", "logo_width",
-    "brand_colour", "contact", "language",
+    "brand_colour", "contact", "further_advice", "language",
 }
 _CONTACT_KEYS = {"name", "role", "email", "phone"}
+_ADVICE_KEYS = {"organisation", "name", "role", "email", "phone", "website"}
 _SENDER_KEYS = {"from", "reply_to", "unsubscribe"}
 _SMTP_KEYS = {
     "provider", "host", "port", "security", "username", "password_env", "rate_per_minute",
@@ -256,6 +263,24 @@ def parse_config(data: Any, path: Path, raw_text: str = "") -> Config:
             email=_text(c, "email", path),
             phone=_text(c, "phone", path),
         )
+    further_advice = None
+    if "further_advice" in org:
+        a = _section(org, "further_advice", path, required=True)
+        check_keys(a, _ADVICE_KEYS, path, ConfigError, "organisation.further_advice",
+                   required={"name"})
+        if _text(a, "email", path):
+            parse_address(_text(a, "email", path), path, a.line_of("email"),
+                          "organisation.further_advice.email")
+        advice_site = _text(a, "website", path)
+        if advice_site and not advice_site.startswith("https://"):
+            raise ConfigError(
+                "organisation.further_advice.website must be a full address starting with "
+                f"https://, not '{advice_site}'.", path=path, line=a.line_of("website"))
+        further_advice = Contact(
+            name=_text(a, "name", path), role=_text(a, "role", path),
+            email=_text(a, "email", path), phone=_text(a, "phone", path),
+            organisation=_text(a, "organisation", path), website=advice_site,
+        )
     if "brand_colour" in org and not _text(org, "brand_colour", path):
         raise ConfigError(
             "brand_colour is empty. In YAML a '#' starts a comment, so write the colour in "
@@ -329,6 +354,7 @@ def parse_config(data: Any, path: Path, raw_text: str = "") -> Config:
         logo_width=_int(org, "logo_width", path, 120, minimum=1),
         brand_colour=colour.lower(),
         contact=contact,
+        further_advice=further_advice,
     )
 
     snd = _section(data, "sender", path, required=True)

@@ -7,13 +7,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mailer.config import ListsConfig
-from mailer.errors import MailerError
+from mailer.errors import MailerError, SnippetError
 from mailer.lists import ListReport, read_list, read_suppression
 from mailer.render import Rendered, render
-from mailer.snippets import find_snippet, load_snippet
+from mailer.snippets import Snippet, find_snippet, load_snippet, parse_snippet
 from mailer.workspace import Workspace
+
+if TYPE_CHECKING:  # python-docx is imported only by the commands that write Word files
+    from mailer.letters import LetterPlan
 
 RENDER_FILES = {"html": "email.html", "text": "email.txt", "block": "block.html"}
 
@@ -25,6 +29,19 @@ def render_snippet(ws: Workspace, name: str) -> Rendered:
         MailerError: for a missing snippet, a snippet/config mistake or a template error.
     """
     snippet = load_snippet(find_snippet(name, ws.snippet_dirs))
+    return render(snippet, ws.config, ws.template_dirs)
+
+
+def render_snippet_text(ws: Workspace, text: str, path: Path) -> Rendered:
+    """Render snippet YAML ``text`` that is not (yet) saved, as if it were the file ``path``
+    (whose stem is the snippet id). Used by the browser editor for unsaved changes.
+
+    Raises:
+        MailerError: as :func:`render_snippet`, with lines counted in ``text``.
+    """
+    from mailer.yamlfile import parse_yaml
+
+    snippet = parse_snippet(parse_yaml(text, path, SnippetError), path, source_text=text)
     return render(snippet, ws.config, ws.template_dirs)
 
 
@@ -49,6 +66,27 @@ def write_render(rendered: Rendered, out_dir: Path, formats: list[str]) -> list[
     except OSError as exc:
         raise MailerError(f"cannot write the output ({exc.strerror}).", path=out_dir) from None
     return written
+
+
+def read_workspace_letters(ws: Workspace, snippet_name: str, list_name: str,
+                           where: Sequence[str] = ()) -> tuple[LetterPlan, Snippet]:
+    """Plan ``mailer letters``: the snippet, and which households of list ``list_name``
+    get a paper copy (with the workspace's column mapping and suppression list).
+
+    Raises:
+        MailerError: for a missing snippet or list, a list with no postal address
+            columns, or a bad ``--where``.
+    """
+    from mailer.letters import plan_letters
+
+    snippet = load_snippet(find_snippet(snippet_name, ws.snippet_dirs))
+    path = ws.list_path(list_name)
+    config = ws.config
+    configured = config.lists.suppression
+    suppression = read_suppression(
+        ws.root / configured, required=configured != ListsConfig().suppression
+    )
+    return plan_letters(path, config.lists.columns, suppression, where), snippet
 
 
 def read_workspace_list(ws: Workspace, name: str, where: Sequence[str] = ()) -> ListReport:

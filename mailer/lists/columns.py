@@ -40,6 +40,14 @@ FIELDS: dict[str, str] = {
     "pupil_name": "pupil's full name",
     "year": "year group",
     "group": "class or registration group",
+    "postal_address": "postal address",
+    "address_line_1": "address line 1",
+    "address_line_2": "address line 2",
+    "address_line_3": "address line 3",
+    "town": "town",
+    "county": "county",
+    "postcode": "postcode",
+    "prefers_post": "prefers-post flag",
 }
 
 #: Other names accepted for a field in ``lists.columns`` (the design sketch's names).
@@ -55,9 +63,14 @@ FLAG_FIELDS = ("no_contact", "no_correspondence", "court_order")
 #: Flag field whose "no" value excludes the contact.
 INVERSE_FLAG = "receives_correspondence"
 
+#: A contact's postal address (for ``mailer letters``: paper copies for households
+#: that get no email), and the flag of a contact who prefers letters to email.
+POSTAL_FIELDS = ("postal_address", "address_line_1", "address_line_2", "address_line_3",
+                 "town", "county", "postcode")
+
 CONTACT_FIELDS = (
     "email", "salutation", "title", "forename", "surname", "name", "relationship",
-    "priority", *FLAG_FIELDS, INVERSE_FLAG,
+    "priority", *FLAG_FIELDS, INVERSE_FLAG, *POSTAL_FIELDS, "prefers_post",
 )
 PUPIL_FIELDS = ("pupil_forename", "pupil_surname", "pupil_name", "year", "group")
 
@@ -67,6 +80,7 @@ _PUPIL = ("pupil", "student", "child", "learner")
 _FORENAME = ("forename", "first name", "given name", "preferred forename", "legal forename")
 _SURNAME = ("surname", "last name", "family name", "legal surname", "preferred surname")
 _FULLNAME = ("name", "full name")
+_HOME = ("home", "postal", "correspondence", *_CARER)
 
 
 def _with(prefixes: tuple[str, ...], words: tuple[str, ...]) -> list[str]:
@@ -106,6 +120,27 @@ COLUMN_ALIASES: dict[str, list[str]] = {
     "pupil_name": [*_with(_PUPIL, _FULLNAME), "pupil", "student", "child", "learner"],
     "year": ["year", "year group", "yeargroup", "nc year", "year taught in", "curriculum year",
              "yr", *_with(_PUPIL, ("year", "year group"))],
+    "postal_address": ["postal address", "home address", "address block", "full address",
+                       "correspondence address", "address",
+                       *_with(_CARER, ("address", "postal address", "home address"))],
+    "address_line_1": ["address line 1", "address 1", "addr 1", "street", "street address",
+                       *_with(_HOME, ("address line 1", "address 1"))],
+    "address_line_2": ["address line 2", "address 2", "addr 2", "locality", "district",
+                       *_with(_HOME, ("address line 2", "address 2"))],
+    "address_line_3": ["address line 3", "address 3", "addr 3",
+                       *_with(_HOME, ("address line 3", "address 3"))],
+    "town": ["town", "town/city", "city", "post town", "town or city", "address town",
+             *_with(_HOME, ("town", "city", "town/city"))],
+    "county": ["county", "address county", *_with(_HOME, ("county",))],
+    "postcode": ["postcode", "post code", "postal code", "zip", "zip code", "address postcode",
+                 *_with(_HOME, ("postcode", "post code"))],
+    "prefers_post": ["prefers post", "prefer post", "prefers letters", "post only",
+                     "by post", "send by post", "paper copy", "paper copies",
+                     "correspondence by post", "letters by post", "postal correspondence",
+                     "preferred contact method", "contact method", "preferred contact",
+                     "preferred method of contact", "contact preference",
+                     "communication preference", "correspondence preference",
+                     "correspondence method", *_with(_CARER, ("prefers post",))],
     "group": ["reg group", "registration group", "reg", "form", "form group", "tutor group",
               "class", "registration form", "reg form", "tutor", "homeroom",
               *_with(_PUPIL, ("class", "form", "reg group", "registration group"))],
@@ -233,6 +268,8 @@ class ColumnMap:
             ("pupil", ("pupil_forename", "pupil_surname", "pupil_name")),
             ("year", ("year",)),
             ("class", ("group",)),
+            ("postal address", POSTAL_FIELDS),
+            ("prefers post", ("prefers_post",)),
         )
         cols = self.field_columns()
         parts = []
@@ -376,8 +413,11 @@ def map_columns(
     slots: list[Slot] = []
     if "email" in contact:
         slots.append(Slot(None, contact))
+    # A wide export's unnumbered flags and postal address (the pupil's home) apply to
+    # each numbered contact that has none of its own.
     shared = {} if slots else {
-        f: c for f, c in contact.items() if f in (*FLAG_FIELDS, INVERSE_FLAG)
+        f: c for f, c in contact.items()
+        if f in (*FLAG_FIELDS, INVERSE_FLAG, *POSTAL_FIELDS, "prefers_post")
     }
     for number in sorted(numbered):
         slots.append(Slot(number, {**shared, **numbered[number]}))

@@ -138,6 +138,9 @@ class PreviewServer:
         PreviewError: for a non-loopback ``host``, a port in use or not permitted.
     """
 
+    #: The request handler class (the editor's server adds routes to it).
+    handler_class: type[BaseHTTPRequestHandler]
+
     def __init__(self, session: PreviewSession, host: str = LOOPBACK,
                  port: int | None = None) -> None:
         self.session = session
@@ -158,7 +161,7 @@ class PreviewServer:
         tries = [DEFAULT_PORT, 0] if port is None else [port]
         for i, candidate in enumerate(tries):
             try:
-                return _HTTPServer((self.host, candidate), _Handler)
+                return _HTTPServer((self.host, candidate), self.handler_class)
             except OSError as exc:
                 if exc.errno == errno.EADDRINUSE and i + 1 < len(tries):
                     continue
@@ -382,6 +385,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._text(HTTPStatus.NOT_FOUND, "Not found.\n", head)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the page was closed while waiting
+
+
+PreviewServer.handler_class = _Handler
 
 
 def open_browser(url: str) -> bool:

@@ -29,7 +29,7 @@ from typing import Any
 
 from mailer.config import Config
 from mailer.errors import MailerError
-from mailer.jobs import read_workspace_list, render_snippet
+from mailer.jobs import read_workspace_list, render_snippet, render_snippet_text
 from mailer.recipients import Recipient
 from mailer.render import Rendered
 from mailer.snippets import find_snippet
@@ -287,6 +287,11 @@ class PreviewSession:
         self._snippet_file: list[Path] = []
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        #: Unsaved snippet YAML from the browser editor, shown instead of the file while
+        #: set (``draft_path`` is the file it will be saved as).
+        self.draft_text: str | None = None
+        self.draft_path: Path | None = None
+        self._build_lock = threading.RLock()
 
     # -- reading -------------------------------------------------------------------------
 
@@ -372,6 +377,10 @@ class PreviewSession:
         Checks are not run here (see :meth:`update_checks`), so a render is ready as soon
         as possible.
         """
+        with self._build_lock:
+            return self._rebuild()
+
+    def _rebuild(self) -> Snapshot:
         started = time.perf_counter()
         ws = self.workspace
         ws.reload()
@@ -383,12 +392,19 @@ class PreviewSession:
             self._fingerprint = self.watched_fingerprint()
         try:
             config = ws.config
-            rendered = render_snippet(ws, self.snippet)
+            draft, draft_path = self.draft_text, self.draft_path
+            if draft is not None and draft_path is not None:
+                rendered = render_snippet_text(ws, draft, draft_path)
+            else:
+                rendered = render_snippet(ws, self.snippet)
             recipients, total = self._recipients()
         except Exception as exc:  # noqa: BLE001 - the server must survive any render fault
             if not isinstance(exc, MailerError):
                 traceback.print_exc(file=sys.stderr)
-            return self._publish(rendered=None, problem=problem_from(exc, ws.root),
+            problem = problem_from(exc, ws.root)
+            if self.draft_text is not None:  # lines of the unsaved text, not of the file
+                problem = replace(problem, file=None, line=None, excerpt=())
+            return self._publish(rendered=None, problem=problem,
                                  checks=Checks("pending"),
                                  render_s=time.perf_counter() - started)
         return self._publish(rendered=rendered, problem=None, config=config,
@@ -419,6 +435,10 @@ class PreviewSession:
         ``mailer.checks`` is imported here, lazily: an installation without it shows
         "Checks not available" rather than failing.
         """
+        with self._build_lock:
+            return self._update_checks()
+
+    def _update_checks(self) -> Snapshot:
         snap = self._snapshot
         if snap.rendered is None or snap.checks.status != "pending":
             return snap
