@@ -68,6 +68,10 @@ class SendSummary:
     sender: str = ""
     complete: bool = False
     failures: list[Failure] = field(default_factory=list)
+    #: per message language (see :meth:`mailer.language_plan.LanguagePlan.counts`), over
+    #: the campaign's recipients; ``language_lines`` the same in words.
+    languages: dict[str, object] = field(default_factory=dict)
+    language_lines: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
         """Counts plus the failures, for ``--json``."""
@@ -94,6 +98,7 @@ class SendSummary:
             "resume_command": self.resume_command or None,
             # The same names as ``mailer status CAMPAIGN --json``'s "not_sent".
             "not_sent": [f.__dict__ for f in self.failures],
+            **self.languages,
         }
 
 
@@ -439,7 +444,14 @@ def summarise(plan: Plan, result: RunResult, transport: str, resume_command: str
 
 
 def login_words(reply: str) -> str:
-    """After ``530 5.7.0 Authentication required`` (RFC 4954 §6): what to set."""
+    """After ``530 5.7.0 Authentication required`` (RFC 4954 §6): what to set; after
+    Microsoft 365's ``550 5.7.30`` / ``5.7.139`` (passwords turned off), how to switch to
+    OAuth2 (:func:`mailer.oauth.words.stopped_sign_in_words`)."""
+    from mailer.oauth.words import stopped_sign_in_words
+
+    words = stopped_sign_in_words(reply)
+    if words is not None:
+        return words
     return ("the server needs you to log in: set smtp.username in mailer.yaml (and the "
             f"password in MAILER_SMTP_PASSWORD) ({reply}).")
 

@@ -30,7 +30,14 @@ from mailer.cliusage import MailerTyper
 from mailer.credentials import smtp_password_for
 from mailer.engine import needs_login
 from mailer.errors import ConfirmationError, MailerError
-from mailer.jobs import RENDER_FILES, read_workspace_list, render_snippet, write_render
+from mailer.jobs import (
+    RENDER_FILES,
+    read_workspace_list,
+    render_snippet,
+    render_translation,
+    snippet_translations,
+    write_render,
+)
 from mailer.journal import Journal, SendLock, journal_path
 from mailer.lists import summary_json, summary_text
 from mailer.lists.problems import list_problem_rows, write_problems_csv
@@ -56,6 +63,10 @@ app = MailerTyper(
 )
 lists_app = MailerTyper(help="Check mailing lists.", no_args_is_help=True)
 app.add_typer(lists_app, name="lists")
+translate_app = typer.Typer(
+    help="Translate an advisory: a PO file for a translator, and back into a snippet.",
+    no_args_is_help=True)
+app.add_typer(translate_app, name="translate")
 
 
 def _version(value: bool) -> None:
@@ -115,7 +126,9 @@ def snippets_cmd(ctx: typer.Context) -> None:
         if reviewed is None and base is not s and isinstance(base, Snippet):
             reviewed = base.reviewed  # a translation is reviewed with its advisory
         review = review_state(reviewed, months).short()
-        typer.echo(f"{snippet_id:32}  {s.date.isoformat()}  {review:24}  {s.title}")
+        langs = list(snippet_translations(ws, s))
+        also = f"  (translated: {', '.join(langs)})" if langs else ""
+        typer.echo(f"{snippet_id:32}  {s.date.isoformat()}  {review:24}  {s.title}{also}")
 
 
 @app.command("render")
@@ -137,6 +150,8 @@ def render_cmd(
                                   "write a ready pack for each (email, block, Word letter, "
                                   "workspace, zip) and an index.html.")
     ] = None,
+    lang: Annotated[str | None, typer.Option(
+        "--lang", help="Render its translation into this language (pl, ar, pt-BR).")] = None,
 ) -> None:
     """Render an advisory to email.html, email.txt and block.html (the newsletter block);
     --format docx writes a Word letter; --schools a pack for every school."""
@@ -155,7 +170,8 @@ def render_cmd(
     formats = list(RENDER_FILES) if fmt == "all" else [fmt]
     if any(f not in RENDER_FILES for f in formats):
         raise MailerError(f"--format must be html, text, block, docx or all, not '{fmt}'.")
-    rendered = render_snippet(ws, snippet)
+    rendered = render_snippet(ws, snippet) if lang is None else render_translation(
+        ws, snippet, lang)
     if stdout:
         if len(formats) != 1:
             raise MailerError("--stdout prints one format: add --format html, text or block.")
@@ -163,6 +179,8 @@ def render_cmd(
         sys.stdout.write({"html": html, "text": text, "block": rendered.block}[formats[0]])
         return
     out_dir = out if out is not None else ws.build_dir(rendered.snippet.id)
+    if out is None and lang is not None:
+        out_dir = out_dir / rendered.language
     for path in write_render(rendered, out_dir, formats):
         typer.echo(f"Wrote {path}")
 
@@ -370,6 +388,8 @@ def send_cmd(
             f"{summary.uncertain} uncertain, {summary.skipped} skipped "
             f"(campaign {summary.campaign})."
         )
+        for line in summary.language_lines:
+            typer.echo(line)
         for f in (f for f in summary.failures if not f.earlier):
             typer.echo(f"  {f.email}: {reply_words(f.state, f.code, f.reply)}")
         earlier = [f for f in summary.failures if f.earlier]
@@ -386,6 +406,39 @@ def send_cmd(
         raise typer.Exit(2)  # a settings problem, and nothing was sent
     if not summary.complete:
         raise typer.Exit(1)
+
+
+@app.command("login")
+def login_cmd(
+    ctx: typer.Context,
+    browser: Annotated[bool, typer.Option(
+        "--browser", help="Microsoft 365: sign in in a browser on this computer instead of "
+        "typing a code at microsoft.com/devicelogin.")] = False,
+) -> None:
+    """Sign in to Microsoft 365 or Google once (smtp.auth: oauth2). The sign-in is kept in
+    this computer's keyring, and 'mailer send' uses it by itself from then on."""
+    from mailer.oauth import sign_in_for
+    from mailer.oauth.words import provider_name
+
+    smtp = _ws(ctx).config.smtp
+    account = sign_in_for(smtp).login(typer.echo, device_code=not browser)
+    typer.echo(f"Signed in to {provider_name(smtp)} as {account}. The sign-in is kept in this "
+               "computer's keyring; 'mailer send' now signs in by itself.")
+
+
+@app.command("logout")
+def logout_cmd(ctx: typer.Context) -> None:
+    """Remove the Microsoft 365 or Google sign-in from this computer's keyring."""
+    from mailer.oauth import sign_in_for
+    from mailer.oauth.words import provider_name
+
+    smtp = _ws(ctx).config.smtp
+    if sign_in_for(smtp).logout():
+        typer.echo(f"Signed out: the sign-in to {provider_name(smtp)} as {smtp.username} is "
+                   "removed from this computer's keyring.")
+    else:
+        typer.echo(f"mailer was not signed in to {provider_name(smtp)} as {smtp.username} on "
+                   "this computer; nothing to remove.")
 
 
 @app.command("letters")
@@ -417,6 +470,58 @@ def letters_cmd(
     if problems is not None:
         count = write_problems(plan, problems)
         typer.echo(f"Wrote {count} row{'s' * (count != 1)} to fix to {problems}.")
+
+
+@translate_app.command("export")
+def translate_export_cmd(
+    ctx: typer.Context,
+    snippet: Annotated[str, typer.Argument(help="Snippet id (see 'mailer snippets').")],
+    lang: Annotated[str, typer.Option("--lang", help="Language to translate into: a code "
+                                      "(pl, ar, pt-BR) or its English name (Polish).")],
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="PO file to write (default translations/SNIPPET.LANG.po).")] = None,
+) -> None:
+    """Write a PO file holding every string of the advisory, for a translator or a
+    translation service (Poedit, Weblate, a council's service)."""
+    from mailer.jobs import export_translation
+
+    path, count = export_translation(_ws(ctx), snippet, lang, out)
+    try:
+        shown = path.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        shown = path
+    typer.echo(f"Wrote {path} ({count} strings to translate). Send it to the translator; "
+               f"when it comes back, run: mailer translate import {shlex.quote(str(shown))}")
+
+
+@translate_app.command("import")
+def translate_import_cmd(
+    ctx: typer.Context,
+    po_file: Annotated[Path, typer.Argument(metavar="FILE.po", help="The translated PO file.")],
+    lang: Annotated[str | None, typer.Option(
+        "--lang", help="Its language, when the file's Language header is empty.")] = None,
+    snippet: Annotated[str | None, typer.Option(
+        "--snippet", help="The advisory it translates, when the file does not say.")] = None,
+) -> None:
+    """Turn a translated PO file into snippets/SNIPPET.LANG.yaml."""
+    from mailer.jobs import import_translation
+    from mailer.languages import english_name
+
+    result = import_translation(_ws(ctx), po_file, lang, snippet)
+    total = result.translated + len(result.untranslated)
+    typer.echo(f"Wrote {result.path} ({english_name(result.language)}): {result.translated} "
+               f"of {total} strings translated.")
+    if result.untranslated:
+        typer.echo(f"Left in English ({len(result.untranslated)}): "
+                   + ", ".join(result.untranslated[:12])
+                   + (" ..." if len(result.untranslated) > 12 else "") + ".")
+    if result.unknown:
+        typer.echo(f"Ignored {len(result.unknown)} string(s) the English no longer has: "
+                   + ", ".join(result.unknown[:6]) + ".")
+    if result.english_changed:
+        typer.echo("Warning: the English advisory has changed since this file was exported; "
+                   "export it again for the translator to update.", err=True)
+    typer.echo("Next: mailer check " + result.path.stem.rpartition(".")[0])
 
 
 @app.command("init")
@@ -599,10 +704,25 @@ def status_cmd(
         else:
             data = all_status(journal)
             text = format_all(data)
+            signed_in = _sign_in_status(ws)
+            if signed_in is not None:
+                data["sign_in"] = signed_in
+                text = f"{signed_in['words']}\n{text}"
     finally:
         if journal is not None:
             journal.close()
     typer.echo(json.dumps(data, indent=2) if as_json else text)
+
+
+def _sign_in_status(ws: Workspace) -> dict[str, object] | None:
+    """Who 'mailer send' signs in as (``smtp.auth: oauth2``); ``None`` otherwise, or when
+    mailer.yaml cannot be read (status still shows the journal)."""
+    from mailer.oauth import sign_in_status
+
+    try:
+        return sign_in_status(ws.config.smtp)
+    except MailerError:
+        return None
 
 
 def _pupils_on_list(ws: Workspace, list_path: str) -> dict[str, tuple[str, str]]:

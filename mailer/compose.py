@@ -376,6 +376,7 @@ class Composer:
             ValueError: when the email package refuses the address (e.g. CR/LF in it).
         """
         tpl = self._template
+        fields = self.rendered.localise(fields)  # the greeting in the message's language
         if tpl is None:
             return self.compose_reference(email, name, fields, message_id=message_id, date=date)
         text_values: dict[str, bytes] = {}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email.headerregistry import Address
 from email.utils import parseaddr
 from pathlib import Path
@@ -92,6 +92,13 @@ class SmtpConfig:
         connections: concurrent SMTP connections.
         timeout_s: seconds to wait for any one server reply.
         ca_file: PEM file of extra certificate authorities to trust (private CA).
+        auth: how to sign in: ``password`` (AUTH LOGIN/PLAIN with ``password_env`` or the
+            keyring) or ``oauth2`` (XOAUTH2 with an access token, see :mod:`mailer.oauth`).
+        client_id: OAuth2: the school's own app registration (Microsoft Entra ID
+            "Application (client) ID", or the Google OAuth client ID).
+        tenant: OAuth2 with Microsoft 365: the tenant's domain or Directory (tenant) ID.
+        token_env: OAuth2: name of an environment variable holding an access token obtained
+            elsewhere (unattended use); used instead of the keyring when set.
     """
 
     provider: str = "custom"
@@ -105,6 +112,10 @@ class SmtpConfig:
     connections: int = 1
     timeout_s: float = 60.0
     ca_file: Path | None = None
+    auth: str = "password"
+    client_id: str = ""
+    tenant: str = ""
+    token_env: str = ""
 
     @property
     def is_loopback(self) -> bool:
@@ -132,6 +143,24 @@ class ListsConfig:
     suppression: str = "lists/suppressed.txt"
 
 
+#: ``languages.untranslated`` values: what a parent whose language has no translation gets.
+UNTRANSLATED_CHOICES = ("english", "english_with_note")
+
+
+@dataclass(frozen=True)
+class LanguagesConfig:
+    """Sending in parents' languages (``languages:`` in ``mailer.yaml``).
+
+    Attributes:
+        untranslated: ``english`` (the English email alone) or ``english_with_note`` (the
+            English email with one short line at the top, in the parent's language where
+            a catalog has it, saying what the email is about and how to ask the school for
+            help).
+    """
+
+    untranslated: str = "english"
+
+
 @dataclass(frozen=True)
 class Config:
     """The whole of ``mailer.yaml``. ``path`` is where it was read from."""
@@ -142,6 +171,7 @@ class Config:
     smtp: SmtpConfig
     lists: ListsConfig
     raw_text: str = ""
+    languages: LanguagesConfig = field(default_factory=LanguagesConfig)
     review_months: int = 12
 
     @property
@@ -160,9 +190,11 @@ _SENDER_KEYS = {"from", "reply_to", "unsubscribe"}
 _SMTP_KEYS = {
     "provider", "host", "port", "security", "username", "password_env", "rate_per_minute",
     "daily_cap", "connections", "timeout_s", "ca_file", "password",
+    "auth", "client_id", "tenant", "token_env",
 }
 _LISTS_KEYS = {"columns", "suppression"}
-_TOP_KEYS = {"organisation", "sender", "smtp", "lists", "review"}
+_LANGUAGES_KEYS = {"untranslated"}
+_TOP_KEYS = {"organisation", "sender", "smtp", "lists", "review", "languages"}
 _REVIEW_KEYS = {"every_months"}
 #: How often advice must be reviewed when ``review.every_months`` is not set.
 DEFAULT_REVIEW_MONTHS = 12
@@ -408,6 +440,17 @@ def parse_config(data: Any, path: Path, raw_text: str = "") -> Config:
     lists = ListsConfig(
         columns=columns, suppression=_text(lst, "suppression", path, "lists/suppressed.txt")
     )
+    langs = _section(data, "languages", path, required=False)
+    check_keys(langs, _LANGUAGES_KEYS, path, ConfigError, "languages")
+    untranslated = _text(langs, "untranslated", path, "english").lower().replace("-", "_")
+    untranslated = untranslated.replace(" ", "_")
+    if untranslated not in UNTRANSLATED_CHOICES:
+        raise ConfigError(
+            f"languages.untranslated must be 'english' or 'english_with_note', not "
+            f"'{_text(langs, 'untranslated', path)}'.",
+            path=path,
+            line=langs.line_of("untranslated"),
+        )
     review = _section(data, "review", path, required=False)
     check_keys(review, _REVIEW_KEYS, path, ConfigError, "review")
     review_months = _int(review, "every_months", path, DEFAULT_REVIEW_MONTHS, minimum=1,
@@ -415,6 +458,7 @@ def parse_config(data: Any, path: Path, raw_text: str = "") -> Config:
     return Config(
         path=path, organisation=organisation, sender=sender, smtp=smtp, lists=lists,
         raw_text=raw_text, review_months=review_months,
+        languages=LanguagesConfig(untranslated=untranslated),
     )
 
 
@@ -481,6 +525,7 @@ def _parse_smtp(node: Node, path: Path) -> SmtpConfig:
         timeout_s=float(timeout),
         ca_file=ca_file,
     )
+    cfg = _parse_auth(node, path, cfg)
     if provider == "ses" and not cfg.host:
         raise ConfigError(
             "smtp.provider: ses needs smtp.host, the SMTP endpoint of your SES region "
@@ -494,6 +539,75 @@ def _parse_smtp(node: Node, path: Path) -> SmtpConfig:
             f"only allowed to this machine (127.0.0.1), not to '{cfg.host}'. Use starttls or tls.",
             path=path,
             line=node.line_of("security"),
+        )
+    return cfg
+
+
+def _parse_auth(node: Node, path: Path, cfg: SmtpConfig) -> SmtpConfig:
+    """The sign-in keys ``auth``, ``client_id``, ``tenant`` and ``token_env``.
+
+    ``auth: oauth2`` needs ``username`` (the mailbox, the XOAUTH2 user) and either
+    ``token_env`` or the app registration: ``client_id`` with ``provider: google`` or
+    ``provider: microsoft365`` (plus ``tenant``); see :mod:`mailer.oauth`.
+    """
+    auth = _text(node, "auth", path, "password").lower()
+    if auth not in ("password", "oauth2"):
+        raise ConfigError(
+            f"smtp.auth must be password or oauth2, not '{auth}'.",
+            path=path, line=node.line_of("auth"),
+        )
+    client_id = _text(node, "client_id", path)
+    tenant = _text(node, "tenant", path)
+    token_env = _text(node, "token_env", path)
+    cfg = replace(cfg, auth=auth, client_id=client_id, tenant=tenant, token_env=token_env)
+    if auth == "password":
+        for key in ("client_id", "tenant", "token_env"):
+            if key in node:
+                raise ConfigError(
+                    f"smtp.{key} is only used with 'auth: oauth2' (signing in with Microsoft "
+                    "365 or Google). Add 'auth: oauth2' to the smtp section, or delete the "
+                    f"{key} line.",
+                    path=path, line=node.line_of(key),
+                )
+        return cfg
+    line = node.line_of("auth")
+    if not cfg.host:
+        raise ConfigError(
+            "smtp.auth: oauth2 needs a server to sign in to: add 'provider: microsoft365' or "
+            "'provider: google' to the smtp section.", path=path, line=line,
+        )
+    if not cfg.username:
+        raise ConfigError(
+            "smtp.auth: oauth2 needs smtp.username, the mailbox mailer sends from (for "
+            "example username: office@school.org.uk).", path=path, line=line,
+        )
+    if token_env:
+        return cfg
+    if cfg.provider not in ("microsoft365", "google"):
+        raise ConfigError(
+            "mailer can sign in with 'auth: oauth2' to Microsoft 365 and Google: set "
+            "'provider: microsoft365' or 'provider: google', or give token_env, the name of "
+            "an environment variable holding an access token obtained elsewhere.",
+            path=path, line=node.line_of("provider") or line,
+        )
+    if not client_id:
+        where = ("the Application (client) ID of your school's Entra ID app registration"
+                 if cfg.provider == "microsoft365"
+                 else "the Client ID of your school's Google OAuth client (Desktop app)")
+        raise ConfigError(
+            f"smtp.auth: oauth2 needs smtp.client_id: {where}. Your IT administrator can "
+            "give it to you (the README says what they must set up).", path=path, line=line,
+        )
+    if cfg.provider == "microsoft365" and not tenant:
+        raise ConfigError(
+            "smtp.auth: oauth2 with Microsoft 365 needs smtp.tenant: your school's Microsoft "
+            "365 domain (for example school.org.uk) or the Directory (tenant) ID shown on the "
+            "app registration's Overview page.", path=path, line=line,
+        )
+    if cfg.provider == "google" and tenant:
+        raise ConfigError(
+            "smtp.tenant is only for Microsoft 365; delete the tenant line for Google.",
+            path=path, line=node.line_of("tenant"),
         )
     return cfg
 

@@ -24,6 +24,7 @@ import aiosmtplib
 
 from mailer.config import Config, SmtpConfig
 from mailer.errors import ConfigError
+from mailer.oauth.base import TokenSource
 
 #: The keyring service name passwords are stored under.
 KEYRING_SERVICE = "mailer"
@@ -89,14 +90,25 @@ def smtp_password(
     )
 
 
-def smtp_password_for(config: Config) -> str | None:
-    """The SMTP password for ``config`` (``None`` for the outbox or no AUTH).
+def smtp_password_for(config: Config) -> str | TokenSource | None:
+    """The SMTP password for ``config`` (``None`` for the outbox or no AUTH); with
+    ``smtp.auth: oauth2`` the :class:`~mailer.oauth.TokenSource` the transport gets access
+    tokens from when it connects, after getting one silently (it is kept for the first
+    connection).
 
     Raises:
         ConfigError: see :func:`smtp_password`.
+        mailer.errors.SignInError: with ``auth: oauth2``, not signed in or the sign-in no
+            longer works (nothing was sent).
     """
     if not config.smtp.host:
         return None
+    if config.smtp.auth == "oauth2":
+        from mailer.oauth import token_source_for
+
+        source = token_source_for(config.smtp)
+        source.access_token()  # silently, now: "run mailer login" before any connection
+        return source
     return smtp_password(config.smtp)
 
 
@@ -104,8 +116,10 @@ class Authenticator(Protocol):
     """Signs in on an open, secured SMTP connection (RFC 4954 AUTH). The SMTP transport
     calls :meth:`authenticate` once per connection, after STARTTLS."""
 
-    async def authenticate(self, client: aiosmtplib.SMTP) -> None:
-        """Sign in. Raises ``aiosmtplib.SMTPAuthenticationError`` when refused."""
+    async def authenticate(self, client: aiosmtplib.SMTP) -> float | None:
+        """Sign in. Returns when the sign-in runs out (seconds since the epoch; an OAuth2
+        access token's expiry), so the connection signs in again before then, or ``None``
+        (a password: never). Raises ``aiosmtplib.SMTPAuthenticationError`` when refused."""
         ...
 
 
@@ -131,9 +145,17 @@ class Credentials:
         await client.login(self.username, self.password)
 
 
-def credentials_for(config: Config, password: str | None) -> Credentials | None:
+def credentials_for(config: Config, password: str | TokenSource | None
+                    ) -> Authenticator | None:
     """The sign-in for ``config``'s server: ``None`` without ``smtp.username`` (no AUTH) or
-    for the outbox folder."""
+    for the outbox folder; XOAUTH2 with ``smtp.auth: oauth2`` (``password`` is then the
+    :class:`~mailer.oauth.TokenSource` from :func:`smtp_password_for`)."""
     if not config.smtp.host or not config.smtp.username:
         return None
+    if config.smtp.auth == "oauth2":
+        from mailer.oauth import token_source_for
+        from mailer.transports.xoauth2 import XOAuth2Credentials
+
+        source = None if password is None or isinstance(password, str) else password
+        return XOAuth2Credentials(source or token_source_for(config.smtp))
     return Credentials(config.smtp.username, password or "")

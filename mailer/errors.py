@@ -77,6 +77,15 @@ class ServerBusyError(TransportError):
         self.reply = reply
 
 
+class SignInError(TransportError):
+    """OAuth2 sign-in cannot give an access token: not signed in yet, the sign-in expired
+    or was revoked, consent is missing, the app registration (client id, tenant) is
+    wrong, or there is no keyring to keep the sign-in in. Exit status 2, nothing sent.
+
+    The message never contains a token.
+    """
+
+
 class ConfirmationError(MailerError):
     """Sending needs a "yes" that was not given (no terminal to ask, and no ``--yes``)."""
 

@@ -11,13 +11,15 @@ from typing import TYPE_CHECKING
 
 from mailer.config import ListsConfig
 from mailer.errors import MailerError, SnippetError
+from mailer.languages import best_match, is_english
 from mailer.lists import ListReport, read_list, read_suppression
 from mailer.render import Rendered, render
-from mailer.snippets import Snippet, find_snippet, load_snippet, parse_snippet
+from mailer.snippets import Snippet, find_snippet, list_translations, load_snippet, parse_snippet
 from mailer.workspace import Workspace
 
 if TYPE_CHECKING:  # python-docx is imported only by the commands that write Word files
     from mailer.letters import LetterPlan
+    from mailer.translate import Imported
 
 RENDER_FILES = {"html": "email.html", "text": "email.txt", "block": "block.html"}
 
@@ -43,6 +45,107 @@ def render_snippet_text(ws: Workspace, text: str, path: Path) -> Rendered:
 
     snippet = parse_snippet(parse_yaml(text, path, SnippetError), path, source_text=text)
     return render(snippet, ws.config, ws.template_dirs)
+def snippet_translations(ws: Workspace, snippet: Snippet) -> dict[str, Path]:
+    """Language tag -> file of every translation of ``snippet`` (``ID.LANG.yaml`` in the
+    workspace's ``snippets/`` or beside the snippet's own file). The packaged translations
+    of a packaged advisory apply only while the workspace has no copy of its own (an
+    edited copy would no longer say what they say)."""
+    dirs = [(ws.root / "snippets").resolve(), snippet.path.parent.resolve()]
+    return list_translations(snippet.id, list(dict.fromkeys(dirs)))
+
+
+def load_language(ws: Workspace, snippet: Snippet, language: str) -> Snippet:
+    """``snippet`` in ``language``: the translation that suits a reader of it (``pt-BR``
+    takes ``pt``), or the English snippet itself when there is none (or ``language`` is
+    English).
+
+    Raises:
+        mailer.errors.SnippetError: when the translation file is not a valid snippet.
+    """
+    if is_english(language) or snippet.language == language:
+        return snippet
+    files = snippet_translations(ws, snippet)
+    match = best_match(language, tuple(files))
+    return load_snippet(files[match]) if match is not None else snippet
+
+
+def render_language(ws: Workspace, name: str, language: str = "") -> Rendered:
+    """Render snippet ``name`` in ``language`` (its translation, else the English); ``""``
+    renders the English.
+
+    Raises:
+        MailerError: as :func:`render_snippet`, and for an invalid translation file.
+    """
+    snippet = load_snippet(find_snippet(name, ws.snippet_dirs))
+    return render(load_language(ws, snippet, language), ws.config, ws.template_dirs)
+
+
+def export_translation(ws: Workspace, name: str, language: str,
+                       out: Path | None = None) -> tuple[Path, int]:
+    """Write the PO file for translating snippet ``name`` into ``language`` (default
+    ``translations/SNIPPET.LANG.po`` in the workspace). Returns the file and how many
+    strings it holds.
+
+    Raises:
+        MailerError: for a missing snippet, a language that is not one, or a file that
+            cannot be written.
+    """
+    from mailer.languages import parse_language
+    from mailer.translate import export_po, segments
+
+    snippet = load_snippet(find_snippet(name, ws.snippet_dirs))
+    data = export_po(snippet, language)
+    tag = parse_language(language).tag
+    path = out if out is not None else ws.root / "translations" / f"{snippet.id}.{tag}.po"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    except OSError as exc:
+        raise MailerError(f"cannot write the PO file ({exc.strerror}).", path=path) from None
+    return path, len(segments(snippet))
+
+
+def import_translation(ws: Workspace, po_file: Path, language: str | None = None,
+                       name: str | None = None) -> Imported:
+    """Write ``snippets/SNIPPET.LANG.yaml`` in the workspace from a translated PO file; the
+    snippet is the one the file names (``Project-Id-Version``) unless ``name`` is given.
+    Returns a :class:`mailer.translate.Imported`.
+
+    Raises:
+        MailerError: for an unreadable PO file, an unknown snippet or language.
+    """
+    from mailer.translate import import_po, read_po_file
+
+    catalog = read_po_file(po_file)
+    snippet_name = name or str(catalog.project or "")
+    if not snippet_name or snippet_name == "PROJECT":
+        raise MailerError("the PO file does not say which advisory it translates. Add "
+                          "--snippet, for example --snippet online-safety-webcams.",
+                          path=po_file)
+    english = load_snippet(find_snippet(snippet_name, ws.snippet_dirs))
+    return import_po(po_file, english, ws.root / "snippets", language or "")
+
+
+def render_translation(ws: Workspace, name: str, language: str) -> Rendered:
+    """Render the translation of snippet ``name`` into ``language`` (a tag or a name).
+
+    Raises:
+        MailerError: when there is no such translation (naming those there are), or as
+            :func:`render_language`.
+    """
+    from mailer.languages import english_name, parse_language
+
+    tag = parse_language(language).tag
+    if is_english(tag) and tag:
+        return render_snippet(ws, name)
+    snippet = load_snippet(find_snippet(name, ws.snippet_dirs))
+    files = snippet_translations(ws, snippet)
+    match = best_match(tag, tuple(files)) if tag else None
+    if match is None:
+        have = ", ".join(f"{english_name(t)} ({t})" for t in files) or "none"
+        raise MailerError(f"'{snippet.id}' has no translation into '{language}'. "
+                          f"Translations: {have}.")
+    return render(load_snippet(files[match]), ws.config, ws.template_dirs)
 
 
 def write_render(rendered: Rendered, out_dir: Path, formats: list[str]) -> list[Path]:

@@ -44,7 +44,7 @@ from mailer.jobs import write_render
 from mailer.render import render
 from mailer.scaffold import SUPPRESSED
 from mailer.schools import FIELD_WORDS, School, SchoolsFile, read_schools
-from mailer.snippets import Snippet, find_snippet, load_snippet
+from mailer.snippets import Snippet, find_snippet, list_translations, load_snippet
 from mailer.workspace import Workspace
 
 PACK_FILES = ("email.html", "email.txt", "block.html", "letter.docx")
@@ -280,6 +280,10 @@ def _pack(job: _Job, index: int) -> list[str]:
     (work / "snippets").mkdir(parents=True, exist_ok=True)
     (work / "lists").mkdir(exist_ok=True)
     shutil.copyfile(job.snippet_path, work / "snippets" / job.snippet_path.name)
+    # Every translation goes with the advisory, so the school's parents get their language.
+    base_id = job.snippet_path.name.split(".")[0]
+    for path in list_translations(base_id, [job.snippet_path.parent]).values():
+        shutil.copyfile(path, work / "snippets" / path.name)
     if snippet.path != job.snippet_path:
         shutil.copyfile(snippet.path, work / "snippets" / snippet.path.name)
     if job.templates is not None:

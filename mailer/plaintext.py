@@ -7,6 +7,7 @@ longer, and no leftover markup (``**``, ``<p>``, ``&amp;``).
 
 from __future__ import annotations
 
+import re
 import textwrap
 from typing import Any
 
@@ -15,11 +16,14 @@ from mailer.snippets import markdown_tokens
 WIDTH = 78
 
 
+_ASCII_SPACE = re.compile(r"[ \t\r\n\f\v]+")
+
+
 def wrap(text: str, width: int = WIDTH, indent: str = "", subsequent: str | None = None) -> str:
     """Wrap ``text`` to ``width`` columns; words longer than the width (URLs) are never
-    broken, so those lines may be longer."""
+    broken, so those lines may be longer, and a no-break space (U+00A0) never breaks."""
     return textwrap.fill(
-        " ".join(text.split()),
+        " ".join(_ASCII_SPACE.split(text.strip(" \t\r\n\f\v"))),
         width=width,
         initial_indent=indent,
         subsequent_indent=indent if subsequent is None else subsequent,

@@ -11,6 +11,7 @@ each recipient's values afterwards, HTML-escaped in the HTML parts.
 from __future__ import annotations
 
 import functools
+import gettext
 import hashlib
 import html
 import logging
@@ -29,6 +30,14 @@ from premailer import Premailer
 
 from mailer.config import Config
 from mailer.errors import TemplateError
+from mailer.i18n import (
+    UNTRANSLATED_NOTE,
+    Catalog,
+    Greetings,
+    greetings,
+    load_catalog,
+)
+from mailer.languages import direction, is_english
 from mailer.linktext import label_pdf_links, link_label
 from mailer.plaintext import markdown_to_text, wrap
 from mailer.snippets import Snippet, markdown_to_html
@@ -77,6 +86,10 @@ class Rendered:
             for ``lang`` and the ``Content-Language`` header.
         digest: SHA-256 hex of subject, html, text and block; changes whenever the snippet,
             a template or the configuration changes what recipients get.
+        greetings: for a language other than English, how the catalog greets a reader
+            (:meth:`localise` puts it in the ``greeting`` field); ``None`` for English.
+        note_language: the language of the one-line note above an English message sent
+            to a parent whose language has no translation (``""``: no note).
     """
 
     snippet: Snippet
@@ -87,15 +100,35 @@ class Rendered:
     fields_used: frozenset[str]
     digest: str
     language: str = ""
+    greetings: Greetings | None = None
+    note_language: str = ""
+
+    @property
+    def direction(self) -> str:
+        """``rtl`` or ``ltr``: the way the message's language is written."""
+        return direction(self.language or self.snippet.language)
+
+    def localise(self, fields: dict[str, str]) -> dict[str, str]:
+        """``fields`` with the greeting in the message's language: the catalog's greeting
+        with the name (``addressee``, see :meth:`mailer.lists.Recipient.fields`) where the
+        catalog knows how the language forms one, else its plural greeting. English
+        messages keep the list's own greeting (the same dict is returned)."""
+        if self.greetings is None:
+            return fields
+        out = dict(fields)
+        out["greeting"] = self.greetings.greet(fields.get("addressee", ""))
+        return out
 
     def personalise(self, fields: dict[str, str]) -> tuple[str, str]:
         """Return ``(html, text)`` for one recipient.
 
-        ``fields`` maps personal field names to values; HTML values are escaped.
+        ``fields`` maps personal field names to values; HTML values are escaped. The
+        greeting is put in the message's language first (:meth:`localise`).
 
         Raises:
             KeyError: when a used field is missing from ``fields``.
         """
+        fields = self.localise(fields)
         if not self.fields_used:
             return self.html, self.text
         # One pass over each body, so a value that happens to contain a sentinel is
@@ -108,9 +141,10 @@ class Rendered:
         return html_out, text_out
 
     def preview_fields(self) -> dict[str, str]:
-        """Neutral values for a preview with no list: ``Dear Parent/Carer`` and so on."""
+        """Neutral values for a preview with no list: ``Dear Parent/Carer`` (or the plural
+        greeting of the message's language) and so on."""
         return {
-            "greeting": "Dear Parent/Carer",
+            "greeting": self.greetings.plural if self.greetings else "Dear Parent/Carer",
             "email": "parent@example.com",
             "name": "Parent/Carer",
             "title": "",
@@ -138,7 +172,8 @@ def _templates_digest(template_dirs: tuple[Path, ...]) -> str:
     return digest.hexdigest()
 
 
-def _environment(template_dirs: Sequence[Path]) -> jinja2.Environment:
+def _environment(template_dirs: Sequence[Path],
+                 catalog: Catalog | None = None) -> jinja2.Environment:
     """The Jinja2 environment for ``template_dirs``, reused while no template file changes.
 
     Compiling the templates costs about 35 ms, more than the rest of a render, and the
@@ -146,14 +181,19 @@ def _environment(template_dirs: Sequence[Path]) -> jinja2.Environment:
     not their modification times, so an edited template is never served stale (even on a
     FAT-formatted USB stick, whose timestamps have a 2-second resolution)."""
     dirs = tuple(template_dirs)
-    return _cached_environment(dirs, _templates_digest(dirs))
+    return _cached_environment(dirs, _templates_digest(dirs), catalog)
 
 
-@functools.lru_cache(maxsize=8)
-def _cached_environment(template_dirs: tuple[Path, ...], digest: str) -> jinja2.Environment:
+@functools.lru_cache(maxsize=32)
+def _cached_environment(template_dirs: tuple[Path, ...], digest: str,
+                        catalog: Catalog | None) -> jinja2.Environment:
+    """One environment per (templates, catalog): the fixed words are compiled into it
+    through ``jinja2.ext.i18n`` (new-style gettext: ``_("Telephone: %(phone)s",
+    phone=...)``, values escaped in HTML)."""
     # The sandbox refuses attribute access that reaches Python internals
     # (``"".__class__.__mro__``), so a template cannot run code or read files.
     env = SandboxedEnvironment(
+        extensions=["jinja2.ext.i18n"],
         loader=jinja2.FileSystemLoader([str(d) for d in template_dirs]),
         autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default=False),
         undefined=jinja2.StrictUndefined,
@@ -164,7 +204,95 @@ def _cached_environment(template_dirs: tuple[Path, ...], digest: str) -> jinja2.
     )
     env.filters["wrap"] = wrap
     env.filters["link_label"] = link_label
+    env.filters["isolate"] = _isolate
+    env.filters["isolate_runs"] = _isolate_runs
+    env.filters["longdate"] = _longdate
+    translations = catalog.translations if catalog is not None else gettext.NullTranslations()
+    env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
     return env
+
+
+# Strong right-to-left characters: Hebrew, Arabic, Syriac, Thaana, N'Ko and the
+# presentation forms.
+_RTL_CHARS = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
+#: Unicode isolates (UAX #9, section 2.7): LRI and FSI ... PDI.
+LRI, FSI, PDI = "\u2066", "\u2068", "\u2069"
+_SPAN_STYLE = "font-family:inherit; font-size:inherit; line-height:inherit; color:inherit;"
+
+
+@jinja2.pass_context
+def _isolate(ctx: jinja2.runtime.Context, value: Any) -> Any:
+    """In a right-to-left message, keep an English name, address, URL or phone number in
+    its own order: ``<span dir="ltr">`` in HTML (an element with ``dir`` is isolated, per
+    the HTML standard's rendering rules, and every major email client keeps the attribute),
+    LRI ... PDI in plain text (UAX #9). Text that itself has right-to-left letters is
+    isolated with its own first strong direction (``dir="auto"`` needs support clients
+    lack, so ``dir="rtl"``/FSI). In plain text a URL or email address must end its line.
+    Left-to-right messages are unchanged."""
+    if ctx.get("dir") != "rtl" or value is None or value == "":
+        return value
+    text = str(value)
+    rtl = bool(_RTL_CHARS.search(text))
+    if ctx.eval_ctx.autoescape:
+        shown = value if isinstance(value, Markup) else Markup.escape(text)
+        # In the block, the span's text takes its look from the paragraph around it, also
+        # once pasted into a newsletter (checklist S4 wants each text element to say so
+        # itself); the email's spans carry no colour of their own (E20, dark mode).
+        if ctx.get("is_block"):
+            return Markup('<span dir="{}" style="{}">{}</span>').format(
+                "rtl" if rtl else "ltr", _SPAN_STYLE, shown)
+        return Markup('<span dir="{}">{}</span>').format("rtl" if rtl else "ltr", shown)
+    if "://" in text or "@" in text or text.startswith(("mailto:", "tel:")):
+        # A URL or address ends its line in the text part, where the paragraph's end
+        # closes the isolate (UAX #9, BD9): no PDI, which a client's link finder might
+        # take into the link.
+        return f"{LRI}{text}"
+    if len(text) <= 60:
+        text = text.replace(" ", "\u00a0")  # the `wrap` filter must not break an isolate
+    return f"{FSI if rtl else LRI}{text}{PDI}"
+
+
+_TAG = re.compile(r"(<[^>]*>)")
+_ENTITY = r"&(?:#\d+|#x[0-9a-fA-F]+|[A-Za-z]+);"
+_LATIN_RUN = re.compile(
+    rf"(?:{_ENTITY}|[A-Za-z0-9])(?:(?:{_ENTITY}|[A-Za-z0-9 .,'\u2019/@:+_-])*"
+    rf"(?:{_ENTITY}|[A-Za-z0-9]))?")
+
+
+@jinja2.pass_context
+def _isolate_runs(ctx: jinja2.runtime.Context, value: Any) -> Any:
+    """In a right-to-left message, put every run of Latin letters and digits in the HTML
+    ``value`` (a translator's "Kent Police", "Internet Watch Foundation", "CEOP") in its own
+    ``<span dir="ltr">``, so a run with spaces, dots or an apostrophe keeps its order and its
+    neighbouring punctuation lands on the right-to-left side. Runs without a letter (999)
+    are left alone. Left-to-right messages are unchanged."""
+    if ctx.get("dir") != "rtl" or not value:
+        return value
+    style = f' style="{_SPAN_STYLE}"' if ctx.get("is_block") else ""
+    parts = _TAG.split(str(value))
+    for i in range(0, len(parts), 2):  # text between tags
+        parts[i] = _LATIN_RUN.sub(
+            lambda m: (f'<span dir="ltr"{style}>{m.group(0)}</span>'
+                       if re.search("[A-Za-z]", re.sub(_ENTITY, "", m.group(0)))
+                       else m.group(0)),
+            parts[i])
+    return Markup("".join(parts))
+
+
+@jinja2.pass_context
+def _longdate(ctx: jinja2.runtime.Context, value: Any) -> str:
+    """A date as the message's language writes it: ``12 May 2015`` in English, ``12 maja
+    2015`` in Polish (CLDR long format through Babel)."""
+    lang = ctx.get("lang", "en")
+    if is_english(lang):
+        return f"{value.day} {value.strftime('%B %Y')}"
+    from babel.core import UnknownLocaleError
+    from babel.dates import format_date
+
+    try:
+        return str(format_date(value, format="long", locale=lang.replace("-", "_")))
+    except (UnknownLocaleError, ValueError):
+        return f"{value.day} {value.strftime('%B %Y')}"
 
 
 def message_language(snippet: Snippet, config: Config) -> str:
@@ -180,20 +308,40 @@ def message_language(snippet: Snippet, config: Config) -> str:
     return own
 
 
-def _context(snippet: Snippet, config: Config) -> dict[str, Any]:
+def _context(snippet: Snippet, config: Config, note: Catalog | None = None) -> dict[str, Any]:
     org = config.organisation
+    lang = snippet.language
+    way = direction(lang)
     return {
         "snippet": snippet,
         "org": org,
         "sender": config.sender,
         "lang": message_language(snippet, config),
-        "dir": snippet.direction,
-        "align": "right" if snippet.direction == "rtl" else "left",
+        "dir": way,
+        "align": "right" if way == "rtl" else "left",
         "brand": org.brand_colour,
         "body_html": Markup(label_pdf_links(markdown_to_html(snippet.body))),
         "body_text": markdown_to_text(snippet.body),
         "recipient": _Placeholders(),
+        **_note(note, config),
     }
+
+
+def _note(catalog: Catalog | None, config: Config) -> dict[str, Any]:
+    """The template values of the untranslated-language note: ``note`` (text, ``""`` for
+    none), ``note_lang`` and ``note_dir``."""
+    if catalog is None or not catalog.has(UNTRANSLATED_NOTE):
+        return {"note": "", "note_lang": "", "note_dir": "ltr"}
+    org = config.organisation
+    contact = ""
+    if org.contact is not None:
+        contact = org.contact.phone or org.contact.email
+    contact = contact or org.website or org.name
+    way = direction(catalog.tag)
+    iso = (lambda t: f"{LRI}{t}{PDI}") if way == "rtl" else (lambda t: t)
+    text = catalog.translations.gettext(UNTRANSLATED_NOTE) % {
+        "school": iso(org.name), "contact": iso(contact)}
+    return {"note": text, "note_lang": catalog.tag, "note_dir": way}
 
 
 def _inline(document: str) -> str:
@@ -272,19 +420,31 @@ def _render_template(env: jinja2.Environment, name: str, context: dict[str, Any]
                             f"({type(exc).__name__}: {exc}).", path=path, line=line) from None
 
 
-def render(snippet: Snippet, config: Config, template_dirs: list[Path]) -> Rendered:
+def render(snippet: Snippet, config: Config, template_dirs: list[Path],
+           note_language: str = "") -> Rendered:
     """Render ``snippet`` with ``config`` through the templates in ``template_dirs``
-    (``email.html``, ``email.txt``, ``block.html``; earlier folders win).
+    (``email.html``, ``email.txt``, ``block.html``; earlier folders win), once for every
+    reader of its language: the templates' fixed words come from the catalog of
+    ``snippet.language`` (``templates/locale/LANG.po``; English words where there is none),
+    and ``lang``/``dir`` follow the language.
+
+    ``note_language``: for an English snippet sent to parents whose language has no
+    translation, put the catalog's one-line note in that language at the top (nothing when
+    the catalog has no such line).
 
     Raises:
-        TemplateError: when a template has a syntax error or uses an undefined value.
+        TemplateError: when a template has a syntax error or uses an undefined value, or a
+            catalog cannot be read.
     """
-    env = _environment(tuple(template_dirs))
-    ctx = _context(snippet, config)
+    catalog = load_catalog(snippet.language, template_dirs)
+    env = _environment(tuple(template_dirs), catalog)
+    note = load_catalog(note_language, template_dirs) if note_language else None
+    ctx = _context(snippet, config, note)
     full = _inline(_render_template(env, "email.html", ctx))
     text = _render_template(env, "email.txt", ctx).strip() + "\n"
     text = re.sub(r"\n{3,}", "\n\n", text)
-    block = _extract_block(_inline(_render_template(env, "block.html", ctx)))
+    block = _extract_block(_inline(_render_template(env, "block.html",
+                                                     {**ctx, "is_block": True})))
     used = frozenset(m.lower() for m in _SENTINEL_RE.findall(full + text))
     unknown = used - set(PERSONAL_FIELDS)
     if unknown:
@@ -294,8 +454,9 @@ def render(snippet: Snippet, config: Config, template_dirs: list[Path]) -> Rende
             "the newsletter block cannot use personal fields (recipient.*): it is the same for "
             "every reader."
         )
+    found = greetings(catalog)
     digest = hashlib.sha256(
-        "\x00".join((snippet.subject, full, text, block)).encode("utf-8")
+        "\x00".join((snippet.subject, full, text, block, repr(found))).encode("utf-8")
     ).hexdigest()
     return Rendered(
         snippet=snippet,
@@ -306,4 +467,6 @@ def render(snippet: Snippet, config: Config, template_dirs: list[Path]) -> Rende
         fields_used=used,
         digest=digest,
         language=ctx["lang"],
+        greetings=found,
+        note_language=ctx["note_lang"],
     )

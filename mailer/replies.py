@@ -54,9 +54,10 @@ _RATE_WORDS = re.compile(r"throttl\w*|rate limit|sending rate|too many (messages
                          r"|recipients)", re.I)
 
 
-#: Sign-in refused: Microsoft 365 5.7.139 (SMTP AUTH disabled) and 5.7.3, Google 5.7.8
-#: ("Username and Password not accepted"), RFC 4954 §6 5.7.8 / 5.7.9.
-_LOGIN_CODES = frozenset({"5.7.139", "5.7.3", "5.7.8", "5.7.9"})
+#: Sign-in refused: Microsoft 365 5.7.139 (SMTP AUTH disabled), 5.7.3 and 5.7.30 ("Basic
+#: authentication is not supported for Client Submission", at MAIL FROM after a password),
+#: Google 5.7.8 ("Username and Password not accepted"), RFC 4954 §6 5.7.8 / 5.7.9.
+_LOGIN_CODES = frozenset({"5.7.139", "5.7.3", "5.7.8", "5.7.9", "5.7.30"})
 #: A daily quota: Google "550 5.4.5 Daily user sending limit exceeded", Microsoft 365
 #: "554 5.2.0 ... SubmissionQuotaExceededException".
 _QUOTA_CODES = frozenset({"5.4.5", "5.2.0"})

@@ -31,13 +31,24 @@ sender:
 # While there is no smtp section, messages are written into the outbox/ folder and
 # nothing is sent. To send through Microsoft 365, remove the '# ' in front of the smtp
 # lines below and put in your account. The provider fills in the server, port and
-# Microsoft's sending limits. The password is never written here: set the
-# MAILER_SMTP_PASSWORD environment variable instead. For Google Workspace write
-# 'provider: google'.
+# Microsoft's sending limits. For Google Workspace write 'provider: google' (and no tenant).
 # smtp:
 #   provider: microsoft365
 #   username: office@example.sch.uk
-#   password_env: MAILER_SMTP_PASSWORD
+#   # Either OAuth2, which Microsoft 365 and Google require: your IT administrator gives you
+#   # the IDs of the school's app registration; then run 'mailer login' once.
+#   auth: oauth2
+#   client_id: 00000000-0000-0000-0000-000000000000
+#   tenant: example.sch.uk
+#   # Or a password, for a relay or a tenant that still allows it (delete the three lines
+#   # above). The password is never written here: set MAILER_SMTP_PASSWORD instead.
+#   # password_env: MAILER_SMTP_PASSWORD
+
+# Parents whose language has no translation of an advisory get the English email. To add
+# one short line at the top, in their language, saying what it is about and how to ask
+# the school for help, uncomment:
+# languages:
+#   untranslated: english_with_note
 """
 
 SUPPRESSED = """\

@@ -42,6 +42,7 @@ from mailer.engine import Engine, EngineSettings, ProgressSink, StoppedAtOnce
 from mailer.errors import MailerError, ServerBusyError, TransportError
 from mailer.jobs import read_workspace_list, render_snippet
 from mailer.journal import Journal, JournalError, SendLock, State, journal_path
+from mailer.language_plan import LanguageComposer, LanguagePlan, plan_languages
 from mailer.lists import require_recipients
 from mailer.ratelimit import DAY_S, Clock, DailyCap, SystemClock
 from mailer.recipients import ListReport
@@ -93,6 +94,7 @@ class PreparedSend:
     first: Composed | None
     journal: Journal | None
     lock: SendLock | None
+    languages: LanguagePlan | None = None
 
     @property
     def is_smtp(self) -> bool:
@@ -193,6 +195,8 @@ class PreparedSend:
             lines.append(f"Time:       {took}")
         else:
             lines.append(f"Delivery:   {self.server} (nothing leaves this computer)")
+        if self.languages is not None:
+            lines += self.languages.summary_lines(self.plan.recipients)
         return "\n".join(lines)
 
     def dry_run_dict(self) -> dict[str, object]:
@@ -212,6 +216,7 @@ class PreparedSend:
             "already_sent": self.plan.already_sent,
             "transport": "smtp" if self.is_smtp else "outbox",
             "server": self.server,
+            **(self.languages.counts(self.plan.recipients) if self.languages else {}),
             "first_message": first,
         }
 
@@ -295,14 +300,17 @@ def prepare_send(
     if on_report is not None:
         on_report(report)
     require_recipients(report)
-    check_fields(rendered, report.recipients, str(report.path))
     config = ws.config
-    refuse_broken_email(rendered, config)
+    # Each parent's language: rendered once per message kind, never per recipient.
+    languages = plan_languages(ws, rendered.snippet, report.recipients, rendered)
+    for each in languages.rendered.values():
+        check_fields(each, report.recipients, str(report.path))
+        refuse_broken_email(each, config)
     name = check_campaign_name(
         request.campaign or default_campaign_name(rendered.snippet.id, report.path))
     destination = choose_transport(config, ws.outbox_dir)
     transport = destination.journal_name
-    content = content_hash(rendered, config.sender)
+    content = languages_content_hash(languages, config)
     list_hash = file_hash(report.path)
     path = journal_path(ws.state_dir)
     lock: SendLock | None = None
@@ -320,8 +328,8 @@ def prepare_send(
             retry_failed=request.retry_failed, resend_uncertain=request.resend_uncertain,
             accept_list_change=request.list_changed,
         )
-        composer = Composer(rendered, config.sender)
-        first = preflight(composer, plan.due, str(report.path))
+        composer = LanguageComposer(languages, config.sender)
+        first = preflight(composer, plan.due, str(report.path))  # type: ignore[arg-type]
     except BaseException:
         if journal is not None:
             journal.close()
@@ -332,7 +340,20 @@ def prepare_send(
         ws=ws, request=request, config=config, rendered=rendered, report=report,
         composer=composer, plan=plan, destination=destination,
         content=content, list_hash=list_hash, first=first, journal=journal, lock=lock,
+        languages=languages,
     )
+
+
+def languages_content_hash(languages: LanguagePlan, config: Config) -> str:
+    """The campaign's content hash (see :func:`mailer.campaign.content_hash`): that of the
+    English message alone when everyone gets it, else one over every message's."""
+    if len(languages.rendered) == 1:
+        return content_hash(languages.english, config.sender)
+    import hashlib
+
+    parts = [f"{key}={content_hash(r, config.sender)}"
+             for key, r in sorted(languages.rendered.items())]
+    return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
 
 
 def run_send(
@@ -415,8 +436,12 @@ def run_send(
                 journal.purge(plan.campaign)
             raise with_port_hint(exc, smtp) from None
     name = "smtp" if prepared.is_smtp else OUTBOX
-    return summarise(plan, result, name, resume_command,
-                     prepared.config.sender.address.addr_spec)
+    summary = summarise(plan, result, name, resume_command,
+                        prepared.config.sender.address.addr_spec)
+    if prepared.languages is not None:
+        summary.languages = prepared.languages.counts(plan.recipients)
+        summary.language_lines = prepared.languages.summary_lines(plan.recipients)
+    return summary
 
 
 def send_test(
@@ -439,7 +464,9 @@ def send_test(
     check_fields(rendered, report.recipients, str(report.path))
     first = report.recipients[0]
     config = ws.config
-    composer = Composer(rendered, config.sender, subject_prefix="[TEST] ")
+    # The proof is the first recipient's message: in their language where it exists.
+    composer = LanguageComposer(plan_languages(ws, rendered.snippet, [first], rendered),
+                                config.sender, subject_prefix="[TEST] ")
     # The proof goes to the office, not to this parent: no parent's name in its To.
     message = composer.compose(address, "", first.fields())
     # Proofs go to their own folder, never among the campaign's messages.

@@ -4,6 +4,12 @@ A snippet has ``title``, ``subject``, ``preheader``, ``date``, ``body`` (Markdow
 HTML), ``links`` (``title``, ``url``, ``description``, nested ``links``), and optionally
 ``language``, ``links_heading``, ``call_to_action`` (``text``, ``url``), ``sources``
 (``title``, ``url``, ``date``), ``reviewed`` (a date) and ``reviewed_by``.
+
+A translation is ``ID.LANG.yaml`` beside the English ``ID.yaml`` (``LANG`` a BCP 47 tag:
+``pl``, ``ar``, ``pt-BR``), with the same keys, and optionally a ``translation:`` section:
+``from_english`` (the :func:`english_digest` of the English it was made from, written by
+``mailer translate import``), ``native_speaker_reviewed`` (yes/no), ``translator``,
+``reviewed_by``.
 """
 
 from __future__ import annotations
@@ -21,8 +27,9 @@ from mailer.yamlfile import Node, check_keys, load_yaml
 
 SNIPPET_KEYS = {
     "title", "subject", "preheader", "date", "language", "body", "links_heading", "links",
-    "call_to_action", "sources", "reviewed", "reviewed_by", "audience",
+    "call_to_action", "sources", "reviewed", "reviewed_by", "audience", "translation",
 }
+TRANSLATION_KEYS = {"from_english", "native_speaker_reviewed", "translator", "reviewed_by"}
 REQUIRED_KEYS = {"title", "subject", "preheader", "date", "body"}
 LINK_KEYS = {"title", "url", "description", "links"}
 CTA_KEYS = {"text", "url", "description"}
@@ -59,6 +66,23 @@ class CallToAction:
 
 
 @dataclass(frozen=True)
+class TranslationInfo:
+    """What a translation says about itself (its ``translation:`` section).
+
+    Attributes:
+        from_english: :func:`english_digest` of the English it was made from, or ``""``.
+        native_speaker_reviewed: True when a native speaker has checked it.
+        translator: who translated it (may be ``""``).
+        reviewed_by: who reviewed it (may be ``""``).
+    """
+
+    from_english: str = ""
+    native_speaker_reviewed: bool = False
+    translator: str = ""
+    reviewed_by: str = ""
+
+
+@dataclass(frozen=True)
 class Snippet:
     """A loaded, validated snippet. ``body`` is Markdown source; ``body_line`` is the file
     line where the body text starts (for error messages)."""
@@ -80,11 +104,15 @@ class Snippet:
     reviewed_by: str = ""
     audience: str = "Parents and carers"
     source_text: str = field(default="", repr=False)
+    translation: TranslationInfo | None = None
 
     @property
     def direction(self) -> str:
-        """``rtl`` for right-to-left languages, else ``ltr``."""
-        return "rtl" if self.language.split("-")[0].lower() in RTL_LANGUAGES else "ltr"
+        """``rtl`` for right-to-left languages (see :func:`mailer.languages.direction`),
+        else ``ltr``."""
+        from mailer.languages import direction
+
+        return direction(self.language)
 
     def all_links(self) -> list[Link]:
         """Every link, nested ones included, in document order."""
@@ -99,20 +127,72 @@ class Snippet:
         return out
 
 
+def translation_language(path: Path) -> str | None:
+    """The language of a translation file named ``ID.LANG.yaml`` (``pl``, ``pt-BR``), or
+    ``None`` when ``path`` is not named like one."""
+    stem = path.stem
+    if "." not in stem:
+        return None
+    base, _, lang = stem.rpartition(".")
+    if not base or not LANGUAGE_TAG.fullmatch(lang):
+        return None
+    from mailer.languages import parse_language
+
+    found = parse_language(lang)
+    return found.tag if found.tag and found.tag.lower() == lang.replace("_", "-").lower() else None
+
+
 def list_snippets(dirs: list[Path]) -> dict[str, Path]:
-    """Map snippet id -> file for every ``*.yaml``/``*.yml`` in ``dirs`` (earlier dirs win)."""
+    """Map snippet id -> file for every ``*.yaml``/``*.yml`` in ``dirs`` (earlier dirs win);
+    translations (``ID.LANG.yaml``) are not snippets of their own."""
     found: dict[str, Path] = {}
     for d in dirs:
         if not d.is_dir():
             continue
         for p in sorted(d.iterdir()):
-            if p.suffix in (".yaml", ".yml") and p.is_file() and p.stem not in found:
+            if (p.suffix in (".yaml", ".yml") and p.is_file() and p.stem not in found
+                    and translation_language(p) is None):
                 found[p.stem] = p
     return dict(sorted(found.items()))
 
 
+def list_translations(snippet_id: str, dirs: list[Path]) -> dict[str, Path]:
+    """Language tag -> file of every translation ``ID.LANG.yaml`` of snippet ``snippet_id``
+    in ``dirs`` (earlier dirs win), sorted by tag."""
+    found: dict[str, Path] = {}
+    for d in dirs:
+        if not d.is_dir():
+            continue
+        for p in sorted(d.glob(f"{snippet_id}.*")):
+            if p.suffix not in (".yaml", ".yml") or not p.is_file():
+                continue
+            if p.stem.rpartition(".")[0] != snippet_id:
+                continue
+            lang = translation_language(p)
+            if lang is not None:
+                found.setdefault(lang, p)
+    return dict(sorted(found.items()))
+
+
+def english_digest(snippet: Snippet) -> str:
+    """A short fingerprint (12 hex digits of SHA-256) of every string a translator sees in
+    ``snippet`` and every URL: a translation records the one it was made from, and
+    ``mailer check`` says when the English has changed since."""
+    import hashlib
+
+    parts = [snippet.title, snippet.subject, snippet.preheader, snippet.audience,
+             snippet.body, snippet.links_heading]
+    for link in snippet.all_links():
+        parts += [link.title, link.url, link.description]
+    if snippet.call_to_action is not None:
+        cta = snippet.call_to_action
+        parts += [cta.text, cta.url, cta.description]
+    return hashlib.sha256("\x00".join(parts).encode("utf-8")).hexdigest()[:12]
+
+
 def find_snippet(name: str, dirs: list[Path]) -> Path:
-    """Resolve a snippet id (or a path to a snippet file).
+    """Resolve a snippet id (or a path to a snippet file, or a translation's file name
+    without its suffix: ``online-safety-webcams.pl``).
 
     Raises:
         SnippetError: naming the snippets that exist when ``name`` is not one of them.
@@ -123,6 +203,11 @@ def find_snippet(name: str, dirs: list[Path]) -> Path:
     available = list_snippets(dirs)
     if name in available:
         return available[name]
+    for d in dirs:  # a translation by its file's name: online-safety-webcams.pl
+        for suffix in (".yaml", ".yml"):
+            path = d / f"{name}{suffix}"
+            if path.is_file() and translation_language(path) is not None:
+                return path
     names = ", ".join(available) or "none"
     raise SnippetError(
         f"there is no snippet called '{name}'. Snippets available: {names}. "
@@ -316,7 +401,15 @@ def parse_snippet(data: Any, path: Path, source_text: str = "") -> Snippet:
         sources_raw = [
             s if isinstance(s, Node) else Node(title=str(s), url=str(s)) for s in sources_raw
         ]
-    language = _str(data, "language", path) or "en"
+    file_language = translation_language(path)
+    language = _str(data, "language", path) or file_language or "en"
+    if file_language is not None and language.lower() != file_language.lower():
+        raise SnippetError(
+            f"this translation's file name says its language is '{file_language}', but "
+            f"'language:' says '{language}'. Make them agree (or remove 'language:').",
+            path=path,
+            line=data.line_of("language"),
+        )
     if not LANGUAGE_TAG.fullmatch(language):
         raise SnippetError(
             f"language must be a language code such as en, ar, ur, pl or pa-Arab "
@@ -325,7 +418,7 @@ def parse_snippet(data: Any, path: Path, source_text: str = "") -> Snippet:
             line=data.line_of("language"),
         )
     return Snippet(
-        id=path.stem,
+        id=path.stem.rpartition(".")[0] if file_language else path.stem,
         path=path,
         title=" ".join(_str(data, "title", path).split()),
         subject=" ".join(_str(data, "subject", path).split()),
@@ -334,7 +427,9 @@ def parse_snippet(data: Any, path: Path, source_text: str = "") -> Snippet:
         body=body,
         body_line=body_line,
         language=language,
-        links_heading=_str(data, "links_heading", path) or "Useful links",
+        # A translation without its own heading gets the catalog's "Useful links".
+        links_heading=_str(data, "links_heading", path) or (
+            "" if file_language else "Useful links"),
         links=_parse_links(data.get("links"), path, data.line_of("links"), "links"),
         call_to_action=cta,
         sources=_parse_links(sources_raw, path, data.line_of("sources"), "sources",
@@ -343,6 +438,29 @@ def parse_snippet(data: Any, path: Path, source_text: str = "") -> Snippet:
         reviewed_by=_str(data, "reviewed_by", path),
         audience=_str(data, "audience", path) or "Parents and carers",
         source_text=source_text,
+        translation=_translation_info(data, path),
+    )
+
+
+def _translation_info(data: Node, path: Path) -> TranslationInfo | None:
+    node = data.get("translation")
+    if node is None:
+        return None
+    if not isinstance(node, Node):
+        raise SnippetError("'translation' must be a section with lines such as "
+                           "'native_speaker_reviewed: no'.", path=path,
+                           line=data.line_of("translation"))
+    check_keys(node, TRANSLATION_KEYS, path, SnippetError, "translation")
+    reviewed = _str(node, "native_speaker_reviewed", path).lower()
+    if reviewed not in ("", "yes", "no", "true", "false"):
+        raise SnippetError(
+            f"translation.native_speaker_reviewed must be yes or no, not '{reviewed}'.",
+            path=path, line=node.line_of("native_speaker_reviewed"))
+    return TranslationInfo(
+        from_english=_str(node, "from_english", path),
+        native_speaker_reviewed=reviewed in ("yes", "true"),
+        translator=_str(node, "translator", path),
+        reviewed_by=_str(node, "reviewed_by", path),
     )
 
 

@@ -76,7 +76,16 @@ def test_review_state_boundaries() -> None:
     assert "due on 2026-03-10" in state.sentence("x.yaml")
 
 
+def english_only(ws: Path) -> None:
+    """Remove the demo's translations: these tests are about the English file
+    (translations are covered by test_translations_are_reviewed_too and
+    test_services_in_every_language)."""
+    for path in (ws / "snippets").glob(f"{DEMO}.*.yaml"):
+        path.unlink()
+
+
 def test_check_warns_on_missing_and_overdue_review(workspace: Path) -> None:
+    english_only(workspace)
     path = workspace / "snippets" / f"{DEMO}.yaml"
     set_reviewed(path, None)
     (r1,) = [f for f in advice_findings(workspace) if f[0] == "R1"]
@@ -91,6 +100,7 @@ def test_check_warns_on_missing_and_overdue_review(workspace: Path) -> None:
 
 
 def test_review_interval_comes_from_mailer_yaml(workspace: Path) -> None:
+    english_only(workspace)
     set_reviewed(workspace / "snippets" / f"{DEMO}.yaml", days_ago(200))
     assert [f for f in advice_findings(workspace) if f[0] == "R1"] == []
     cfg = yaml.safe_load((workspace / "mailer.yaml").read_text())
@@ -124,6 +134,7 @@ def test_translations_are_reviewed_too(workspace: Path) -> None:
 # --- closed and changed services ----------------------------------------------------------
 
 def test_the_seed_names_closed_services(workspace: Path) -> None:
+    english_only(workspace)
     r2 = [(e, m) for i, e, m in advice_findings(workspace) if i == "R2"]
     assert [e for e, _ in r2] == [f"ooVoo ({DEMO}.yaml, line 28)", f"Skype ({DEMO}.yaml, line 28)",
                                   f"Net Aware ({DEMO}.yaml, line 88)"]

@@ -46,7 +46,8 @@ TEXT_STYLES = """() => {
     return {tag: el.tagName, text: el.textContent.trim().slice(0, 40),
             fontFamily: cs.fontFamily, fontSize: cs.fontSize, fontWeight: cs.fontWeight,
             lineHeight: cs.lineHeight, color: cs.color, background: background(el),
-            textAlign: cs.textAlign, direction: cs.direction};
+            textAlign: cs.textAlign, direction: cs.direction,
+            isolated: !!el.closest('[dir=ltr]')};
   });
 }"""
 
@@ -188,6 +189,8 @@ def test_rtl_snippet_is_right_to_left_in_the_browser(tab: Any) -> None:
         scroll = page.evaluate("() => document.documentElement.scrollWidth")
         shoot(page, f"rtl-{part}-375px")
         assert scroll <= 375
-        assert styles and all(s["direction"] == "rtl" for s in styles), part
+        # English names, the phone number and addresses are isolated left to right.
+        assert styles and all(s["direction"] == "rtl" for s in styles if not s["isolated"]), part
+        assert any(s["isolated"] and s["direction"] == "ltr" for s in styles), part
         blocks = [s for s in styles if s["tag"] in ("H1", "H2", "P", "LI")]
         assert blocks and all(s["textAlign"] == "right" for s in blocks), part

@@ -56,15 +56,28 @@ def test_rtl_headers_are_folded() -> None:
 def test_check_command_text_and_json(workspace: Path) -> None:
     result = run_mailer("check", "online-safety-webcams", cwd=workspace)
     assert result.returncode == 0, result.stdout + result.stderr
+    # No errors; the demo's Polish and Arabic translations (and their
+    # catalogs) are only not yet reviewed by a native speaker.
     assert "0 error(s)" in result.stdout
+    assert "Arabic (" in result.stdout and "Polish (" in result.stdout
     result = run_mailer("check", "online-safety-webcams", "--json", cwd=workspace)
     assert result.returncode == 0
     report = json.loads(result.stdout)
     assert report["ok"] is True and report["errors"] == 0
     assert {f["id"] for f in report["findings"]} <= {"R1", "R2"}
-    assert report["warnings"] == len(report["findings"])
+    assert report["warnings"] == len(report["findings"]) + sum(
+        len(t["findings"]) for t in report["translations"])
     assert report["snippet"] == "online-safety-webcams"
-    # A snippet naming nothing that has closed, reviewed recently: no problems at all.
+    assert [(t["language"], sorted(f["id"] for f in t["findings"] if f["id"] != "H11"))
+            for t in report["translations"]] == [("ar", ["L6", "L7"]), ("pl", ["L6", "L7"])]
+    for translation in report["translations"]:
+        (workspace / "snippets" / f"online-safety-webcams.{translation['language']}.yaml"
+         ).unlink()
+    result = run_mailer("check", "online-safety-webcams", cwd=workspace)
+    assert "0 error(s)" in result.stdout or "no problems found" in result.stdout
+    assert "Arabic" not in result.stdout
+    # A snippet naming nothing that has closed, reviewed recently (and, above, no
+    # translations): no problems at all.
     path = workspace / "snippets" / "online-safety-webcams.yaml"
     text = path.read_text().replace("**Skype, FaceTime, ooVoo**", "**FaceTime**")
     text = text.replace("  - title: Net Aware\n    url: https://www.net-aware.org.uk/\n"
@@ -100,6 +113,9 @@ def test_http_link_is_a_warning_and_exits_0(workspace: Path) -> None:
     path = workspace / "snippets" / "online-safety-webcams.yaml"
     path.write_text(path.read_text().replace("https://www.getsafeonline.org/",
                                              "http://www.getsafeonline.org/"))
+    # Only the English here: its translations would now link elsewhere (L1, an error).
+    for translation in (workspace / "snippets").glob("online-safety-webcams.*.yaml"):
+        translation.unlink()
     report = check_snippet(Workspace(workspace), "online-safety-webcams").as_dict()
     assert report["ok"] is True  # warnings alone: exit status 0
     email = [f for f in report["findings"] if not f["id"].startswith("R")]
@@ -170,8 +186,13 @@ def test_rtl_snippet_renders_rtl_throughout() -> None:
     wrapper = doc.find("body/div")
     assert (wrapper.get("role"), wrapper.get("lang"), wrapper.get("dir")) == (
         "article", "ar", "rtl")
-    # Every dir attribute, Outlook-only markup included, says rtl; every table has one.
-    assert re.findall(r'dir="(\w+)"', html) and set(re.findall(r'dir="(\w+)"', html)) == {"rtl"}
+    # Every dir attribute, Outlook-only markup included, says rtl, but those of the spans
+    # that keep English names, the phone number and addresses in order; every table has one.
+    blocks = re.findall(r'<(?!span\b)\w+[^>]*\bdir="(\w+)"', html)
+    assert blocks and set(blocks) == {"rtl"}
+    spans = [s for s in doc.iter("span") if s.get("dir")]
+    assert spans and {s.get("dir") for s in spans} == {"ltr"}
+    assert any(s.text_content() == "01632 960123" for s in spans)
     assert all(t.get("dir") == "rtl" for t in doc.iter("table"))
     texts = [el for el in doc.iter("p", "h1", "h2", "li")]
     assert texts and all("text-align:right" in el.get("style", "").replace(" ", "")
@@ -179,7 +200,7 @@ def test_rtl_snippet_renders_rtl_throughout() -> None:
     assert "margin-right:24px" in html.replace(" ", "") and "margin-left:24px" not in html
     block = lxml_html.fragment_fromstring(rendered.block)
     assert block.get("lang") == "ar" and block.get("dir") == "rtl"
-    assert set(re.findall(r'dir="(\w+)"', rendered.block)) == {"rtl"}
+    assert set(re.findall(r'<(?!span\b)\w+[^>]*\bdir="(\w+)"', rendered.block)) == {"rtl"}
     assert "الدردشة المرئية" in doc.findtext(".//h1")
 
 

@@ -124,7 +124,8 @@ def test_missing_template_field_is_found_before_sending(workspace: Path) -> None
     recipient."""
     template = workspace / "templates" / "email.txt"
     template.write_text(template.read_text().replace(
-        "{{ recipient.greeting }},", "{{ recipient.greeting }},\n({{ recipient.surname }})", 1))
+        "greeting=recipient.greeting) }}", "greeting=recipient.greeting) }}\n"
+        "({{ recipient.surname }})", 1))
     result = run_mailer("send", "online-safety-webcams", "--list", "lists/example-parents.csv",
                         cwd=workspace)
     assert result.returncode == 2, result.stderr

@@ -50,6 +50,7 @@ def test_basic_merges_duplicates_and_greetings() -> None:
         "greeting": "Dear Mrs Khan", "email": "sadia.khan@example.com", "name": "Sadia Khan",
         "title": "Mrs", "forename": "Sadia", "surname": "Khan", "children": "Amy and Ben",
         "children_details": "Amy (Year 3, 3K) and Ben (Year 5, 5W)",
+        "addressee": "Mrs Khan", "language": "",
     }
     wilson = report.recipients[1]
     assert wilson.name == "David Wilson and Claire Wilson"

@@ -58,8 +58,8 @@ def test_session_rerenders_after_a_snippet_edit_and_times_it(workspace: Path) ->
 def test_template_and_config_edits_are_watched(workspace: Path) -> None:
     session = PreviewSession(Workspace(workspace), SNIPPET)
     session.rebuild()
-    rewrite(workspace / "templates" / "partials" / "content.html", "<h2>Who to contact</h2>",
-            "<h2>Who to talk to</h2>")
+    rewrite(workspace / "templates" / "partials" / "content.html",
+            "<h2>{{ _(\"Who to contact\") }}</h2>", "<h2>Who to talk to</h2>")
     reload = session.reload_if_changed()
     assert reload is not None and reload.ok
     assert "Who to talk to" in session.snapshot.rendered.html  # type: ignore[union-attr]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from mailer.jobs import read_workspace_list, render_snippet
+from mailer.jobs import read_workspace_list, render_language
 from mailer.workspace import Workspace
 from tests.conftest import run_mailer, set_smtp
 from tests.smtp_server import LocalCA, SmtpServer
@@ -44,9 +44,11 @@ def check_message(raw: bytes, workspace: Path) -> str:
         assert len(line.rstrip(b"\r")) <= 998
     # The parts decode back to the rendered content for this recipient.
     ws = Workspace(workspace)
-    rendered = render_snippet(ws, "online-safety-webcams")
     report = read_workspace_list(ws, "lists/example-parents.csv")
     rec = next(r for r in report.recipients if r.email.lower() == to[0].addr_spec.lower())
+    # In the parent's language where the demo has a translation (Polish, Arabic).
+    rendered = render_language(ws, "online-safety-webcams", rec.language)
+    assert msg["Content-Language"] == rendered.language
     html, text = rendered.personalise(rec.fields())
     assert parts[0].get_content().replace("\r\n", "\n") == text
     assert parts[1].get_content().replace("\r\n", "\n") == html

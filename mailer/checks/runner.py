@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 from mailer.checks import (
     advice_rules,
@@ -15,11 +16,16 @@ from mailer.checks import (
     header_rules,
     text_rules,
 )
-from mailer.checks.model import Finding, Inputs, RuleFn
+from mailer.checks.model import Finding, Inputs, RuleFn, error
+from mailer.checks.translation_rules import catalog_findings, compare
 from mailer.compose import Composer
 from mailer.config import Config
-from mailer.jobs import render_snippet
-from mailer.render import Rendered
+from mailer.errors import MailerError
+from mailer.i18n import load_catalog
+from mailer.jobs import render_snippet, snippet_translations
+from mailer.languages import english_name
+from mailer.render import Rendered, render
+from mailer.snippets import Snippet, load_snippet
 from mailer.workspace import Workspace
 
 #: Every rule, in report order: mailer.yaml's brand colour first (a root cause of other
@@ -86,26 +92,57 @@ def run_checks(rendered: Rendered, composed_sample: bytes | None, config: Config
 
 
 @dataclass(frozen=True)
+class TranslationCheck:
+    """The checks of one translation: ``language`` (tag), ``path`` (its file) and
+    ``findings``: the email checklist on its rendering, and L1-L7 (see
+    :mod:`mailer.checks.translation_rules`)."""
+
+    language: str
+    path: str
+    findings: list[Finding]
+
+    def as_dict(self) -> dict[str, object]:
+        """``{"language", "name", "file", "ok", "findings"}`` for ``--json``."""
+        return {
+            "language": self.language,
+            "name": english_name(self.language),
+            "file": self.path,
+            "ok": not any(f.severity == "error" for f in self.findings),
+            "findings": [_finding_dict(f) for f in self.findings],
+        }
+
+
+def _finding_dict(f: Finding) -> dict[str, str]:
+    return {"id": f.id, "severity": f.severity, "element": f.element, "message": f.message}
+
+
+@dataclass(frozen=True)
 class CheckReport:
     """The result of ``mailer check SNIPPET``.
 
     Attributes:
         snippet: the snippet id.
-        findings: what :func:`run_checks` found.
+        findings: what :func:`run_checks` found in the English.
+        translations: the same checks, and the comparison with the English, for each
+            translation (``snippets/SNIPPET.LANG.yaml``).
     """
 
     snippet: str
     findings: list[Finding]
+    translations: tuple[TranslationCheck, ...] = ()
+
+    def _all(self) -> list[Finding]:
+        return [*self.findings, *(f for t in self.translations for f in t.findings)]
 
     @property
     def errors(self) -> int:
-        """How many findings are errors."""
-        return sum(1 for f in self.findings if f.severity == "error")
+        """How many findings are errors (translations included)."""
+        return sum(1 for f in self._all() if f.severity == "error")
 
     @property
     def warnings(self) -> int:
-        """How many findings are warnings."""
-        return sum(1 for f in self.findings if f.severity == "warning")
+        """How many findings are warnings (translations included)."""
+        return sum(1 for f in self._all() if f.severity == "warning")
 
     def as_dict(self) -> dict[str, object]:
         """``{"snippet", "ok", "errors", "warnings", "rules", "findings": [{id, severity,
@@ -116,21 +153,32 @@ class CheckReport:
             "errors": self.errors,
             "warnings": self.warnings,
             "rules": len(RULES),
-            "findings": [
-                {"id": f.id, "severity": f.severity, "element": f.element, "message": f.message}
-                for f in self.findings
-            ],
+            "findings": [_finding_dict(f) for f in self.findings],
+            "translations": [t.as_dict() for t in self.translations],
         }
 
     def as_text(self) -> str:
-        """The report in plain words, one finding per paragraph."""
-        if not self.findings:
-            return (f"{self.snippet}: no problems found ({len(RULES)} checks of the email, "
-                    "the newsletter block, the plain text and the headers).")
+        """The report in plain words, one finding per paragraph, then a section per
+        translation."""
+        if not self._all():
+            done = (f"{self.snippet}: no problems found ({len(RULES)} checks of the email, "
+                    "the newsletter block, the plain text and the headers")
+            if self.translations:
+                done += ", in English and in " + ", ".join(
+                    english_name(t.language) for t in self.translations)
+            return done + ")."
         lines = [f"{self.snippet}: {self.errors} error(s), {self.warnings} warning(s)"]
         for f in self.findings:
             lines.append(f"  {f.severity.upper():7} {f.id:4} {f.element}")
             lines.append(f"               {f.message}")
+        for t in self.translations:
+            if not t.findings:
+                lines.append(f"{english_name(t.language)} ({t.path}): no problems found.")
+                continue
+            lines.append(f"{english_name(t.language)} ({t.path}):")
+            for f in t.findings:
+                lines.append(f"  {f.severity.upper():7} {f.id:4} {f.element}")
+                lines.append(f"               {f.message}")
         if self.errors:
             lines.append("Fix the errors before sending: some parents would not be able to "
                          "read the email.")
@@ -147,4 +195,28 @@ def check_snippet(ws: Workspace, name: str) -> CheckReport:
     rendered = render_snippet(ws, name)
     config = ws.config
     findings = run_checks(rendered, compose_sample(rendered, config), config)
-    return CheckReport(snippet=rendered.snippet.id, findings=findings)
+    english = rendered.snippet
+    checks = []
+    for language, path in snippet_translations(ws, english).items():
+        checks.append(TranslationCheck(language, str(path), check_translation(
+            ws, english, language, path)))
+    return CheckReport(snippet=english.id, findings=findings, translations=tuple(checks))
+
+
+def check_translation(ws: Workspace, english: Snippet, language: str,
+                      path: Path) -> list[Finding]:
+    """Every check of the translation of ``english`` into ``language`` at ``path``: the
+    checklist on its rendering, the comparison with the English (L1-L6) and its catalog
+    (L7). A translation that cannot be loaded or rendered is one error (L0)."""
+    try:
+        translated = load_snippet(path)
+        rendered = render(translated, ws.config, ws.template_dirs)
+    except MailerError as exc:
+        return [error("L0", path.name, f"this translation cannot be used: {exc}")]
+    # R1/R2 (review dates, closed services) already cover every translation from the
+    # English's checks: not repeated here.
+    found = [f for f in run_checks(rendered, compose_sample(rendered, ws.config), ws.config)
+             if not f.id.startswith("R")]
+    found += compare(english, translated, path, english.path)
+    found += catalog_findings(load_catalog(language, ws.template_dirs), language)
+    return tidy(found)

@@ -48,6 +48,7 @@ FIELDS: dict[str, str] = {
     "county": "county",
     "postcode": "postcode",
     "prefers_post": "prefers-post flag",
+    "language": "language",
 }
 
 #: Other names accepted for a field in ``lists.columns`` (the design sketch's names).
@@ -56,6 +57,8 @@ FIELD_SYNONYMS: dict[str, str] = {
     "child_forename": "pupil_forename", "child_surname": "pupil_surname",
     "class": "group", "reg_group": "group", "registration_group": "group", "form": "group",
     "address": "email", "e-mail": "email",
+    "home_language": "language", "first_language": "language",
+    "preferred_language": "language", "contact_language": "language",
 }
 
 #: Flag fields whose any non-"no" value excludes the contact (see :func:`flag_is_set`).
@@ -70,7 +73,7 @@ POSTAL_FIELDS = ("postal_address", "address_line_1", "address_line_2", "address_
 
 CONTACT_FIELDS = (
     "email", "salutation", "title", "forename", "surname", "name", "relationship",
-    "priority", *FLAG_FIELDS, INVERSE_FLAG, *POSTAL_FIELDS, "prefers_post",
+    "priority", *FLAG_FIELDS, INVERSE_FLAG, *POSTAL_FIELDS, "prefers_post", "language",
 )
 PUPIL_FIELDS = ("pupil_forename", "pupil_surname", "pupil_name", "year", "group")
 
@@ -144,6 +147,13 @@ COLUMN_ALIASES: dict[str, list[str]] = {
     "group": ["reg group", "registration group", "reg", "form", "form group", "tutor group",
               "class", "registration form", "reg form", "tutor", "homeroom",
               *_with(_PUPIL, ("class", "form", "reg group", "registration group"))],
+    # SIMS, Arbor and Bromcom call it one of these; the carer's own language first.
+    "language": ["preferred language", "contact language", "home language", "first language",
+                 "language", "main language", "language spoken at home", "spoken language",
+                 "correspondence language", "language of correspondence",
+                 *_with(_CARER, ("language", "preferred language", "first language",
+                                 "home language")),
+                 *_with(_PUPIL, ("language", "first language", "home language"))],
 }
 
 #: Generic name columns: (carer field, pupil field) and their names.
@@ -270,6 +280,7 @@ class ColumnMap:
             ("class", ("group",)),
             ("postal address", POSTAL_FIELDS),
             ("prefers post", ("prefers_post",)),
+            ("language", ("language",)),
         )
         cols = self.field_columns()
         parts = []
@@ -417,7 +428,7 @@ def map_columns(
     # each numbered contact that has none of its own.
     shared = {} if slots else {
         f: c for f, c in contact.items()
-        if f in (*FLAG_FIELDS, INVERSE_FLAG, *POSTAL_FIELDS, "prefers_post")
+        if f in (*FLAG_FIELDS, INVERSE_FLAG, *POSTAL_FIELDS, "prefers_post", "language")
     }
     for number in sorted(numbered):
         slots.append(Slot(number, {**shared, **numbered[number]}))

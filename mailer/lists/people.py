@@ -198,6 +198,8 @@ class Recipient:
         lines: list line numbers that fed this recipient (1-based; the header is line 1).
         unnamed_carer: True when a row with this address names no carer, so someone the
             list does not name also reads the message.
+        language: BCP 47 tag from the list's language column (the first row with this
+            address that gives one), ``""`` when none is given.
     """
 
     email: str
@@ -206,6 +208,7 @@ class Recipient:
     children: list[Child] = field(default_factory=list)
     lines: list[int] = field(default_factory=list)
     unnamed_carer: bool = False
+    language: str = ""
 
     def add(self, carer: Carer, child: Child | None, line: int) -> bool:
         """Record that list ``line`` names ``carer`` and ``child`` at this address.
@@ -262,10 +265,22 @@ class Recipient:
             return f"Dear Parent/Carer of {self.children_names}"
         return "Dear Parent/Carer"
 
+    @property
+    def addressee(self) -> str:
+        """Who a greeting in another language may name: the one carer at this address as a
+        letter addresses them (``Mrs Khan``), or ``""`` when the address is shared or the
+        list does not give a formal name (the language's plural greeting is used then)."""
+        if len(self.carers) == 1 and not self.unnamed_carer:
+            return self.carers[0].formal
+        return ""
+
     def fields(self) -> dict[str, str]:
         """The personal template fields (see :data:`mailer.render.PERSONAL_FIELDS`);
         ``""`` means the list does not say. ``title``/``forename``/``surname`` are the
-        first named carer's."""
+        first named carer's. ``addressee`` and ``language`` are not template fields: the
+        one is what a greeting in another language may name (see
+        :meth:`mailer.render.Rendered.localise`), the other picks the message's language
+        (see :class:`mailer.language_plan.LanguageComposer`)."""
         first = next((c for c in self.carers if c.forename or c.surname), None)
         first = first or (self.carers[0] if self.carers else Carer())
         return {
@@ -277,4 +292,6 @@ class Recipient:
             "surname": first.surname,
             "children": self.children_names,
             "children_details": join_names([c.details for c in self.children if c.forename]),
+            "addressee": self.addressee,
+            "language": self.language,
         }

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from mailer.errors import MailerError
+from mailer.languages import parse_language
 from mailer.lists.addresses import Address, as_typed, check_address, read_cell
 from mailer.lists.columns import (
     FIELDS,
@@ -64,6 +65,8 @@ class _Builder:
         self.recipients: list[Recipient] = []
         self.short_lines: list[int] = []
         self.lost_letter_lines: list[int] = []
+        #: language cells no language could be read from: value -> lines
+        self.unknown_languages: dict[str, list[int]] = {}
         self.several_lines: list[int] = []
         # One copy of each distinct name, year and class text: a large list repeats them
         # on thousands of rows ("Year 7", "Mrs", common names), and each copy costs memory.
@@ -147,19 +150,35 @@ class _Builder:
                 out.append(AddressOutcome(Fate.SUPPRESSED, piece,
                                           f"on the suppression list {self.suppression_name}"))
             else:
-                out.append(self.accept(found, carer, child, raw.line))
+                out.append(self.accept(found, carer, child, raw.line,
+                                       self.language(cells, slot, raw.line)))
         return out
 
+    def language(self, cells: list[str], slot: Slot, line: int) -> str:
+        """The BCP 47 tag of the contact's language cell, ``""`` when empty, not stated or
+        not a language (remembered with its line for the report)."""
+        index = slot.fields.get("language")
+        if index is None:
+            return ""
+        value = clean_text(cells[index])
+        found = parse_language(value)
+        if not found.known:
+            self.unknown_languages.setdefault(value, []).append(line)
+        return found.tag
+
     def accept(self, address: Address, carer: Carer, child: Child | None,
-               line: int) -> AddressOutcome:
+               line: int, language: str = "") -> AddressOutcome:
         rec = self.by_key.get(address.key)
         if rec is None:
-            rec = Recipient(email=address.email, display_email=address.display)
+            rec = Recipient(email=address.email, display_email=address.display,
+                            language=language)
             self.by_key[address.key] = rec
             self.recipients.append(rec)
             rec.add(carer, child, line)
             return AddressOutcome(Fate.RECIPIENT, address.display)
         first = rec.lines[0]
+        if language and not rec.language:
+            rec.language = language
         new = rec.add(carer, child, line)
         fate = Fate.MERGED if new else Fate.DUPLICATE
         what = "adds a carer or child to" if new else "adds nothing new to"
@@ -249,6 +268,12 @@ class _Builder:
                 "delimited)'); names will show the '?'. Save the list as 'CSV UTF-8' to "
                 "keep every letter."
             )
+        for value, lines in self.unknown_languages.items():
+            out.append(
+                f"line(s) {_lines_text(lines)}: the language '{value}' is not one mailer "
+                "knows, so those parents get English. Write the language's English name "
+                "(Polish) or its code (pl)."
+            )
         return out
 
 
@@ -307,4 +332,6 @@ def read_list(
         warnings=[*table.warnings, *builder.warnings(), *suppression.warnings],
         suppression=str(suppression.path) if suppression.path else "",
         suppressed_addresses=len(suppression.keys),
+        unknown_languages=[(line, value) for value, lines in builder.unknown_languages.items()
+                           for line in lines],
     )

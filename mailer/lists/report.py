@@ -112,6 +112,8 @@ class ListReport:
         warnings: things the user should know that did not stop the reading.
         suppression: the suppression file used, or ``""``; ``suppressed_addresses`` how
             many addresses it holds.
+        unknown_languages: ``(line, value)`` of every language cell that names no
+            language mailer can map (those parents get English).
     """
 
     path: Path
@@ -128,6 +130,18 @@ class ListReport:
     warnings: list[str] = field(default_factory=list)
     suppression: str = ""
     suppressed_addresses: int = 0
+    unknown_languages: list[tuple[int, str]] = field(default_factory=list)
+
+    def languages(self) -> dict[str, int]:
+        """Recipients per language tag in the list's language column (``""``: none given
+        or not known), most first; empty when the list has no language column."""
+        cmap = self.column_map
+        if cmap is None or not any("language" in s.fields for s in cmap.slots):
+            return {}
+        out: dict[str, int] = {}
+        for rec in self.recipients:
+            out[rec.language] = out.get(rec.language, 0) + 1
+        return dict(sorted(out.items(), key=lambda kv: (-kv[1], kv[0])))
 
     def counts(self) -> dict[str, int]:
         """Rows per fate (every fate present, in :class:`Fate` order); the values add up

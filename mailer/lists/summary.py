@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from mailer.errors import ListError
+from mailer.languages import english_name
 from mailer.lists.report import FATE_WORDS, LEFT_OUT, Fate, ListReport, RowOutcome
 
 #: At most this many left-out rows are listed in the text summary (all are in --json).
@@ -62,6 +63,11 @@ def summary_text(report: ListReport) -> str:
     lines.append(f"Read as {how}.")
     if report.column_map is not None:
         lines.append(f"Columns used: {report.column_map.describe()}.")
+    languages = report.languages()
+    if languages:
+        lines.append("Languages: " + ", ".join(
+            f"{english_name(tag) if tag else 'not given'} {count}"
+            for tag, count in languages.items()) + ".")
     if report.where:
         lines.append("Filter: " + " and ".join(f"--where {w}" for w in report.where) + ".")
     if report.suppression:
@@ -101,6 +107,9 @@ def summary_json(report: ListReport) -> dict[str, Any]:
         "suppressed_addresses": report.suppressed_addresses,
         "notes": report.notes,
         "warnings": report.warnings + ([empty_warning(report)] if empty_warning(report) else []),
+        "languages": report.languages(),
+        "unknown_languages": [{"line": line, "value": value}
+                              for line, value in report.unknown_languages],
         "rows_not_accepted": [r.as_dict() for r in report.rows if r.fate is not Fate.RECIPIENT],
         "rows_with_addresses_left_out": [
             r.as_dict() for r in report.rows if r.fate is Fate.RECIPIENT and r.others

@@ -27,6 +27,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from mailer.errors import MailerError
+from mailer.languages import english_name
 from mailer.preview.session import (
     PreviewSession,
     Snapshot,
@@ -249,6 +250,14 @@ class PreviewServer:
             out["list"] = {"name": self.session.list_name, "total": snap.recipients_total,
                            "shown": len(snap.recipients)}
         if rendered is not None:
+            out["languages"] = [
+                {"tag": "en", "name": "English", "dir": rendered.direction,
+                 "native_speaker_reviewed": True},
+                *({"tag": tag, "name": english_name(tag), "dir": t.direction,
+                   "native_speaker_reviewed": bool(
+                       t.translation and t.translation.native_speaker_reviewed)}
+                  for tag, t in snap.translations.items()),
+            ]
             out.update({
                 "title": rendered.snippet.title,
                 "subject": rendered.subject,
@@ -273,6 +282,7 @@ class PreviewServer:
             raise RuntimeError("no render")
         index = _int(query.get("r", ["-1"])[0])
         recipient = snap.recipient(index)
+        rendered = snap.in_language(query.get("lang", [""])[0], recipient) or rendered
         scheme = query.get("scheme", ["light"])[0]
         if scheme not in ("light", "dark"):
             raise LookupError(scheme)
@@ -379,6 +389,9 @@ class _Handler(BaseHTTPRequestHandler):
                 except RuntimeError:
                     self._text(HTTPStatus.SERVICE_UNAVAILABLE,
                                "There is a mistake to fix before this can be shown.\n", head)
+                    return
+                except MailerError as exc:  # a translation that cannot be rendered
+                    self._text(HTTPStatus.SERVICE_UNAVAILABLE, f"{exc}\n", head)
                     return
                 self._send(HTTPStatus.OK, body, ctype, csp, head)
         except LookupError:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import os
 import re
 import sys
@@ -29,10 +30,16 @@ from typing import Any
 
 from mailer.config import Config
 from mailer.errors import MailerError
-from mailer.jobs import read_workspace_list, render_snippet, render_snippet_text
+from mailer.jobs import (
+    read_workspace_list,
+    render_snippet,
+    render_snippet_text,
+    snippet_translations,
+)
+from mailer.languages import best_match
 from mailer.recipients import Recipient
-from mailer.render import Rendered
-from mailer.snippets import find_snippet
+from mailer.render import Rendered, render
+from mailer.snippets import Snippet, find_snippet, load_snippet
 from mailer.workspace import Workspace
 
 #: Seconds between two looks at the watched files' modification times. Checking about
@@ -135,13 +142,55 @@ class Snapshot:
     checks: Checks = field(default_factory=lambda: Checks("pending"))
     render_s: float = 0.0
     ready_at: float = 0.0
+    translations: dict[str, Snippet] = field(default_factory=dict)
+    template_dirs: tuple[Path, ...] = ()
+    _rendered: dict[str, Rendered] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def render_key(self) -> str:
-        """Changes whenever what the page shows changes: the render digest, or the problem."""
+        """Changes whenever what the page shows changes: the render digest (and every
+        translation's text), or the problem."""
         if self.rendered is None:
             return "problem"
-        return self.rendered.digest[:16]
+        if not self.translations:
+            return self.rendered.digest[:16]
+        digest = hashlib.sha256("\x00".join(
+            [self.rendered.digest, *(s.source_text for s in self.translations.values())]
+        ).encode("utf-8"))
+        return digest.hexdigest()[:16]
+
+    def translated(self, tag: str) -> Rendered:
+        """The translation into ``tag``, rendered the first time it is asked for (the page
+        shows one language at a time, so a save re-renders only the English at once).
+
+        Raises:
+            KeyError: for a tag with no translation.
+            MailerError: when the translation cannot be rendered.
+        """
+        if tag not in self._rendered:
+            if self.config is None:
+                raise KeyError(tag)
+            self._rendered[tag] = render(self.translations[tag], self.config,
+                                         list(self.template_dirs))
+        return self._rendered[tag]
+
+    def in_language(self, language: str, recipient: Recipient | None) -> Rendered | None:
+        """The rendering the page shows for the language switch's value ``language``:
+        ``""`` means as sent (the recipient's language where a translation suits it, else
+        English), ``en`` the English, a tag that translation.
+
+        Raises:
+            LookupError: for a tag with no translation.
+        """
+        if self.rendered is None:
+            return None
+        if language == "":
+            wanted = recipient.language if recipient is not None else ""
+            match = best_match(wanted, tuple(self.translations)) if wanted else None
+            return self.translated(match) if match else self.rendered
+        if language == "en":
+            return self.rendered
+        return self.translated(language)
 
     def recipient(self, index: int) -> Recipient | None:
         """Recipient number ``index`` (0-based) of the picker, or ``None`` for -1 (the
@@ -397,6 +446,10 @@ class PreviewSession:
                 rendered = render_snippet_text(ws, draft, draft_path)
             else:
                 rendered = render_snippet(ws, self.snippet)
+            translations = {  # read now (a mistake shows at once), rendered when shown
+                tag: load_snippet(path)
+                for tag, path in snippet_translations(ws, rendered.snippet).items()
+            }
             recipients, total = self._recipients()
         except Exception as exc:  # noqa: BLE001 - the server must survive any render fault
             if not isinstance(exc, MailerError):
@@ -405,9 +458,11 @@ class PreviewSession:
             if self.draft_text is not None:  # lines of the unsaved text, not of the file
                 problem = replace(problem, file=None, line=None, excerpt=())
             return self._publish(rendered=None, problem=problem,
-                                 checks=Checks("pending"),
+                                 checks=Checks("pending"), translations={},
                                  render_s=time.perf_counter() - started)
         return self._publish(rendered=rendered, problem=None, config=config,
+                             translations=translations,
+                             template_dirs=tuple(ws.template_dirs),
                              recipients=recipients, recipients_total=total,
                              checks=Checks("pending"), render_s=time.perf_counter() - started)
 

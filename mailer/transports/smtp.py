@@ -20,9 +20,11 @@ from mailer.config import SmtpConfig
 from mailer.credentials import Authenticator
 from mailer.errors import ServerBusyError, TransportError
 from mailer.message import Message
+from mailer.oauth.words import smtp_auth_words
 from mailer.replies import Action, classify
 from mailer.transports.base import Delivery, Pacing, TransportBase, TransportStatus
 from mailer.transports.wire import ReplyPipe, command_address, smtp_data
+from mailer.transports.xoauth2 import token_expiring
 
 
 def tls_context(smtp: SmtpConfig) -> ssl.SSLContext:
@@ -63,6 +65,10 @@ class SmtpTransport(TransportBase):
     def __init__(self, smtp: SmtpConfig, credentials: Authenticator | None = None) -> None:
         self.smtp = smtp
         self.credentials = credentials
+        # When the token this connection signed in with runs out (seconds since the
+        # epoch; None: never), and whether a message was started since.
+        self._signed_in_until: float | None = None
+        self._used_since_sign_in = False
         self._pipe: ReplyPipe | None = None
         self._pipelining = False
         self._size = False
@@ -112,15 +118,18 @@ class SmtpTransport(TransportBase):
             if self.credentials is not None:
                 if cfg.security == "none" and not cfg.is_loopback:
                     raise TransportError("AUTH over an unencrypted connection is refused.")
-                # The one place this transport signs in (password today; XOAUTH2 can be
-                # another Authenticator).
-                await self.credentials.authenticate(client)
+                # The one place this transport signs in: a password (Credentials) or
+                # XOAUTH2 (mailer.transports.xoauth2), which says when its token runs out.
+                until = await self.credentials.authenticate(client)
+                self._signed_in_until = until if isinstance(until, float) else None
+                self._used_since_sign_in = False
             if client.is_ehlo_or_helo_needed:
                 try:
                     await client.ehlo()
                 except smtp_errors.SMTPHeloError:
                     await client.helo()
         except TransportError:
+            client.close()
             raise
         except smtp_errors.SMTPResponseException as exc:
             if 400 <= exc.code < 500:
@@ -175,6 +184,9 @@ class SmtpTransport(TransportBase):
         """A permanent refusal while connecting or logging in (AUTH 535 and the like)."""
         cfg = self.smtp
         where = self._where()
+        words = smtp_auth_words(cfg, exc.code, exc.message)
+        if words is not None:
+            return TransportError(words)
         if isinstance(exc, smtp_errors.SMTPAuthenticationError):
             return TransportError(
                 f"the server {where} refused the username or password ({exc.code} "
@@ -215,8 +227,12 @@ class SmtpTransport(TransportBase):
         Raises:
             TransportError: when a reconnect is needed and fails (see :meth:`open`).
         """
+        if self.connected and self._used_since_sign_in and token_expiring(
+                self._signed_in_until):
+            await self.close()  # sign in again with a fresh token before it runs out
         if not self.connected:
             await self.open()
+        self._used_since_sign_in = True
         pipe = self._pipe
         assert pipe is not None
         try:

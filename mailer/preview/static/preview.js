@@ -5,10 +5,11 @@
   "use strict";
 
   const $ = (id) => document.getElementById(id);
-  const ui = { tab: "email", width: "desktop", scheme: "light", recipient: -1 };
+  const ui = { tab: "email", width: "desktop", scheme: "light", recipient: -1, lang: "" };
   const cache = { key: null, blockHtml: null, plainText: null };
   let state = null;
   let recipientsSig = "";
+  let languagesSig = "";
   let titleShown = false;
 
   const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -73,7 +74,7 @@
       $("scheme-note").hidden = !(ui.scheme === "dark" && !next.has_dark_styles);
       setLive("ok", `Up to date \u00b7 updated ${next.updated}`);
     }
-    const listChanged = updateRecipients(next);
+    const listChanged = updateRecipients(next) | updateLanguages(next);
     renderChecks(next.checks, next.status);
     const changed = !previous || previous.render_key !== next.render_key
       || previous.status !== next.status || listChanged;
@@ -137,24 +138,48 @@
     return !firstTime;
   }
 
+  // ---- languages ----------------------------------------------------------------------
+
+  // The language switch: "As sent" (each recipient's own language where a translation
+  // exists), English, then each translation. Returns true when the choice changed.
+  function updateLanguages(next) {
+    const langs = next.languages || [];
+    $("language-picker").hidden = langs.length < 2;
+    const sig = JSON.stringify(langs);
+    if (sig === languagesSig) return false;
+    languagesSig = sig;
+    const select = $("language");
+    select.replaceChildren(new Option("As sent (each parent's own language)", ""));
+    for (const l of langs) select.append(new Option(l.name, l.tag));
+    if (ui.lang && !langs.some((l) => l.tag === ui.lang)) ui.lang = "";
+    select.value = ui.lang;
+    const unreviewed = langs.filter((l) => !l.native_speaker_reviewed).map((l) => l.name);
+    $("language-note").textContent = unreviewed.length
+      ? `Not yet reviewed by a native speaker: ${unreviewed.join(", ")}.` : "";
+    return true;
+  }
+
   // ---- views --------------------------------------------------------------------------
 
   function refreshViews() {
     if (!state || state.status !== "ok") return;
     const key = state.render_key;
     const r = ui.recipient;
-    $("email-frame").src = `/view/email?r=${r}&scheme=${ui.scheme}&k=${key}`;
-    $("block-frame").src = `/view/block?scheme=${ui.scheme}&k=${key}`;
-    fetchText(`/view/text?r=${r}&k=${key}`).then((t) => { $("text-part").textContent = t; })
-      .catch(() => {});
-    fetchText(`/view/source?r=${r}&k=${key}`).then(showSource).catch(() => {});
-    if (cache.key !== key) {
-      cache.key = key;
+    const lang = encodeURIComponent(ui.lang);
+    $("email-frame").src = `/view/email?r=${r}&scheme=${ui.scheme}&lang=${lang}&k=${key}`;
+    $("block-frame").src = `/view/block?r=${r}&scheme=${ui.scheme}&lang=${lang}&k=${key}`;
+    fetchText(`/view/text?r=${r}&lang=${lang}&k=${key}`)
+      .then((t) => { $("text-part").textContent = t; }).catch(() => {});
+    fetchText(`/view/source?r=${r}&lang=${lang}&k=${key}`).then(showSource).catch(() => {});
+    const copyKey = `${key}|${lang}|${r}`;
+    if (cache.key !== copyKey) {
+      cache.key = copyKey;
       cache.blockHtml = null;
       cache.plainText = null;
-      Promise.all([fetchText("/copy/block.html"), fetchText("/copy/text")])
+      Promise.all([fetchText(`/copy/block.html?r=${r}&lang=${lang}`),
+                   fetchText(`/copy/text?r=${r}&lang=${lang}`)])
         .then(([html, text]) => {
-          if (cache.key === key) { cache.blockHtml = html; cache.plainText = text; }
+          if (cache.key === copyKey) { cache.blockHtml = html; cache.plainText = text; }
         }).catch(() => {});
     }
   }
@@ -257,7 +282,7 @@
 
   async function copyData() {
     if (cache.blockHtml === null || cache.plainText === null) {
-      const [html, text] = await Promise.all([fetchText("/copy/block.html"), fetchText("/copy/text")]);
+      const [html, text] = await Promise.all([fetchText(`/copy/block.html?r=${ui.recipient}&lang=${encodeURIComponent(ui.lang)}`), fetchText(`/copy/text?r=${ui.recipient}&lang=${encodeURIComponent(ui.lang)}`)]);
       return { html, text };
     }
     return { html: cache.blockHtml, text: cache.plainText };
@@ -359,6 +384,10 @@
     }
     $("recipient").addEventListener("change", (event) => {
       ui.recipient = Number(event.target.value);
+      refreshViews();
+    });
+    $("language").addEventListener("change", (event) => {
+      ui.lang = event.target.value;
       refreshViews();
     });
     $("copy-block").addEventListener("click", () => copy("block"));
