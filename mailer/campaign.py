@@ -125,6 +125,11 @@ def check_fields(rendered: Rendered, recipients: list[Recipient], list_name: str
         ListError: naming the field, the list line and the recipient.
     """
     needed = sorted(rendered.fields_used - ALWAYS_PRESENT)
+    if not needed:
+        # Nothing to check (the templates use only fields every recipient has): building
+        # every recipient's fields here cost about 16 us each, 1.6 s of CPU for 100,000,
+        # all before the first message.
+        return
     for rec in recipients:
         values = rec.fields()
         for name in needed:
@@ -357,7 +362,10 @@ def preflight(composer: Composer, due: Iterable[Recipient], list_name: str) -> C
             if first is None:
                 first = composer.compose(rec.email, rec.name, rec.fields())
             else:
-                composer.check(rec.email, rec.name, rec.fields())
+                # No field values: Recipient.fields() always has every personal field
+                # (check_fields has checked the values), so only the To line can fail, and
+                # building each recipient's fields here cost 1 s of CPU for 100,000.
+                composer.check(rec.email, rec.name)
         except (ValueError, TypeError, KeyError, UnicodeError, email.errors.MessageError) as exc:
             raise ListError(
                 f"the message for {rec.display_email} cannot be built ({exc}). Correct the "

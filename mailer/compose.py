@@ -26,6 +26,7 @@ import datetime as dt
 import re
 import secrets
 import time
+from collections.abc import Mapping
 from email import quoprimime
 from email.headerregistry import Address
 from email.message import EmailMessage, MIMEPart
@@ -417,18 +418,21 @@ class Composer:
         ])
         return Composed(self.envelope_from, email, message_id, data)
 
-    def check(self, email: str, name: str, fields: dict[str, str]) -> None:
+    def check(self, email: str, name: str, fields: Mapping[str, str] | None = None) -> None:
         """Check what can fail for one recipient without building the message: every
-        personal field the templates use is in ``fields``, and the ``To`` line can be built
-        from ``email`` and ``name``. Used by the pre-flight, so each message is composed
-        once, when it is sent.
+        personal field the templates use is in ``fields`` (skipped when ``fields`` is
+        ``None``, as for a list's :class:`~mailer.lists.people.Recipient`, whose
+        ``fields()`` always has every one), and the ``To`` line can be built from ``email``
+        and ``name``. Used by the pre-flight, so each message is composed once, when it is
+        sent.
 
         Raises:
             KeyError: a personal field is missing from ``fields``.
             ValueError: the address cannot go in a header (e.g. CR/LF in it).
         """
-        for field_name in self.rendered.fields_used:
-            fields[field_name]
+        if fields is not None:
+            for field_name in self.rendered.fields_used:
+                fields[field_name]
         _to_line(email, name)
 
     def compose_reference(

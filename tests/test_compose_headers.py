@@ -158,6 +158,10 @@ def test_the_pre_flight_checks_each_recipient_without_building_its_message(
         composer.check("p@example.com", "Sam", {})
     with pytest.raises(ValueError):
         composer.check("p\r\nBcc: x@example.com@example.com", "Sam", {"greeting": "Dear"})
+    # Without field values (a list's recipient always has every field): the To line only.
+    composer.check("p@example.com", "Sam")
+    with pytest.raises(ValueError):
+        composer.check("p\r\nBcc: x@example.com@example.com", "Sam")
     built: list[str] = []
     real = composer.compose
     composer.compose = lambda *a, **k: built.append(a[0]) or real(*a, **k)  # type: ignore

@@ -71,6 +71,7 @@ class _Builder:
         # One copy of each distinct name, year and class text: a large list repeats them
         # on thousands of rows ("Year 7", "Mrs", common names), and each copy costs memory.
         self._texts: dict[str, str] = {}
+        self._name_columns: list[int] | None = None
         self.critical = {
             i for s in cmap.slots for f, i in s.fields.items()
             if f in ("email", *FLAG_FIELDS, INVERSE_FLAG)
@@ -236,10 +237,16 @@ class _Builder:
         return pupil, name
 
     def check_lost_letters(self, raw: RawRow) -> None:
-        names = [i for s in self.cmap.slots for f, i in s.fields.items()
-                 if f in ("title", "forename", "surname", "name", "salutation")]
-        names += [i for f, i in self.cmap.pupil.items() if f != "year"]
-        if any(_LOST_LETTER.search(raw.cells[i]) for i in names):
+        names = self._name_columns
+        if names is None:
+            # The same columns on every row: found once per list, not once per row.
+            names = [i for s in self.cmap.slots for f, i in s.fields.items()
+                     if f in ("title", "forename", "surname", "name", "salutation")]
+            names += [i for f, i in self.cmap.pupil.items() if f != "year"]
+            self._name_columns = names
+        # One search over the name cells joined by a line break (neither a letter nor a
+        # '?', so no match can span two cells) instead of one search per cell.
+        if _LOST_LETTER.search("\n".join([raw.cells[i] for i in names])):
             self.lost_letter_lines.append(raw.line)
 
     def warnings(self) -> list[str]:
