@@ -174,9 +174,10 @@ class LanguageComposer:
         return self.for_language(fields.get("language", "")).compose(
             email, name, fields, message_id=message_id, date=date)
 
-    def check(self, email: str, name: str, fields: dict[str, str]) -> None:
-        """As :meth:`mailer.compose.Composer.check`, for the recipient's message."""
-        self.for_language(fields.get("language", "")).check(email, name, fields)
+    def check(self, email: str, name: str, fields: dict[str, str] | None = None) -> None:
+        """As :meth:`mailer.compose.Composer.check`, for the recipient's message (without
+        ``fields``, only the ``To`` line is checked, which is the same in every language)."""
+        self.for_language((fields or {}).get("language", "")).check(email, name, fields)
 
     def compose_reference(self, email: str, name: str, fields: dict[str, str], *,
                           message_id: str | None = None, date: str | None = None) -> Composed:
