@@ -502,12 +502,17 @@ def translate_import_cmd(
         "--lang", help="Its language, when the file's Language header is empty.")] = None,
     snippet: Annotated[str | None, typer.Option(
         "--snippet", help="The advisory it translates, when the file does not say.")] = None,
+    replace: Annotated[bool, typer.Option(
+        "--replace", help="Replace an existing translation even when this file has fewer "
+        "translated strings (without it, such an import is refused).")] = False,
 ) -> None:
-    """Turn a translated PO file into snippets/SNIPPET.LANG.yaml."""
+    """Turn a translated PO file into snippets/SNIPPET.LANG.yaml. A PO file with a mistake
+    is refused, naming its line; an existing translation is never replaced by one with
+    fewer translated strings unless you add --replace."""
     from mailer.jobs import import_translation
     from mailer.languages import english_name
 
-    result = import_translation(_ws(ctx), po_file, lang, snippet)
+    result = import_translation(_ws(ctx), po_file, lang, snippet, replace=replace)
     total = result.translated + len(result.untranslated)
     typer.echo(f"Wrote {result.path} ({english_name(result.language)}): {result.translated} "
                f"of {total} strings translated.")

@@ -106,13 +106,15 @@ def export_translation(ws: Workspace, name: str, language: str,
 
 
 def import_translation(ws: Workspace, po_file: Path, language: str | None = None,
-                       name: str | None = None) -> Imported:
+                       name: str | None = None, replace: bool = False) -> Imported:
     """Write ``snippets/SNIPPET.LANG.yaml`` in the workspace from a translated PO file; the
     snippet is the one the file names (``Project-Id-Version``) unless ``name`` is given.
-    Returns a :class:`mailer.translate.Imported`.
+    An existing translation is not replaced by one with fewer translated strings unless
+    ``replace`` is True. Returns a :class:`mailer.translate.Imported`.
 
     Raises:
-        MailerError: for an unreadable PO file, an unknown snippet or language.
+        MailerError: for an unreadable or malformed PO file (with its line), an unknown
+            snippet or language, or fewer translated strings than the existing file.
     """
     from mailer.translate import import_po, read_po_file
 
@@ -123,7 +125,7 @@ def import_translation(ws: Workspace, po_file: Path, language: str | None = None
                           "--snippet, for example --snippet online-safety-webcams.",
                           path=po_file)
     english = load_snippet(find_snippet(snippet_name, ws.snippet_dirs))
-    return import_po(po_file, english, ws.root / "snippets", language or "")
+    return import_po(po_file, english, ws.root / "snippets", language or "", replace=replace)
 
 
 def render_translation(ws: Workspace, name: str, language: str) -> Rendered:
