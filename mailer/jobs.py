@@ -34,6 +34,17 @@ def render_snippet(ws: Workspace, name: str) -> Rendered:
     return render(snippet, ws.config, ws.template_dirs)
 
 
+def builtin_notice(ws: Workspace, name: str) -> str | None:
+    """The one-line notice when snippet ``name`` resolves to a built-in advisory although
+    the workspace exists (see :meth:`Workspace.builtin_snippet_notice`); ``None`` otherwise,
+    and when ``name`` is no snippet at all (the command itself then says so)."""
+    try:
+        path = find_snippet(name, ws.snippet_dirs)
+    except SnippetError:
+        return None
+    return ws.builtin_snippet_notice(path)
+
+
 def render_snippet_text(ws: Workspace, text: str, path: Path) -> Rendered:
     """Render snippet YAML ``text`` that is not (yet) saved, as if it were the file ``path``
     (whose stem is the snippet id). Used by the browser editor for unsaved changes.
