@@ -28,6 +28,11 @@ sender:
   # reply_to: Example School Office <office@example.sch.uk>
   # unsubscribe: mailto:office@example.sch.uk?subject=unsubscribe
 
+# Parents whose language has no translation of an advisory get the English email. To add
+# one short line at the top, in their language, saying what it is about and how to ask
+# the school for help, uncomment this line:
+# languages: {untranslated: english_with_note}
+
 # While there is no smtp section, messages are written into the outbox/ folder and
 # nothing is sent. To send through Microsoft 365, remove the '# ' in front of the smtp
 # lines below and put in your account. The provider fills in the server, port and
@@ -43,12 +48,6 @@ sender:
 #   # Or a password, for a relay or a tenant that still allows it (delete the three lines
 #   # above). The password is never written here: set MAILER_SMTP_PASSWORD instead.
 #   # password_env: MAILER_SMTP_PASSWORD
-
-# Parents whose language has no translation of an advisory get the English email. To add
-# one short line at the top, in their language, saying what it is about and how to ask
-# the school for help, uncomment:
-# languages:
-#   untranslated: english_with_note
 """
 
 SUPPRESSED = """\
