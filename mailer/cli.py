@@ -32,6 +32,7 @@ from mailer.engine import needs_login
 from mailer.errors import ConfirmationError, MailerError
 from mailer.jobs import (
     RENDER_FILES,
+    builtin_notice,
     read_workspace_list,
     render_snippet,
     render_translation,
@@ -92,6 +93,15 @@ def _ws(ctx: typer.Context) -> Workspace:
     return ctx.obj  # type: ignore[no-any-return]
 
 
+def _say_if_builtin(ws: Workspace, snippet: str) -> None:
+    """Print, on standard error, that ``snippet`` is the built-in advisory when the
+    workspace has no copy of its own (a moved or deleted edited copy is not silently
+    replaced by the packaged original)."""
+    notice = builtin_notice(ws, snippet)
+    if notice:
+        typer.echo(f"Note: {notice}", err=True)
+
+
 @app.command("snippets")
 def snippets_cmd(ctx: typer.Context) -> None:
     """List the advisories (snippets) you can render or send: id, date, review state
@@ -102,9 +112,16 @@ def snippets_cmd(ctx: typer.Context) -> None:
                    "only the built-in advisories. Run mailer in your workspace folder, or add "
                    "--workspace FOLDER.", err=True)
     found = list_snippets(ws.snippet_dirs)
+    in_workspace = ws.config_path.is_file()
+    own = ws.root / "snippets"
+    if in_workspace and not own.is_dir():
+        typer.echo(f"This workspace has no snippets/ folder ({own}), so every advisory below "
+                   "is a built-in one. If your school has its own edited copies, put them "
+                   "back in that folder.", err=True)
     if not found:
         typer.echo("No snippets found. Put advisory files in the snippets/ folder.")
         return
+    marked = in_workspace and any(ws.is_builtin_snippet(p) for p in found.values())
     try:
         months = ws.config.review_months
     except MailerError as exc:  # listing does not need mailer.yaml, but say it is wrong
@@ -128,7 +145,12 @@ def snippets_cmd(ctx: typer.Context) -> None:
         review = review_state(reviewed, months).short()
         langs = list(snippet_translations(ws, s))
         also = f"  (translated: {', '.join(langs)})" if langs else ""
-        typer.echo(f"{snippet_id:32}  {s.date.isoformat()}  {review:24}  {s.title}{also}")
+        builtin = "[built-in]  " if marked and ws.is_builtin_snippet(s.path) else ""
+        typer.echo(f"{snippet_id:32}  {s.date.isoformat()}  {review:24}  {builtin}"
+                   f"{s.title}{also}")
+    if marked:
+        typer.echo(f"[built-in]: shipped with mailer, not in {own}; mailer uses it because "
+                   "this workspace has no file of that name.")
 
 
 @app.command("render")
@@ -156,6 +178,7 @@ def render_cmd(
     """Render an advisory to email.html, email.txt and block.html (the newsletter block);
     --format docx writes a Word letter; --schools a pack for every school."""
     ws = _ws(ctx)
+    _say_if_builtin(ws, snippet)
     if schools is not None:
         _render_schools(ws, snippet, schools, out, fmt, stdout)
         return
@@ -229,6 +252,7 @@ def check_cmd(
     if not timeout > 0:
         raise MailerError("--timeout must be a number of seconds above 0.")
     ws = _ws(ctx)
+    _say_if_builtin(ws, snippet)
     report = check_snippet(ws, snippet)
     extra: dict[str, object] = {}
     if links:
@@ -344,6 +368,7 @@ def send_cmd(
         raise MailerError("--dry-run sends nothing and --test-to sends one proof: choose one. "
                           "Nothing was sent.")
     if test_to is not None:
+        _say_if_builtin(ws, snippet)
         where, result = send_test(ws, snippet, list_name, test_to, smtp_password_for,
                                   tuple(where or ()))
         if needs_login(result.code, result.text):
@@ -502,12 +527,17 @@ def translate_import_cmd(
         "--lang", help="Its language, when the file's Language header is empty.")] = None,
     snippet: Annotated[str | None, typer.Option(
         "--snippet", help="The advisory it translates, when the file does not say.")] = None,
+    replace: Annotated[bool, typer.Option(
+        "--replace", help="Replace an existing translation even when this file has fewer "
+        "translated strings (without it, such an import is refused).")] = False,
 ) -> None:
-    """Turn a translated PO file into snippets/SNIPPET.LANG.yaml."""
+    """Turn a translated PO file into snippets/SNIPPET.LANG.yaml. A PO file with a mistake
+    is refused, naming its line; an existing translation is never replaced by one with
+    fewer translated strings unless you add --replace."""
     from mailer.jobs import import_translation
     from mailer.languages import english_name
 
-    result = import_translation(_ws(ctx), po_file, lang, snippet)
+    result = import_translation(_ws(ctx), po_file, lang, snippet, replace=replace)
     total = result.translated + len(result.untranslated)
     typer.echo(f"Wrote {result.path} ({english_name(result.language)}): {result.translated} "
                f"of {total} strings translated.")
@@ -570,6 +600,7 @@ def _serve_editor(ctx: typer.Context, snippet: str | None, list_name: str | None
     ws = _ws(ctx)
     if snippet is not None:
         preview.check_start(ws, snippet, list_name)
+        _say_if_builtin(ws, snippet)
     elif list_name is not None:
         ws.list_path(list_name)
     session = preview.PreviewSession(ws, snippet or "new-advisory", list_name)

@@ -34,6 +34,17 @@ def render_snippet(ws: Workspace, name: str) -> Rendered:
     return render(snippet, ws.config, ws.template_dirs)
 
 
+def builtin_notice(ws: Workspace, name: str) -> str | None:
+    """The one-line notice when snippet ``name`` resolves to a built-in advisory although
+    the workspace exists (see :meth:`Workspace.builtin_snippet_notice`); ``None`` otherwise,
+    and when ``name`` is no snippet at all (the command itself then says so)."""
+    try:
+        path = find_snippet(name, ws.snippet_dirs)
+    except SnippetError:
+        return None
+    return ws.builtin_snippet_notice(path)
+
+
 def render_snippet_text(ws: Workspace, text: str, path: Path) -> Rendered:
     """Render snippet YAML ``text`` that is not (yet) saved, as if it were the file ``path``
     (whose stem is the snippet id). Used by the browser editor for unsaved changes.
@@ -106,13 +117,15 @@ def export_translation(ws: Workspace, name: str, language: str,
 
 
 def import_translation(ws: Workspace, po_file: Path, language: str | None = None,
-                       name: str | None = None) -> Imported:
+                       name: str | None = None, replace: bool = False) -> Imported:
     """Write ``snippets/SNIPPET.LANG.yaml`` in the workspace from a translated PO file; the
     snippet is the one the file names (``Project-Id-Version``) unless ``name`` is given.
-    Returns a :class:`mailer.translate.Imported`.
+    An existing translation is not replaced by one with fewer translated strings unless
+    ``replace`` is True. Returns a :class:`mailer.translate.Imported`.
 
     Raises:
-        MailerError: for an unreadable PO file, an unknown snippet or language.
+        MailerError: for an unreadable or malformed PO file (with its line), an unknown
+            snippet or language, or fewer translated strings than the existing file.
     """
     from mailer.translate import import_po, read_po_file
 
@@ -123,7 +136,7 @@ def import_translation(ws: Workspace, po_file: Path, language: str | None = None
                           "--snippet, for example --snippet online-safety-webcams.",
                           path=po_file)
     english = load_snippet(find_snippet(snippet_name, ws.snippet_dirs))
-    return import_po(po_file, english, ws.root / "snippets", language or "")
+    return import_po(po_file, english, ws.root / "snippets", language or "", replace=replace)
 
 
 def render_translation(ws: Workspace, name: str, language: str) -> Rendered:

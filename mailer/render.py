@@ -72,6 +72,34 @@ class _Placeholders:
             setattr(self, name, Markup(sentinel(name)))
 
 
+class _UnknownField(jinja2.UndefinedError):
+    """A template asked ``recipient`` for a field it does not have; the message is the
+    field's name."""
+
+
+class _Undefined(jinja2.StrictUndefined):
+    """:class:`jinja2.StrictUndefined` that tells an unknown personal field
+    (``recipient.nickname``) from other undefined values, so the error can name the field
+    and list the ones that exist instead of an internal class name."""
+
+    __slots__ = ()
+
+    def __init__(self, hint: str | None = None, obj: Any = jinja2.utils.missing,
+                 name: str | None = None,
+                 exc: type[jinja2.TemplateRuntimeError] = jinja2.UndefinedError) -> None:
+        if isinstance(obj, _Placeholders) and isinstance(name, str) and hint is None:
+            exc, hint = _UnknownField, name
+        super().__init__(hint, obj, name, exc)
+
+
+def unknown_field_words(field: str) -> str:
+    """The sentence for a template that uses ``recipient.FIELD`` where FIELD is not one of
+    :data:`PERSONAL_FIELDS` (the README's list of personal fields)."""
+    fields = ", ".join(f"recipient.{name}" for name in PERSONAL_FIELDS)
+    return (f"the template uses recipient.{field}, but there is no personal field called "
+            f"'{field}'. A template can use: {fields}.")
+
+
 @dataclass(frozen=True)
 class Rendered:
     """A snippet rendered once, ready to personalise.
@@ -196,7 +224,7 @@ def _cached_environment(template_dirs: tuple[Path, ...], digest: str,
         extensions=["jinja2.ext.i18n"],
         loader=jinja2.FileSystemLoader([str(d) for d in template_dirs]),
         autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default=False),
-        undefined=jinja2.StrictUndefined,
+        undefined=_Undefined,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
@@ -402,6 +430,10 @@ def _render_template(env: jinja2.Environment, name: str, context: dict[str, Any]
         raise TemplateError(
             f"the template tries something templates may not do ({exc}). A template can "
             "only show values; remove that expression.", path=path, line=line) from None
+    except _UnknownField as exc:
+        path, line = _template_line(exc, name)
+        raise TemplateError(unknown_field_words(exc.message or ""),
+                            path=path if line else name, line=line) from None
     except jinja2.UndefinedError as exc:
         path, line = _template_line(exc, name)
         raise TemplateError(f"the template uses a value that does not exist: {exc.message}.",

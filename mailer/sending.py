@@ -146,18 +146,29 @@ class PreparedSend:
     def question(self) -> str:
         """``Send 1,482 emails as office@school via smtp.office365.com?``"""
         n = len(self.plan.due)
-        return (f"Send {n:,} email{'s' if n != 1 else ''} as "
+        what = (f" of the BUILT-IN advisory '{self.rendered.snippet.id}'"
+                if self.builtin_notice else "")
+        return (f"Send {n:,} email{'s' if n != 1 else ''}{what} as "
                 f"{self.config.sender.address.addr_spec} via {self.config.smtp.host}?")
 
+    @property
+    def builtin_notice(self) -> str | None:
+        """The notice when the advisory is the built-in one, not the workspace's own copy
+        (see :meth:`Workspace.builtin_snippet_notice`)."""
+        return self.ws.builtin_snippet_notice(self.rendered.snippet.path)
+
     def summary_text(self) -> str:
-        """The summary shown before sending (several lines)."""
+        """The summary shown before sending (several lines); its first line says so when
+        the advisory is the built-in one rather than the workspace's own copy."""
         plan = self.plan
         smtp = self.config.smtp
         due = len(plan.due)
         status = "new" if plan.existing is None else (
             "starting afresh: the earlier run only wrote to the outbox folder"
             if plan.restart else f"resumed, begun {time_words(plan.existing.created)}")
-        lines = [
+        notice = self.builtin_notice
+        lines = [f"NOTE:       {notice}"] if notice else []
+        lines += [
             f"Campaign:   {plan.campaign} ({status})",
             f"Recipients: {len(plan.recipients):,} on the list; {due:,} to send now",
         ]
@@ -216,6 +227,7 @@ class PreparedSend:
             "already_sent": self.plan.already_sent,
             "transport": "smtp" if self.is_smtp else "outbox",
             "server": self.server,
+            "built_in_advisory": self.builtin_notice is not None,
             **(self.languages.counts(self.plan.recipients) if self.languages else {}),
             "first_message": first,
         }

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -234,11 +235,41 @@ class Imported:
     english_changed: bool
 
 
+_PO_FIX = "Open the file in Poedit or a text editor and correct it."
+_PO_KEYWORD = re.compile(r"(msgctxt|msgid|msgid_plural|msgstr(?:\[\d+\])?)(?=\s|\"|$)")
+_PO_QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')
+
+
+def _po_line_problem(line: str) -> str:
+    """What is wrong with one line of a PO file (gettext manual, "The Format of PO
+    Files"), or "" when the line is well formed."""
+    text = line.strip()
+    if not text or text.startswith("#"):
+        return ""
+    keyword = _PO_KEYWORD.match(text)
+    rest = text[keyword.end():].strip() if keyword else text
+    if keyword and not rest.startswith('"'):
+        return f"{keyword.group(1)} must be followed by its text in double quotes."
+    if not rest.startswith('"'):
+        shown = text if len(text) <= 40 else text[:37] + "..."
+        return (f"'{shown}' is neither a PO keyword (msgctxt, msgid, msgstr) nor text "
+                "in double quotes.")
+    quoted = _PO_QUOTED.match(rest)
+    if quoted is None:
+        return "a quote opened here is never closed."
+    if rest[quoted.end():].strip():
+        return ('there is text after the closing quote (a quote inside the text must be '
+                'written \\").')
+    return ""
+
+
 def read_po_file(path: Path) -> Catalog:
-    """Read a PO file with Babel.
+    """Read a PO file (UTF-8 text, gettext's format) with Babel, after checking every
+    line, so that a mistake is refused rather than read as English.
 
     Raises:
-        MailerError: naming the file (and line) when it cannot be read as a PO file.
+        MailerError: naming the file and the 1-based line, in a plain sentence, when it
+            cannot be read, is not UTF-8 text, or has a line that is not valid PO.
     """
     try:
         data = path.read_bytes()
@@ -246,11 +277,48 @@ def read_po_file(path: Path) -> Catalog:
         raise MailerError("the PO file does not exist.", path=path) from None
     except OSError as exc:
         raise MailerError(f"the PO file cannot be read ({exc.strerror}).", path=path) from None
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise MailerError("this is not a PO file saved as UTF-8 text (it is UTF-16). Save it "
+                          "again as UTF-8 (in Poedit or a text editor) and import that.",
+                          path=path)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise MailerError("this is not a PO file saved as UTF-8 text. Import the .po file "
+                          "the translator sent back, saved as UTF-8.", path=path,
+                          line=data[:exc.start].count(b"\n") + 1) from None
+    if "\x00" in text:
+        raise MailerError("this is not a PO file saved as UTF-8 text (it holds binary data). "
+                          "Import the .po file the translator sent back.", path=path,
+                          line=text[:text.index("\x00")].count("\n") + 1)
+    lines = text.splitlines()
+    if not any(_PO_KEYWORD.match(line.strip()) for line in lines):
+        raise MailerError("this is not a PO file: it has no msgid lines. Import the .po file "
+                          "the translator sent back.", path=path)
+    for number, line in enumerate(lines, 1):
+        problem = _po_line_problem(line)
+        if problem:
+            raise MailerError(f"{problem} {_PO_FIX}", path=path, line=number)
     try:
         return read_po(io.BytesIO(data), abort_invalid=True)
-    except Exception as exc:  # Babel's PoFileError (with the line) and decoding errors
-        raise MailerError(f"this is not a PO file mailer can read ({exc}).", path=path,
-                          line=getattr(exc, "lineno", None)) from None
+    except Exception as exc:  # Babel's PoFileError; its lineno counts from 0
+        lineno = getattr(exc, "lineno", None)
+        raise MailerError(f"this line is not valid in a PO file. {_PO_FIX}", path=path,
+                          line=max(int(lineno) + 1, 1) if isinstance(lineno, int) else None,
+                          ) from None
+
+
+def _translated_count(existing: Path, english: Snippet) -> int:
+    """How many of ``english``'s segments the translation file ``existing`` has in words
+    other than the English (0 when it cannot be read)."""
+    from mailer.snippets import load_snippet
+
+    try:
+        theirs = {s.context: s.text for s in segments(load_snippet(existing))}
+    except (MailerError, OSError):
+        return 0
+    return sum(1 for s in segments(english)
+               if theirs.get(s.context, s.text).strip() not in ("", s.text.strip()))
 
 
 def po_language(catalog: Catalog, path: Path) -> str:
@@ -359,11 +427,15 @@ def dump_translation(data: dict[str, Any], comment: str) -> str:
 
 
 def import_po(po_path: Path, english: Snippet, out_dir: Path, language: str = "",
-              today: dt.date | None = None) -> Imported:
+              today: dt.date | None = None, replace: bool = False) -> Imported:
     """Write ``out_dir/SNIPPET.LANG.yaml`` from the PO file at ``po_path``.
 
+    An existing translation is replaced only by one with at least as many translated
+    strings, unless ``replace`` is True.
+
     Raises:
-        MailerError: for an unreadable PO file or one that names no language.
+        MailerError: for an unreadable PO file, one that names no language, or one with
+            fewer translated strings than the existing translation (nothing written).
         SnippetError: when the written translation would not load (reported with its line).
     """
     from mailer.snippets import load_snippet
@@ -378,8 +450,18 @@ def import_po(po_path: Path, english: Snippet, out_dir: Path, language: str = ""
                f"{po_path.name} on {when} by 'mailer translate import'.\n"
                "Not yet reviewed by a native speaker: when one has checked it, set "
                "native_speaker_reviewed: yes.")
-    out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"{english.id}.{tag}.yaml"
+    new_count = len(segments(english)) - len(untranslated)
+    if path.exists() and not replace:
+        old_count = _translated_count(path, english)
+        if new_count < old_count:
+            raise MailerError(
+                f"the existing {english_name(tag)} translation {path} has {old_count} "
+                f"translated strings and {po_path.name} has only {new_count} of "
+                f"{len(segments(english))}, so nothing was written. Check that this is the "
+                "file the translator finished; to replace the translation anyway, add "
+                "--replace.", path=po_path)
+    out_dir.mkdir(parents=True, exist_ok=True)
     text = dump_translation(data, comment)
     try:
         path.write_text(text, encoding="utf-8")
@@ -390,7 +472,7 @@ def import_po(po_path: Path, english: Snippet, out_dir: Path, language: str = ""
     except SnippetError:
         path.unlink()
         raise
-    return Imported(path=path, language=tag, translated=len(segments(english)) - len(
-        untranslated), untranslated=untranslated, unknown=unknown,
+    return Imported(path=path, language=tag, translated=new_count,
+        untranslated=untranslated, unknown=unknown,
         english_changed=bool(catalog.version) and catalog.project == english.id
         and str(catalog.version) != english_digest(english))

@@ -62,6 +62,30 @@ class Workspace:
         """Folders searched for snippets, workspace first."""
         return _unique([self.root / "snippets", defaults_dir() / "snippets"])
 
+    def builtin_snippet_notice(self, path: Path) -> str | None:
+        """One line saying the snippet file ``path`` is the built-in (packaged) advisory,
+        not the workspace's own copy; ``None`` when it is the workspace's, or when there
+        is no workspace (no ``mailer.yaml``: then built-in advisories are all there is).
+
+        A school's edited copy that was moved or deleted would otherwise be replaced,
+        without a word, by the packaged original of the same name.
+        """
+        if not self.config_path.is_file() or not self.is_builtin_snippet(path):
+            return None
+        own = (self.root / "snippets").resolve()
+        snippet_id = path.name.rsplit(".", 1)[0]
+        missing = "" if own.is_dir() else " (it has no snippets/ folder at all)"
+        return (f"Using the built-in advisory '{snippet_id}': this workspace has no "
+                f"snippets/{snippet_id}.yaml{missing}. If your school has its own edited "
+                f"copy, put it in {own} first.")
+
+    def is_builtin_snippet(self, path: Path) -> bool:
+        """True when ``path`` is in the packaged ``snippets/`` rather than the workspace's
+        own (see :meth:`builtin_snippet_notice`)."""
+        own = (self.root / "snippets").resolve()
+        builtin = (defaults_dir() / "snippets").resolve()
+        return own != builtin and path.resolve().parent == builtin
+
     @cached_property
     def template_dirs(self) -> list[Path]:
         """Folders searched for templates, workspace first."""
