@@ -17,7 +17,7 @@ from typing import Any
 from email_validator import EmailNotValidError, validate_email
 
 from mailer.errors import ConfigError
-from mailer.lists.columns import FIELDS, canonical_field
+from mailer.lists.columns import FIELDS, ColumnNames, canonical_field
 from mailer.providers import PRESETS, preset
 from mailer.yamlfile import Node, check_keys, load_yaml
 
@@ -436,7 +436,7 @@ def parse_config(data: Any, path: Path, raw_text: str = "") -> Config:
                 path=path,
                 line=line,
             )
-        columns[fname] = [str(v) for v in names]
+        columns[fname] = ColumnNames([str(v) for v in names], source=path, line=line)
     lists = ListsConfig(
         columns=columns, suppression=_text(lst, "suppression", path, "lists/suppressed.txt")
     )

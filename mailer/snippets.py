@@ -31,6 +31,9 @@ SNIPPET_KEYS = {
 }
 TRANSLATION_KEYS = {"from_english", "native_speaker_reviewed", "translator", "reviewed_by"}
 REQUIRED_KEYS = {"title", "subject", "preheader", "date", "body"}
+#: Longest subject (characters) Outlook and Exchange keep: longer subjects are cut on
+#: delivery. The loader refuses a longer one and the browser editor shows it as an error.
+SUBJECT_MAX = 255
 LINK_KEYS = {"title", "url", "description", "links"}
 CTA_KEYS = {"text", "url", "description"}
 SOURCE_KEYS = {"title", "url", "date", "description"}
@@ -370,7 +373,8 @@ def parse_snippet(data: Any, path: Path, source_text: str = "") -> Snippet:
     """Validate loaded YAML ``data`` from ``path`` into a :class:`Snippet`.
 
     Raises:
-        SnippetError: naming the line of an unknown key, a missing key or a bad value.
+        SnippetError: naming the line of an unknown key, a missing key or a bad value
+            (such as a subject longer than :data:`SUBJECT_MAX`).
     """
     if not isinstance(data, Node):
         raise SnippetError(
@@ -417,11 +421,19 @@ def parse_snippet(data: Any, path: Path, source_text: str = "") -> Snippet:
             path=path,
             line=data.line_of("language"),
         )
+    subject = " ".join(_str(data, "subject", path).split())
+    if len(subject) > SUBJECT_MAX:
+        raise SnippetError(
+            f"the subject is {len(subject)} characters; Outlook keeps only {SUBJECT_MAX}, "
+            "so parents would see it cut off. Shorten it.",
+            path=path,
+            line=data.line_of("subject"),
+        )
     return Snippet(
         id=path.stem.rpartition(".")[0] if file_language else path.stem,
         path=path,
         title=" ".join(_str(data, "title", path).split()),
-        subject=" ".join(_str(data, "subject", path).split()),
+        subject=subject,
         preheader=" ".join(_str(data, "preheader", path).split()),
         date=_date(data, "date", path) or dt.date.today(),
         body=body,

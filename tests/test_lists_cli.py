@@ -139,3 +139,28 @@ def test_missing_template_field_is_found_before_sending(workspace: Path) -> None
                         "--where", "year=6", cwd=workspace)
     assert result.returncode == 0, result.stderr
     assert "(Okafor)" in outbox(workspace)["ngozi.okafor@example.com"]
+
+
+def test_configured_column_missing_from_the_list_stops_check_and_send(workspace: Path) -> None:
+    """A school that names its address column in mailer.yaml must never get mail sent to
+    another column's addresses because the name is not in the file: the name that is
+    missing, the setting's line, the list file and the columns it has are all given."""
+    shutil.copy(FIXTURES / "sims.csv", workspace / "lists" / "sims.csv")
+    config = workspace / "mailer.yaml"
+    text = config.read_text()
+    config.write_text(text + "lists:\n  columns:\n    email: [\"Main Contact E-mail\"]\n")
+    setting_line = len(text.splitlines()) + 3
+    for args in (("lists", "check", "lists/sims.csv"),
+                 ("send", "online-safety-webcams", "--list", "lists/sims.csv")):
+        result = run_mailer(*args, cwd=workspace)
+        assert result.returncode == 2, (args, result.stdout, result.stderr)
+        assert "Traceback" not in result.stderr
+        err = " ".join(result.stderr.split())
+        assert "sims.csv, line 1:" in err
+        assert (f"mailer.yaml, line {setting_line} sets lists.columns.email (the address) to "
+                "'Main Contact E-mail', but this list has no such column, so nothing was "
+                "sent.") in err
+        assert "Columns in the file: 'Legal Surname', 'Legal Forename'," in err
+        assert "'Email Address'" in err
+    assert not (workspace / "outbox").exists() or not any(
+        mailbox.Maildir(workspace / "outbox", create=False).keys())

@@ -18,7 +18,7 @@ from mailer.lists.addresses import (
     split_cell,
     validate_address_fully,
 )
-from mailer.lists.columns import column_key, find_columns, map_columns
+from mailer.lists.columns import FIELDS, ColumnNames, column_key, find_columns, map_columns
 from mailer.lists.filters import normalise, parse_where
 from mailer.lists.people import Carer, Child, Recipient, split_carer_name
 from mailer.lists.reader import flag_is_set, read_list
@@ -41,12 +41,22 @@ def test_generic_names_go_to_the_carer_unless_the_carer_has_its_own() -> None:
     assert cmap.pupil == {"pupil_forename": 0, "pupil_surname": 1}
 
 
-def test_configured_name_missing_from_the_file_is_noted() -> None:
-    cmap = map_columns(["Email"], {"email": ["Main Address"]})
-    assert cmap.slots[0].fields["email"] == 0
-    assert cmap.notes == [
-        "mailer.yaml names 'Main Address' for the address (lists.columns.email), but the list "
-        "has no such column, so the built-in names were tried."]
+def test_configured_name_missing_from_the_file_is_an_error_for_every_field() -> None:
+    for fname in FIELDS:
+        with pytest.raises(ListError) as err:
+            map_columns(["Email", "Forename"],
+                        {fname: ColumnNames(["Main Address"], Path("mailer.yaml"), 7)},
+                        Path("parents.csv"))
+        assert str(err.value) == (
+            f"parents.csv, line 1: mailer.yaml, line 7 sets lists.columns.{fname} (the "
+            f"{FIELDS[fname]}) to 'Main Address', but this list has no such column, so "
+            "nothing was sent. Columns in the file: 'Email', 'Forename'. Correct the setting "
+            "in mailer.yaml or the column's name in the list.")
+
+
+def test_configured_column_taken_by_another_field_is_an_error() -> None:
+    with pytest.raises(ListError, match="already read as the address"):
+        map_columns(["Email"], {"email": ["Email"], "name": ["Email"]})
 
 
 def test_numbered_contacts_make_one_slot_each_and_share_flags() -> None:

@@ -121,3 +121,36 @@ def test_authoring_error_from_the_command_line(workspace: Path) -> None:
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr
     assert "broken.yaml, line 3" in result.stderr and "'pre_header'" in result.stderr
+
+
+def test_subject_over_the_editors_limit_is_refused_by_check_and_send(workspace: Path) -> None:
+    """A hand-written subject longer than Outlook keeps (the browser editor's error,
+    SUBJECT_MAX = 255) stops `check` and `send` alike, naming file and line; 255 loads."""
+    from mailer.preview.editor import SUBJECT_MAX
+
+    path = workspace / "snippets" / "online-safety-webcams.yaml"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    line = next(i for i, t in enumerate(lines, 1) if t.startswith("subject:"))
+    subject = ("Online safety " * 25).strip() + "!"
+    assert len(subject) == 350
+    lines[line - 1] = f"subject: {subject}\n"
+    path.write_text("".join(lines), encoding="utf-8")
+    for args in (("check", "online-safety-webcams"),
+                 ("send", "online-safety-webcams", "--list", "lists/example-parents.csv")):
+        result = run_mailer(*args, cwd=workspace)
+        assert result.returncode == 2, (args, result.stdout, result.stderr)
+        assert "Traceback" not in result.stderr
+        err = " ".join(result.stderr.split())
+        assert f"online-safety-webcams.yaml, line {line}: the subject is 350 characters; " \
+               f"Outlook keeps only {SUBJECT_MAX}, so parents would see it cut off. " \
+               "Shorten it." in err
+    outbox = workspace / "outbox"
+    assert not outbox.exists() or not any(p.is_file() for p in outbox.rglob("*"))
+
+
+def test_subject_at_the_limit_loads(tmp_path: Path) -> None:
+    subject = "x" * 255
+    assert load_snippet(write(tmp_path, GOOD.replace(
+        '"Online safety: video chat"', subject))).subject == subject
+    assert "line 2" in str(failure(tmp_path, GOOD.replace(
+        '"Online safety: video chat"', subject + "x")))

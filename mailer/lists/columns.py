@@ -16,6 +16,7 @@ position, pupil first, and the choice is reported. Wide exports with numbered co
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -162,6 +163,30 @@ GENERIC_NAMES: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "surname": ("surname", "pupil_surname", ("surname", "last name", "family name")),
     "name": ("name", "pupil_name", ("name", "full name")),
 }
+
+
+class ColumnNames(list):
+    """The column names configured for one field in ``lists.columns`` (a ``list[str]``),
+    remembering where they were set so an error can point there.
+
+    Attributes:
+        source: the ``mailer.yaml`` they came from, if known.
+        line: 1-based line of the setting in ``source``, if known.
+    """
+
+    def __init__(self, names: Iterable[str] = (), source: Path | None = None,
+                 line: int | None = None) -> None:
+        super().__init__(names)
+        self.source = source
+        self.line = line
+
+
+def _setting_place(names: list[str]) -> str:
+    """``mailer.yaml, line 12`` (or just ``mailer.yaml``) for configured ``names``."""
+    source = getattr(names, "source", None)
+    line = getattr(names, "line", None)
+    where = str(source) if source is not None else "mailer.yaml"
+    return f"{where}, line {line}" if line else where
 
 
 def column_key(name: str) -> str:
@@ -327,8 +352,11 @@ def map_columns(
     repeated (first occurrence) or the export numbers its contacts, else to the carer.
 
     Raises:
-        ListError: when no column holds addresses; the message lists the columns seen
-            and the ``mailer.yaml`` lines that would map one.
+        ListError: when a field set in ``overrides`` names no column of the file (the
+            message names the ``mailer.yaml`` setting and its line when ``overrides``
+            holds :class:`ColumnNames`, and the columns the file has); when no column
+            holds addresses (the message lists the columns seen and the ``mailer.yaml``
+            lines that would map one).
     """
     overrides = overrides or {}
     keys = [column_key(h) for h in header]
@@ -339,11 +367,13 @@ def map_columns(
     def columns_with(key: str) -> list[int]:
         return [i for i, k in enumerate(keys) if k == key]
 
-    # 1. mailer.yaml lists.columns
+    # 1. mailer.yaml lists.columns: a configured name the file lacks is an error, never
+    # a quiet fall-back to the built-in names (which may pick the very column it avoids).
     for raw_field, names in overrides.items():
         fname = canonical_field(raw_field) or raw_field
         if fname not in FIELDS:
             continue
+        in_file = [c for ref in names for c in find_columns(ref, keys)]
         for ref in names:
             cols = [c for c in find_columns(ref, keys) if c not in used]
             if cols:
@@ -351,10 +381,20 @@ def map_columns(
                 used.add(cols[0])
                 break
         else:
-            shown = ", ".join(f"'{n}'" for n in names)
-            notes.append(
-                f"mailer.yaml names {shown} for the {FIELDS[fname]} (lists.columns.{fname}), "
-                "but the list has no such column, so the built-in names were tried."
+            shown = " or ".join(f"'{n}'" for n in names)
+            seen = ", ".join(f"'{h}'" for h in header if h) or "none"
+            if in_file:
+                taken = next(f for f, c in assigned.items() if c in in_file)
+                problem = (f"but that column is already read as the {FIELDS[taken]} "
+                           f"(lists.columns.{taken})")
+            else:
+                problem = "but this list has no such column"
+            raise ListError(
+                f"{_setting_place(names)} sets lists.columns.{fname} (the {FIELDS[fname]}) "
+                f"to {shown}, {problem}, so nothing was sent. Columns in the file: {seen}. "
+                "Correct the setting in mailer.yaml or the column's name in the list.",
+                path=path,
+                line=header_line,
             )
 
     # 2. numbered contacts: "Contact 1 Email", "Email2"...

@@ -41,7 +41,7 @@ from mailer.errors import MailerError, SnippetError
 from mailer.preview.server import _PAGE_CSP, PreviewServer, _Handler
 from mailer.preview.session import PreviewSession, Problem
 from mailer.roundtrip import dump_document, load_document, plain, to_date, update_map
-from mailer.snippets import LANGUAGE_TAG, SNIPPET_KEYS, parse_snippet
+from mailer.snippets import LANGUAGE_TAG, SNIPPET_KEYS, SUBJECT_MAX, parse_snippet
 from mailer.workspace import Workspace
 from mailer.yamlfile import parse_yaml
 
@@ -61,9 +61,6 @@ KEY_ORDER: dict[str, tuple[str, ...]] = {
 #: Subject length (characters) above which the inbox cuts it: phones show about 40, desktop
 #: inboxes about 70 (Litmus and Mailchimp guidance). A warning.
 SUBJECT_WARN = 70
-#: Subject length Outlook and Exchange keep (255 characters; longer subjects are cut on
-#: delivery). An error.
-SUBJECT_MAX = 255
 #: Inbox preview line length most inboxes show at most (Litmus: 40-140). A warning.
 PREHEADER_WARN = 150
 #: Largest request body accepted (bytes): an advisory is a few kilobytes.
