@@ -8,7 +8,7 @@ The package is split into small modules with one job each:
 - :mod:`mailer.workspace`  where snippets, templates and lists are found
 - :mod:`mailer.snippets`   advisory snippets (YAML + Markdown)
 - :mod:`mailer.render`     Jinja2 rendering and CSS inlining, once per campaign
-- :mod:`mailer.recipients` mailing lists to unique recipients
+- :mod:`mailer.lists`     mailing lists to unique recipients
 - :mod:`mailer.compose`    MIME composition, one message per recipient
 - :mod:`mailer.transports` delivery: Maildir outbox or SMTP
 - :mod:`mailer.campaign`   what a run of a campaign sends (resume rules, pre-flight, summary)

@@ -21,7 +21,7 @@ from mailer.config import Sender
 from mailer.engine import RunResult, StopReason
 from mailer.errors import CampaignChangedError, ListError, MailerError
 from mailer.journal import CampaignInfo, Journal, RecipientRecord, State
-from mailer.recipients import Recipient
+from mailer.lists import Recipient
 from mailer.render import ALWAYS_PRESENT, Rendered
 
 

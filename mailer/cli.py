@@ -40,10 +40,9 @@ from mailer.jobs import (
     write_render,
 )
 from mailer.journal import Journal, SendLock, journal_path
-from mailer.lists import summary_json, summary_text
+from mailer.lists import ListReport, summary_json, summary_text
 from mailer.lists.problems import list_problem_rows, write_problems_csv
 from mailer.progress import make_progress
-from mailer.recipients import ListReport
 from mailer.sending import SendRequest, prepare_send, run_send, send_test
 from mailer.snippets import Snippet, list_snippets, load_snippet
 from mailer.status import (

@@ -34,8 +34,8 @@ from typing import Protocol
 from mailer.compose import Composer
 from mailer.errors import ServerBusyError, TransportError
 from mailer.journal import Journal, State
+from mailer.lists import Recipient
 from mailer.ratelimit import DAY_S, Clock, DailyCap, SystemClock, TokenBucket
-from mailer.recipients import Recipient
 from mailer.replies import Action, classify, pause_seconds
 from mailer.transports.base import Delivery, Transport, TransportStatus
 

@@ -43,9 +43,8 @@ from mailer.errors import MailerError, ServerBusyError, TransportError
 from mailer.jobs import read_workspace_list, render_snippet
 from mailer.journal import Journal, JournalError, SendLock, State, journal_path
 from mailer.language_plan import LanguageComposer, LanguagePlan, plan_languages
-from mailer.lists import require_recipients
+from mailer.lists import ListReport, require_recipients
 from mailer.ratelimit import DAY_S, Clock, DailyCap, SystemClock
-from mailer.recipients import ListReport
 from mailer.render import Rendered
 from mailer.transports import Delivery, TransportChoice, choose_transport
 from mailer.workspace import Workspace
