@@ -27,6 +27,7 @@ import heapq
 import itertools
 import signal
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Protocol
@@ -270,22 +271,37 @@ class Engine:
                       "is reached",
                       self.daily.next_free(min(total, self.settings.daily_cap)))
             return self.result
-        first = self.factory()
-        try:
-            await first.open()
-        except ServerBusyError as exc:
-            await first.close()
-            self.stop(StopReason.THROTTLED, exc.message, self.clock.time() + BUSY_WAIT_S)
-            return self.result
-        transports = [first] + [self.factory() for _ in range(self.settings.connections - 1)]
-        remove = self._install_signals() if handle_signals else None
-        try:
-            self._active = len(transports)
-            await asyncio.gather(*(self._worker(t) for t in transports))
-        finally:
-            if remove is not None:
-                remove()
+        async with AsyncExitStack() as stack:
+            # The first connection is opened before anything is sent: a problem the person
+            # must fix (sign-in, certificate) ends the run here with nothing sent.
+            try:
+                first = await stack.enter_async_context(self.factory())
+            except ServerBusyError as exc:
+                self.stop(StopReason.THROTTLED, exc.message, self.clock.time() + BUSY_WAIT_S)
+                return self.result
+            remove = self._install_signals() if handle_signals else None
+            try:
+                self._active = self.settings.connections
+                await asyncio.gather(
+                    self._worker(first),
+                    *(self._pooled(self.factory())
+                      for _ in range(self.settings.connections - 1)))
+            finally:
+                if remove is not None:
+                    remove()
         return self.result
+
+    async def _pooled(self, transport: Transport) -> None:
+        """One more connection of the pool, opened and closed with ``async with``. One that
+        cannot be opened (a server allowing fewer connections than configured) leaves the
+        work to the others; when it is the last, the run stops."""
+        try:
+            async with transport:
+                await self._worker(transport)
+        except TransportError as exc:  # raised only by opening: the worker catches its own
+            self._active -= 1
+            if self._active == 0 and (self.result.not_tried or self._retries):
+                self._stop_connection(exc)
 
     def _install_signals(self) -> Callable[[], None] | None:
         """First Ctrl-C (or SIGTERM, or SIGHUP): stop after the messages in flight. A second Ctrl-C
@@ -366,18 +382,17 @@ class Engine:
                     # A reconnect failed. Another connection may still be working (for
                     # example a server that allows fewer connections than configured).
                     self._requeue(job)
-                    if self._active > 1:
-                        return
-                    if isinstance(exc, ServerBusyError):
-                        self.stop(StopReason.THROTTLED, exc.message,
-                                  self.clock.time() + BUSY_WAIT_S)
-                    else:
-                        self.stop(StopReason.CONNECTION, exc.message,
-                                  self.clock.time() + BUSY_WAIT_S)
+                    if self._active == 1:
+                        self._stop_connection(exc)
                     return
         finally:
             self._active -= 1
-            await transport.close()
+
+    def _stop_connection(self, exc: TransportError) -> None:
+        """Stop the run after the last working connection could not be (re)opened."""
+        reason = (StopReason.THROTTLED if isinstance(exc, ServerBusyError)
+                  else StopReason.CONNECTION)
+        self.stop(reason, exc.message, self.clock.time() + BUSY_WAIT_S)
 
     async def _send_one(self, transport: Transport, job: _Job, started: float) -> None:
         rec = job.recipient
