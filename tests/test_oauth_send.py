@@ -13,7 +13,7 @@ from pathlib import Path
 import keyring
 import pytest
 
-from mailer.journal import State
+from mailer.outcome import State
 from tests.conftest import REPO, run_mailer, set_smtp
 from tests.keyring_backend import FileKeyring
 from tests.oauth_server import Accounts, OAuthServer

@@ -13,7 +13,8 @@ import pytest
 
 from mailer.engine import EngineSettings
 from mailer.errors import TransportError
-from mailer.journal import Journal, State, journal_path
+from mailer.journal import Journal, journal_path
+from mailer.outcome import State
 from mailer.ratelimit import DAY_S
 from mailer.sending import SendRequest, prepare_send, run_send
 from mailer.workspace import Workspace

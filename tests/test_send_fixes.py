@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from mailer.campaign import stop_words, time_words
 from mailer.engine import EngineSettings
 from mailer.progress import BarProgress, LineProgress
 from mailer.sending import SendRequest, prepare_send, run_send
+from mailer.sendwords import stop_words, time_words
 from mailer.workspace import Workspace
 from tests.conftest import set_smtp
 from tests.sendkit import SNIPPET, CliResult, FakeClock, journal_states, run_cli, write_list
@@ -221,7 +221,7 @@ def test_the_progress_bar_shows_what_it_waits_for() -> None:
 def test_the_progress_rate_is_the_pacing_in_use() -> None:
     """With a limit of 12 a minute a message goes every 5 s: the bar says 12/min (it said
     60/min after the first message, counting from the start with a one-second floor)."""
-    from mailer.progress import rate_words
+    from mailer.sendwords import rate_words
 
     assert rate_words(1, 100.0, 100.2) == ""
     assert rate_words(2, 100.0, 105.0) == "12/min"
