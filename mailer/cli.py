@@ -643,17 +643,10 @@ def new_cmd(
 
 
 def _confirm_purge(campaign: str, data: dict[str, object]) -> bool:
-    counts: dict[str, int] = data["counts"]  # type: ignore[assignment]
-    done = (f"{counts.get('written', 0):,} written to the outbox folder"
-            if counts.get("written") else f"{counts.get('sent', 0):,} sent")
-    question = (f"Delete the records of campaign {campaign} ({data['recipients']:,} parents, "
-                f"{done})? Sending it again would send to everyone again.")
     if not sys.stdin.isatty():
-        raise ConfirmationError(
-            f"--purge deletes the records of campaign {campaign}, and there is no terminal "
-            "to ask on. Check 'mailer status' first, then run the same command with --yes. "
-            "Nothing was deleted.")
-    return typer.confirm(question, default=False, err=True)
+        raise ConfirmationError(sendwords.purge_no_terminal_words(campaign))
+    return typer.confirm(sendwords.purge_question_words(campaign, data), default=False,
+                         err=True)
 
 
 def _resume_command() -> str:
@@ -681,31 +674,29 @@ def status_cmd(
     path = journal_path(ws.state_dir)
     if purge:
         if campaign is None:
-            raise MailerError("--purge needs the campaign's name: mailer status CAMPAIGN --purge")
+            raise MailerError(sendwords.NEEDS_CAMPAIGN_TO_PURGE)
         with SendLock(ws.state_dir), Journal(path, create=False) as journal:
             data = campaign_status(journal, campaign)  # raises for an unknown name
             if not yes and not _confirm_purge(campaign, data):
-                typer.echo("Nothing was deleted.", err=True)
+                typer.echo(sendwords.NOTHING_DELETED, err=True)
                 return
             n = journal.purge(campaign)
-        typer.echo(f"Deleted campaign {campaign} and its {n:,} recipient records. Sending it "
-                   "again would send to everyone again.")
+        typer.echo(sendwords.purged_words(campaign, n))
         return
     if problems is not None:
         if campaign is None:
-            raise MailerError("--problems needs the campaign's name: mailer status CAMPAIGN "
-                              "--problems FILE.csv")
+            raise MailerError(sendwords.NEEDS_CAMPAIGN_FOR_PROBLEMS)
         with Journal(path, create=False) as journal:
             info = journal.campaign(campaign)
             on_list = _pupils_on_list(ws, info.list_path) if info is not None else {}
             n = write_problems(journal, campaign, problems, on_list)
-        typer.echo(f"Wrote {n:,} parent{'s' if n != 1 else ''} not sent to {problems}.")
+        typer.echo(sendwords.problems_written_words(n, problems))
         return
     journal = Journal(path, create=False) if path.exists() else None
     try:
         if campaign is not None:
             if journal is None:
-                raise MailerError("nothing has been sent from this workspace yet.")
+                raise MailerError(sendwords.NOTHING_SENT_YET)
             data = campaign_status(journal, campaign)
             text = sendwords.campaign_status_words(data)
         else:

@@ -493,3 +493,40 @@ TODO_WORDS = {
     "uncertain": "Ask the family whether the email arrived. To send it again (they may get "
                  "it twice), run the same send with --resend-uncertain.",
 }
+
+
+# -- mailer status --purge / --problems --------------------------------------------------
+
+NEEDS_CAMPAIGN_TO_PURGE = "--purge needs the campaign's name: mailer status CAMPAIGN --purge"
+NEEDS_CAMPAIGN_FOR_PROBLEMS = ("--problems needs the campaign's name: mailer status CAMPAIGN "
+                               "--problems FILE.csv")
+NOTHING_DELETED = "Nothing was deleted."
+NOTHING_SENT_YET = "nothing has been sent from this workspace yet."
+
+
+def purge_question_words(campaign: str, data: Mapping[str, Any]) -> str:
+    """``Delete the records of campaign C (15 parents, 15 sent)? ...`` (``data`` as
+    :func:`mailer.status.campaign_status` gives it)."""
+    counts = data["counts"]
+    done = (f"{counts.get('written', 0):,} {WRITTEN_WORDS}" if counts.get("written")
+            else f"{counts.get('sent', 0):,} sent")
+    return (f"Delete the records of campaign {campaign} ({data['recipients']:,} parents, "
+            f"{done})? Sending it again would send to everyone again.")
+
+
+def purge_no_terminal_words(campaign: str) -> str:
+    """``--purge`` without ``--yes`` and no terminal to ask on."""
+    return (f"--purge deletes the records of campaign {campaign}, and there is no terminal "
+            "to ask on. Check 'mailer status' first, then run the same command with --yes. "
+            "Nothing was deleted.")
+
+
+def purged_words(campaign: str, count: int) -> str:
+    """After ``--purge``: ``count`` recipient records deleted."""
+    return (f"Deleted campaign {campaign} and its {count:,} recipient records. Sending it "
+            "again would send to everyone again.")
+
+
+def problems_written_words(count: int, path: object) -> str:
+    """After ``--problems FILE``: ``count`` parents written."""
+    return f"Wrote {count:,} parent{'s' if count != 1 else ''} not sent to {path}."

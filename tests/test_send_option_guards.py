@@ -70,7 +70,7 @@ def test_purge_asks_first_and_needs_yes_without_a_terminal(mailer, workspace: Pa
         os.close(master)
     text = " ".join(seen.decode().split())
     assert (f"Delete the records of campaign {name} (15 parents, 15 written to the outbox "
-            "folder)? Sending it again would send to everyone again. [y/N]") in text
+            "folder, not emailed)? Sending it again would send to everyone again. [y/N]") in text
     assert proc.returncode == 0
     assert len(journal_states(workspace, name)) == 15
 
