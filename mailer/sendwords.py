@@ -261,14 +261,16 @@ def proof_words(address: str, where: str, outcome: Outcome) -> str:
 
 
 def summary_lines(summary: SendSummary) -> list[str]:
-    """The words after a run (standard output): the counts, the language of the messages,
+    """The words after a run (standard output): the counts (with those not tried yet when
+    it stopped early, so they add up to the campaign), the language of the messages,
     then each parent not sent with the server's reply, this run's first, then those left by
     earlier runs."""
     done = (f"{summary.written} written to the outbox folder (not emailed)"
             if summary.transport == OUTBOX else f"{summary.sent} sent")
     lines = [f"{'So far' if summary.stopped else 'Done'}: {done}, {summary.failed} failed, "
              f"{summary.deferred} deferred, {summary.uncertain} uncertain, "
-             f"{summary.skipped} skipped (campaign {summary.campaign})."]
+             + (f"{summary.pending:,} not tried yet, " if summary.pending else "")
+             + f"{summary.skipped} skipped (campaign {summary.campaign})."]
     lines += summary.language_lines
     lines += [f"  {f.email}: {reply_words(f)}" for f in summary.failures if not f.earlier]
     earlier = [f for f in summary.failures if f.earlier]

@@ -347,3 +347,17 @@ def test_send_json_and_status_json_name_things_the_same(mailer, workspace: Path)
     assert {k: one[k] for k in ("email", "state", "code", "enhanced", "reply", "attempts")} == {
         "email": addrs[1], "state": "failed", "code": 550, "enhanced": "5.1.1",
         "reply": "5.1.1 No such user here", "attempts": 1}
+
+
+def test_a_stopped_run_counts_add_up_to_everyone(mailer, workspace: Path) -> None:
+    """Stopped by a 421 after 2 of 6: the 'So far' line names every recipient, the ones
+    not tried yet included, so its numbers add up to the list."""
+    list_arg, _ = write_list(workspace, 6)
+    handler = RecordingHandler(throttle_after=2)
+    with SmtpServer(handler=handler) as server:
+        set_smtp(workspace, host="127.0.0.1", port=server.port, security="none")
+        result = mailer("send", SNIPPET, "--list", list_arg, "--yes")
+    assert result.returncode == 1
+    line = next(x for x in result.stdout.splitlines() if x.startswith("So far:"))
+    assert line.startswith("So far: 2 sent, 0 failed, 1 deferred, 0 uncertain, "
+                           "3 not tried yet, 0 skipped"), line
