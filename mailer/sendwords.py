@@ -150,12 +150,17 @@ def next_step_words(summary: SendSummary) -> str:
 
 def journal_broke_error(exc: MailerError, done: int, resume_command: str,
                         emailed: bool) -> MailerError:
-    """The journal could not be written after ``done`` messages went (a full disk): exit
+    """The journal could not be written after ``done`` messages went (a full disk, or its
+    file deleted: :class:`mailer.journal.JournalGone`): exit
     status 1, not 2, since something was sent; says how to carry on."""
+    from mailer.journal import JournalGone
+
+    gone = isinstance(exc, JournalGone)
     what = "sent" if emailed else "written to the outbox folder"
     err = MailerError(
         f"{exc.message} {done:,} message{'s were' if done != 1 else ' was'} {what} before "
-        "this and are recorded; nothing more was sent. Make room on the disk, then run the "
+        "this and are recorded; nothing more was sent. "
+        + ("Run" if gone else "Make room on the disk, then run") + " the "
         f"same command again to carry on (nobody is sent twice):\n  {resume_command}",
         path=exc.path)
     err.exit_code = 1
