@@ -29,8 +29,8 @@ WRITTEN_WORDS = "written to the outbox folder, not emailed"
 
 
 #: What an uncertain recipient's reply means, in words.
-UNCERTAIN_WORDS = ("the message may have arrived (the connection dropped before the server "
-                   "confirmed)")
+UNCERTAIN_WORDS = ("the message may have arrived (mailer was stopped, or the connection "
+                   "dropped, before the server confirmed it)")
 
 
 def reply_words(row: RecipientOutcome) -> str:
@@ -344,7 +344,8 @@ LIST_AT_MOST = 20
 
 def _name_rows(rows: list) -> list[str]:  # type: ignore[type-arg]
     out = [f"              {r.email}: " + (
-        "the connection dropped before the server confirmed" if r.state is State.UNCERTAIN
+        "mailer was stopped, or the connection dropped, before the server confirmed it"
+        if r.state is State.UNCERTAIN
         else f"{r.code or ''} {r.reply}".strip()) for r in rows[:LIST_AT_MOST]]
     if len(rows) > LIST_AT_MOST:
         out.append(f"              and {len(rows) - LIST_AT_MOST:,} more "
