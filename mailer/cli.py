@@ -188,7 +188,10 @@ def render_cmd(
         from mailer.packs import write_docx
 
         out_dir = out if out is not None else ws.build_dir(Path(snippet).stem)
-        typer.echo(f"Wrote {write_docx(ws, snippet, out_dir)}")
+        written, warnings = write_docx(ws, snippet, out_dir, language=lang or "")
+        for warning in warnings:
+            typer.echo(f"Warning: {warning}.", err=True)
+        typer.echo(f"Wrote {written}")
         return
     formats = list(RENDER_FILES) if fmt == "all" else [fmt]
     if any(f not in RENDER_FILES for f in formats):

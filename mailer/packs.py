@@ -39,8 +39,9 @@ from typing import Any
 
 from mailer.config import CONFIG_NAME, Config, load_config
 from mailer.docx_letter import write_letter
-from mailer.errors import MailerError
+from mailer.errors import LogoError, MailerError
 from mailer.jobs import write_render
+from mailer.logos import Logo, fetch_logo
 from mailer.render import render
 from mailer.scaffold import SUPPRESSED
 from mailer.schools import FIELD_WORDS, School, SchoolsFile, read_schools
@@ -71,17 +72,35 @@ def load_snippet_for(ws: Workspace, name: str, language: str = "") -> tuple[Snip
                   f"'{base.language}'")
 
 
+def letter_logo(source: str, root: Path) -> tuple[Logo | None, str]:
+    """The letterhead logo at ``source`` (see :func:`mailer.logos.fetch_logo`; a file is
+    taken inside ``root``), or ``None`` and a warning when it cannot be had: the letter is
+    then written without it. ``(None, "")`` when there is no logo."""
+    if not source:
+        return None, ""
+    try:
+        return fetch_logo(source, root), ""
+    except LogoError as exc:
+        return None, f"the letter has no logo: {exc.message.rstrip('.')}"
+
+
 def write_docx(ws: Workspace, name: str, out_dir: Path, *, date: dt.date | None = None,
-               language: str = "") -> Path:
-    """``mailer render SNIPPET --format docx``: write ``out_dir/letter.docx`` for the
-    workspace's organisation. Returns its path.
+               language: str = "") -> tuple[Path, list[str]]:
+    """``mailer render SNIPPET --format docx [--lang LANG]``: write ``out_dir/letter.docx``
+    for the workspace's organisation, in ``language`` when the snippet has a translation
+    into it (the letter's own words follow). Returns its path and warnings (a logo that
+    could not be fetched, a language with no translation).
 
     Raises:
         MailerError: for a missing snippet, a configuration mistake or an unwritable file.
     """
-    snippet, _ = load_snippet_for(ws, name, language)
-    return write_letter(out_dir / "letter.docx", snippet, ws.config, date=date,
-                        language=language or None)
+    snippet, problem = load_snippet_for(ws, name, language)
+    org = ws.config.organisation
+    logo, trouble = letter_logo(org.logo_url, ws.root)
+    trouble = trouble and f"{org.name}: {trouble}"
+    path = write_letter(out_dir / "letter.docx", snippet, ws.config, date=date,
+                        template_dirs=ws.template_dirs, logo=logo)
+    return path, [w for w in (problem, trouble) if w]
 
 
 def slug(name: str) -> str:
@@ -264,6 +283,7 @@ class _Job:
     date: dt.date
     out_dir: Path
     schools: list[tuple[School, str]]  # (school, folder name)
+    root: Path  # the officer's workspace: a logo file must be inside it
 
 
 def _pack(job: _Job, index: int) -> list[str]:
@@ -297,7 +317,11 @@ def _pack(job: _Job, index: int) -> list[str]:
     config = load_config(config_path)
     rendered = render(snippet, config, job.template_dirs)
     write_render(rendered, folder, ["html", "text", "block"])
-    write_letter(folder / "letter.docx", snippet, config, date=job.date)
+    logo, trouble = letter_logo(school.logo_path or school.logo_url, job.root)
+    if trouble:
+        warnings.append(trouble)
+    write_letter(folder / "letter.docx", snippet, config, date=job.date,
+                 template_dirs=job.template_dirs, logo=logo)
     (folder / "README.txt").write_text(_readme(school, job.authority, snippet, folder.name),
                                        encoding="utf-8")
     _zip(folder)
@@ -375,7 +399,7 @@ def render_packs(ws: Workspace, snippet_name: str, schools_path: Path, out: Path
         snippets={lang: load_snippet_for(ws, snippet_name, lang)
                   for lang in {s.language for s in found.schools}},
         template_dirs=ws.template_dirs, templates=templates if templates.is_dir() else None,
-        date=date or dt.date.today(), out_dir=out_dir, schools=planned)
+        date=date or dt.date.today(), out_dir=out_dir, schools=planned, root=ws.root)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         bar = progress(len(planned)) if progress else _NoProgress()
