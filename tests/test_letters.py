@@ -12,6 +12,7 @@ from docx.oxml.ns import qn
 
 from mailer.letters import LetterFate, plan_letters, postal_lines, prefers_post
 from mailer.lists.columns import map_columns
+from mailer.lists.problems import PROBLEM_COLUMNS
 from tests.conftest import run_mailer
 
 SNIPPET = "online-safety-webcams"
@@ -119,11 +120,26 @@ def test_problems_csv_lists_the_rows_to_fix(run):
     assert "Wrote 2 rows to fix to fix.csv." in done.stdout
     with (ws / "fix.csv").open(encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.reader(fh))
-    assert rows == [
-        ["Line", "Name", "Pupil", "Problem"],
-        ["5", "Jo Wilson", "Cara Wilson", "invalid email address 'jo.wilson@invalid'"],
-        ["9", "Ada Grey", "Finn Grey", "no email address and no postal address"],
+    # The shared problems CSV: the columns of `lists check --problems`.
+    assert rows[0] == list(PROBLEM_COLUMNS)
+    assert [r[:5] for r in rows[1:]] == [
+        ["5", "Cara Wilson", "Jo Wilson", "jo.wilson@invalid",
+         "Invalid email address 'jo.wilson@invalid'."],
+        ["9", "Finn Grey", "Ada Grey", "", "No email address and no postal address."],
     ]
+    assert rows[1][5].startswith("A paper letter is written for now.")
+    assert "email address or postal address" in rows[2][5]
+
+
+def test_problems_csv_escapes_a_name_excel_would_run_as_a_formula(workspace: Path):
+    # A name typed as a formula (OWASP "CSV injection"): written with an apostrophe.
+    write_list(workspace, rows=[*ROWS[:2], "Zoe,Null,6,,=1+2,Doe,,,,,,,,"])
+    done = run_mailer("letters", SNIPPET, "--list", "lists/post.csv", "--problems", "fix.csv",
+                      cwd=workspace)
+    assert done.returncode == 0, done.stderr
+    with (workspace / "fix.csv").open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[1][:3] == ["4", "Zoe Null", "'=1+2 Doe"]
 
 
 def test_everyone_on_email_writes_no_file(workspace: Path):
