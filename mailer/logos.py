@@ -28,6 +28,12 @@ MAX_REDIRECTS = 3
 #: Accepted content types and the bytes their files start with.
 SIGNATURES = {"image/png": b"\x89PNG\r\n\x1a\n", "image/jpeg": b"\xff\xd8\xff"}
 _SUFFIXES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
+#: Names reserved for examples and tests (RFC 2606 §2-3, RFC 6761 §6.2-6.5): never looked
+#: up, so a sample schools file never sends a request out.
+RESERVED_SUFFIXES = (".example", ".invalid", ".test", ".example.com", ".example.net",
+                     ".example.org")
+RESERVED_SUFFIXES_BARE = ("example", "invalid", "test", "example.com", "example.net",
+                          "example.org")
 USER_AGENT = "mailer (school safeguarding advisory letter; logo)"
 
 
@@ -70,6 +76,11 @@ def fetch_logo(source: str, root: Path, *, timeout: float = TIMEOUT_S,
     if scheme not in ("http", "https"):
         raise LogoError(f"the logo '{text}' is neither an http(s):// address nor a file in "
                         "the workspace, so it was not read.")
+    host = (urlsplit(text).hostname or "").lower().rstrip(".")
+    if host.endswith(RESERVED_SUFFIXES) or host in RESERVED_SUFFIXES_BARE:
+        raise LogoError(f"the logo {text} is on an example address reserved for "
+                        "documentation (RFC 2606), not a real web site, so it was not "
+                        "fetched.")
     return _download(text, timeout, max_bytes, verify)
 
 

@@ -37,7 +37,7 @@ SCHOOLS_CSV = (
     "0b6e4f,en,Mrs Ann Oakley,Deputy Headteacher,a.oakley@oakfield.example.sch.uk,"
     "01632 960001\r\n"
     "\"St Mary's C of E Primary, Exampleton\",https://stmarys.example.sch.uk/,2 Church Lane,"
-    "Exampleton,EX2 2BB,https://stmarys.example.sch.uk/logo.png,#FFCC00,,Mr Bob Marley-Smith,,"
+    "Exampleton,EX2 2BB,https://stmarys.example/logo.png,#FFCC00,,Mr Bob Marley-Smith,,"
     "b.marley@stmarys.example.sch.uk,\r\n"
     "\r\n"
     "Riverside Academy,https://riverside.example.sch.uk/,3 River Walk,Exampleton,EX3 3CC,,"
