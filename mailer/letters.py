@@ -118,8 +118,15 @@ def normalise_postcode(value: str) -> str:
 def postal_lines(cells: list[str], slot: Slot) -> tuple[str, ...]:
     """The contact's postal address as lines: the ``Postal Address`` cell split at line
     breaks (or commas, when it is one line), or the line, town, county and postcode
-    columns; empty parts dropped, the postcode normalised."""
-    f = slot.fields
+    columns; empty parts dropped, the postcode normalised. A wide export's numbered
+    contact with no address of their own in this row gets the pupil's home address."""
+    lines = _postal_lines(cells, slot.fields)
+    if not lines and slot.home:  # a numbered contact with no address of its own here
+        lines = _postal_lines(cells, slot.home)
+    return lines
+
+
+def _postal_lines(cells: list[str], f: dict[str, int]) -> tuple[str, ...]:
     whole = cells[f["postal_address"]].strip() if "postal_address" in f else ""
     if whole and not any(k in f and cells[f[k]].strip() for k in POSTAL_FIELDS[1:]):
         parts = re.split(r"\r\n|\r|\n", whole)

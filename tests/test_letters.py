@@ -226,3 +226,39 @@ def test_a_wide_export_shares_the_home_address_between_its_contacts(tmp_path: Pa
         ("Mrs Sadia Khan and Mr Imran Khan", ("1 Oak Road", "Exampleton", "EX1 1AA"))]
     # Mr Ode has no email, but Ms Ode at the same home gets it.
     assert plan.rows == {2: LetterFate.LETTER, 3: LetterFate.EMAIL}
+
+
+def test_wide_exports_number_each_carers_postal_address(tmp_path: Path):
+    # As SIMS/Bromcom put it: one block of numbered columns per carer, each with its own
+    # address lines 1-5, town and postcode; the pupil's home in unnumbered columns.
+    path = tmp_path / "wide.csv"
+    header = ["Legal Forename", "Legal Surname", "Contact 1 Title", "Contact 1 Surname",
+              "Contact 1 Email", "Contact 1 Address Line 1", "Contact 1 Address Line 2",
+              "Contact 1 Town", "Contact 1 Postcode",
+              "Contact 2 Title", "Contact 2 Surname", "Contact 2 Email",
+              "Contact2AddressLine1", "Contact 2 Address Line 2", "Contact 2 Address Line 3",
+              "Contact 2 Address Line 4", "Contact 2 Address Line 5", "Contact 2 Post Code",
+              "Address Line 1", "Address Line 4", "Address Line 5", "Postcode"]
+    rows = [
+        # Mum has email; Dad lives elsewhere with no email: his letter goes to his home.
+        ["Amy", "Khan", "Mrs", "Khan", "s.khan@example.com", "1 Oak Road", "", "Exampleton",
+         "EX1 1AA", "Mr", "Khan", "", "Flat 2", "Mill House", "9 Quay Street", "Riverside",
+         "Porthaven", "px9 9zz", "1 Oak Road", "", "", "EX1 1AA"],
+        # No contact has an address of their own: the pupil's home, lines 1, 4 and 5.
+        ["Ben", "Ode", "Ms", "Ode", "", "", "", "", "", "", "", "", "", "", "", "", "", "",
+         "The Old Barn", "Lower Farm", "Westcombe", "EX5 5EE"],
+    ]
+    path.write_text("\n".join(",".join(r) for r in [header, *rows]) + "\n", encoding="utf-8")
+    plan = plan_letters(path)
+    slot2 = plan.column_map.slots[1]
+    assert {f: plan.column_map.header[i] for f, i in slot2.fields.items()
+            if f.startswith(("address", "postcode", "town"))} == {
+        "address_line_1": "Contact2AddressLine1", "address_line_2": "Contact 2 Address Line 2",
+        "address_line_3": "Contact 2 Address Line 3", "address_line_4": "Contact 2 Address Line 4",
+        "address_line_5": "Contact 2 Address Line 5", "postcode": "Contact 2 Post Code"}
+    assert [(h.addressee.name, h.addressee.address) for h in plan.households] == [
+        ("Mr Khan", ("Flat 2", "Mill House", "9 Quay Street", "Riverside", "Porthaven",
+                     "PX9 9ZZ")),
+        ("Ms Ode", ("The Old Barn", "Lower Farm", "Westcombe", "EX5 5EE")),
+    ]
+    assert plan.rows == {2: LetterFate.LETTER, 3: LetterFate.LETTER}
