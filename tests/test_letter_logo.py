@@ -4,7 +4,6 @@ timeout; a logo that cannot be had is a warning and the letter is written withou
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import docx
@@ -13,10 +12,10 @@ import yaml
 
 from mailer.errors import LogoError
 from mailer.logos import fetch_logo
-from tests.conftest import REPO, run_mailer
+from tests.conftest import run_mailer
 from tests.link_server import LinkServer, LocalCA
 from tests.pictures import badge_png, jpeg_header
-from tests.test_school_packs import SNIPPET, make_authority
+from tests.test_school_packs import SNIPPET, authority_workspace
 
 PNG = badge_png()
 JPEG = jpeg_header()
@@ -146,12 +145,7 @@ def test_a_logo_that_fails_is_a_warning_and_the_letter_is_still_written(workspac
 
 def test_each_schools_pack_letter_has_its_own_logo_or_a_warning_naming_it(tmp_path: Path,
                                                                           server, ca):
-    ws = tmp_path / "authority"
-    ws.mkdir()
-    shutil.copy(REPO / "mailer.yaml", ws / "mailer.yaml")
-    for folder in ("snippets", "templates"):
-        shutil.copytree(REPO / folder, ws / folder)
-    make_authority(ws)
+    ws = authority_workspace(tmp_path)
     (ws / "logos").mkdir()
     (ws / "logos" / "oak.png").write_bytes(PNG)
     (ws / "schools.csv").write_text(

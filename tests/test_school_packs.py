@@ -66,6 +66,18 @@ def make_authority(ws: Path) -> None:
     (ws / "mailer.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
 
 
+def authority_workspace(root: Path) -> Path:
+    """The officer's workspace in ``root/authority``: the demo's files, the authority's
+    organisation and team."""
+    ws = root / "authority"
+    ws.mkdir()
+    shutil.copy(REPO / "mailer.yaml", ws / "mailer.yaml")
+    for folder in ("snippets", "templates", "lists"):
+        shutil.copytree(REPO / folder, ws / folder)
+    make_authority(ws)
+    return ws
+
+
 @pytest.fixture(scope="module")
 def packs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
     """The officer's run, once for the module (the tests only read its output; the send
@@ -339,12 +351,7 @@ def test_the_copy_button_puts_that_schools_block_on_the_clipboard(packs, browser
 
 
 def test_a_second_run_removes_only_the_packs_mailer_wrote_for_schools_gone(tmp_path: Path):
-    ws = tmp_path / "authority"
-    ws.mkdir()
-    shutil.copy(REPO / "mailer.yaml", ws / "mailer.yaml")
-    for folder in ("snippets", "templates"):
-        shutil.copytree(REPO / folder, ws / folder)
-    make_authority(ws)
+    ws = authority_workspace(tmp_path)
     (ws / "schools.csv").write_bytes(SCHOOLS_CSV.encode("utf-8-sig"))
     first = run_mailer("render", SNIPPET, "--schools", "schools.csv", "--out", "packs",
                        cwd=ws)
