@@ -310,8 +310,9 @@ class _Markdown:
                     label = _pdf_label(link_text, link_url, self.w)
                     shown = _written_out(link_url)
                     written = f" ({shown})" if shown != link_text.strip() else ""
-                    if label or written:
-                        para.add_run(f"{label}{written}")
+                    for words_run in (label, written):
+                        if words_run:
+                            para.add_run(words_run)
                 link_url = None
             elif kind in ("text", "code_inline", "image"):
                 text = content if kind != "image" else child.content or ""  # type: ignore
@@ -344,7 +345,10 @@ def _links(doc: Document, links: Sequence[Link], w: LetterWords, depth: int = 1)
     for link in links:
         para = _para(doc, style)
         add_hyperlink(para, link.url, link.title)
-        para.add_run(f"{_pdf_label(link.title, link.url, w)} ({_written_out(link.url)})")
+        label = _pdf_label(link.title, link.url, w)
+        if label:  # its own run: in Arabic, unlike the address after it
+            para.add_run(label)
+        para.add_run(f" ({_written_out(link.url)})")
         if link.description:
             para.add_run(f": {link.description}")
         if link.links:
@@ -490,6 +494,10 @@ _SECTPR_ORDER = ("headerReference", "footerReference", "footnotePr", "endnotePr"
                  "pgSz", "pgMar", "paperSrc", "pgBorders", "lnNumType", "pgNumType", "cols",
                  "formProt", "vAlign", "noEndnote", "titlePg", "textDirection", "bidi",
                  "rtlGutter", "docGrid", "printerSettings", "sectPrChange")
+#: Latin text that a right-to-left paragraph would reorder: digits, punctuation, symbols.
+_REORDERED = re.compile(r"[^\w\s]|\d")
+#: LEFT-TO-RIGHT MARK (UAX #9).
+LRM = "\u200e"
 _RTL_TEXT = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
 
 
@@ -510,14 +518,24 @@ def _child(parent: Any, name: str, order: Sequence[str]) -> Any:
 
 def _set_direction(paragraphs: Sequence[Any], w: LetterWords) -> None:
     """Mark one letter's paragraphs with its language, and for a right-to-left language
-    make each paragraph right-to-left (``w:bidi``) and each run of its script a
+    make each paragraph holding its script right-to-left (``w:bidi``; a paragraph all in
+    Latin letters stays left-to-right, set on the right) and each run of its script a
     right-to-left run (``w:rtl``, with ``w:bCs``/``w:iCs`` so bold and italic show, and
     the language as ``w:lang w:bidi``). Runs without such letters (an address, a phone
     number, an English name) are left left-to-right."""
     rtl = w.direction == "rtl"
     for p in paragraphs:
+        bidi = False
         if rtl:
-            _child(p.get_or_add_pPr(), "bidi", _PPR_ORDER)
+            ppr = p.get_or_add_pPr()
+            if _RTL_TEXT.search("".join(t.text or "" for t in p.iter(qn("w:t")))):
+                _child(ppr, "bidi", _PPR_ORDER)
+                bidi = True
+            elif ppr.find(qn("w:jc")) is None:
+                # All Latin (the school's English name and address, the signature): kept
+                # left-to-right, so "5 Mill Lane" is not reordered to "Mill Lane 5", and
+                # set on the right with the rest of the letter.
+                _child(ppr, "jc", _PPR_ORDER).set(qn("w:val"), "right")
         for r in p.iter(qn("w:r")):
             text = "".join(t.text or "" for t in r.iter(qn("w:t")))
             if not text:
@@ -532,6 +550,13 @@ def _set_direction(paragraphs: Sequence[Any], w: LetterWords) -> None:
                 lang.set(qn("w:bidi"), w.language)
             else:
                 lang.set(qn("w:val"), w.language)
+                if bidi and _REORDERED.search(text):
+                    # A phone number, address or URL in a right-to-left paragraph: held
+                    # between left-to-right marks (UAX #9 rule W7), so "01632 960123"
+                    # does not become "960123 01632" nor "https://x.uk/" "/https://x.uk".
+                    texts = list(r.iter(qn("w:t")))
+                    texts[0].text = LRM + (texts[0].text or "")
+                    texts[-1].text = (texts[-1].text or "") + LRM
 
 
 def _add_logo(paragraph: Paragraph, logo: Logo) -> None:

@@ -5,6 +5,7 @@ python-docx."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import docx
@@ -15,6 +16,8 @@ from tests.conftest import run_mailer
 from tests.test_letters import HEADER, ROWS, letters_of
 
 SNIPPET = "online-safety-webcams"
+RTL = re.compile("[\u0600-\u06ff]")
+LRM = "\u200e"
 ENGLISH_WORDS = ("Dear Parent/Carer", "Who to contact", "Telephone", "Email:",
                  "Yours faithfully", "Yours sincerely", "Useful links", "December", "January")
 
@@ -45,8 +48,9 @@ def test_arabic_letter_has_arabic_words_date_and_right_to_left_paragraphs(worksp
     assert [p.style.name for p in document.paragraphs if p.text == "بمن تتصلون"] == [
         "Heading 2"]
     assert "إذا كانت لديكم أي أسئلة أو مخاوف، يرجى التواصل مع:" in paragraphs
-    assert "الهاتف: 01632 960123" in paragraphs
-    assert "البريد الإلكتروني: safeguarding@hollybank.example.sch.uk" in paragraphs
+    # A phone number or address between left-to-right marks, so it keeps its order.
+    assert f"الهاتف: {LRM}01632 960123{LRM}" in paragraphs
+    assert f"البريد الإلكتروني: {LRM}safeguarding@hollybank.example.sch.uk{LRM}" in paragraphs
     assert paragraphs[-2] == "مع خالص التحية،"
     # The PDF link is labelled in Arabic.
     assert any("(ملف PDF)" in p for p in paragraphs)
@@ -56,8 +60,17 @@ def test_arabic_letter_has_arabic_words_date_and_right_to_left_paragraphs(worksp
     # Still working links inside the translated labels.
     links = {h.address for p in document.paragraphs for h in p.hyperlinks}
     assert {"tel:01632960123", "mailto:safeguarding@hollybank.example.sch.uk"} <= links
-    # Every paragraph is right-to-left, and so is the section.
-    assert all(has(p._p.pPr, "w:bidi") for p in document.paragraphs)
+    # Every paragraph with Arabic in it is right-to-left, and so is the section; one all
+    # in Latin letters (the school's English address) stays left-to-right, on the right,
+    # so "1 Orchard Lane" is not reordered.
+    arabic_paragraphs = [p for p in document.paragraphs if RTL.search(p.text)]
+    assert len(arabic_paragraphs) > 20
+    assert all(has(p._p.pPr, "w:bidi") for p in arabic_paragraphs)
+    head, signature = document.paragraphs[0], document.paragraphs[-1]
+    assert "1 Orchard Lane" in head.text and "Ms Priya Example" in signature.text
+    for latin in (head, signature):
+        assert not has(latin._p.pPr, "w:bidi")
+        assert latin._p.pPr.find(qn("w:jc")).get(qn("w:val")) == "right"
     assert has(document.sections[0]._sectPr, "w:bidi")
     # Runs of Arabic are right-to-left runs in Arabic; an email address or phone is not.
     runs = list(document.element.body.iter(qn("w:r")))
@@ -65,7 +78,7 @@ def test_arabic_letter_has_arabic_words_date_and_right_to_left_paragraphs(worksp
     assert arabic and all(has(r.rPr, "w:rtl") for r in arabic)
     assert arabic[0].rPr.find(qn("w:lang")).get(qn("w:bidi")) == "ar"
     latin = [r for r in runs
-             if "".join(t.text for t in r.iter(qn("w:t"))) == "01632 960123"]
+             if "".join(t.text for t in r.iter(qn("w:t"))) == f"{LRM}01632 960123{LRM}"]
     assert latin and not any(has(r.rPr, "w:rtl") for r in latin)
     # Bold Arabic is bold in the complex-script font too (w:bCs).
     bold = [r for r in runs if has(r.rPr, "w:rtl") and has(r.rPr, "w:b")]
