@@ -50,6 +50,14 @@ def test_png_and_jpeg_logos_are_fetched_over_verified_https(server, ca, tmp_path
     assert server.requests[0][2].startswith("mailer")
 
 
+def test_a_plain_http_logo_is_fetched_too(tmp_path: Path):
+    with LinkServer() as srv:
+        srv.files.update(FILES)
+        logo = fetch_logo(srv.url("/logo.png"), tmp_path)
+        assert srv.url("/logo.png").startswith("http://127.0.0.1:")
+    assert logo.data == PNG
+
+
 @pytest.mark.parametrize(("path", "words"), [
     ("/page.png", "is 'text/html', not a PNG or JPEG picture"),
     ("/untyped.png", "is 'of no stated type'"),
