@@ -72,43 +72,71 @@ class _Builder:
         # on thousands of rows ("Year 7", "Mrs", common names), and each copy costs memory.
         self._texts: dict[str, str] = {}
         self._name_columns: list[int] | None = None
+        p = cmap.pupil
+        self._pupil_at = tuple(p.get(k) for k in ("pupil_forename", "pupil_surname",
+                                                  "pupil_name", "year", "group"))
+        self._carer_at: dict[int, tuple[int | None, ...]] = {}
         self.critical = {
             i for s in cmap.slots for f, i in s.fields.items()
             if f in ("email", *FLAG_FIELDS, INVERSE_FLAG)
         }
 
-    def get(self, cells: list[str], index: int | None) -> str:
-        return clean_text(cells[index]) if index is not None else ""
-
     def shared(self, text: str) -> str:
         """``text`` itself, or an equal string seen before in this list."""
         return self._texts.setdefault(text, text)
 
-    def child(self, cells: list[str]) -> Child | None:
-        p = self.cmap.pupil
-        forename, surname = self.get(cells, p.get("pupil_forename")), self.get(
-            cells, p.get("pupil_surname"))
-        if not forename and p.get("pupil_name") is not None:
-            forename, full_surname = split_pupil_name(self.get(cells, p["pupil_name"]))
+    @staticmethod
+    def cleaned(cells: list[str]) -> list[str]:
+        """Every cell as :func:`clean_text` makes it: ``cells`` itself when no cell would
+        change (found with one test of the row instead of one call per cell).
+
+        A cell is its own ``clean_text`` when it is printable (no control character, no
+        line separator, no white space but the plain space: str.isprintable) and has no
+        space at either end or twice in a row; the cells are joined by ``|``, so a space
+        next to a cell boundary shows as ``" |"``/``"| "``. (A ``|`` inside a cell can only
+        send the row the slow way, never let a cell through unclean.)"""
+        joined = "|".join(cells)
+        if (joined.isprintable() and "  " not in joined and " |" not in joined
+                and "| " not in joined and joined[:1] != " " and joined[-1:] != " "):
+            return cells
+        return [clean_text(c) for c in cells]
+
+    def child(self, clean: list[str]) -> Child | None:
+        """The row's pupil, from its cleaned cells (see :meth:`cleaned`)."""
+        fi, si, ni, yi, gi = self._pupil_at
+        forename = clean[fi] if fi is not None else ""
+        surname = clean[si] if si is not None else ""
+        if not forename and ni is not None:
+            forename, full_surname = split_pupil_name(clean[ni])
             surname = surname or full_surname
         if not forename:
             return None
-        share = self.shared
-        return Child(share(forename), share(surname), share(self.get(cells, p.get("year"))),
-                     share(self.get(cells, p.get("group"))))
+        share = self._texts.setdefault
+        year = clean[yi] if yi is not None else ""
+        group = clean[gi] if gi is not None else ""
+        return Child(share(forename, forename), share(surname, surname), share(year, year),
+                     share(group, group))
 
-    def carer(self, cells: list[str], slot: Slot) -> Carer:
-        f = slot.fields
-        title, forename, surname = (self.get(cells, f.get(k)) for k in
-                                    ("title", "forename", "surname"))
-        if not (forename or surname) and f.get("name") is not None:
-            t, forename, surname = split_carer_name(self.get(cells, f["name"]))
+    def carer(self, clean: list[str], slot: Slot) -> Carer:
+        """Contact ``slot``'s carer, from the row's cleaned cells (see :meth:`cleaned`)."""
+        at = self._carer_at.get(id(slot))
+        if at is None:
+            f = slot.fields
+            at = self._carer_at[id(slot)] = tuple(
+                f.get(k) for k in ("title", "forename", "surname", "name", "salutation"))
+        ti, fi, si, ni, sa = at
+        title = clean[ti] if ti is not None else ""
+        forename = clean[fi] if fi is not None else ""
+        surname = clean[si] if si is not None else ""
+        if not (forename or surname) and ni is not None:
+            t, forename, surname = split_carer_name(clean[ni])
             title = title or t
-        salutation = self.get(cells, f.get("salutation"))
-        if salutation.casefold().startswith("dear "):
+        salutation = clean[sa] if sa is not None else ""
+        if salutation and salutation.casefold().startswith("dear "):
             salutation = salutation[5:].strip()
-        share = self.shared
-        return Carer(share(title), share(forename), share(surname), share(salutation))
+        share = self._texts.setdefault
+        return Carer(share(title, title), share(forename, forename), share(surname, surname),
+                     share(salutation, salutation))
 
     def flag(self, cells: list[str], slot: Slot) -> str:
         for fname in FLAG_FIELDS:
@@ -121,7 +149,8 @@ class _Builder:
             return f"{self.cmap.column_name(index)} says '{clean_text(cells[index])}'"
         return ""
 
-    def contact(self, raw: RawRow, slot: Slot, child: Child | None) -> list[AddressOutcome]:
+    def contact(self, raw: RawRow, slot: Slot, child: Child | None,
+                clean: list[str]) -> list[AddressOutcome]:
         cells = raw.cells
         cell = cells[slot.fields["email"]]
         for bound in self.where:
@@ -140,7 +169,7 @@ class _Builder:
             return [AddressOutcome(Fate.INVALID, "", f"no address in {column}")]
         if len(pieces) > 1:
             self.several_lines.append(raw.line)
-        carer = self.carer(cells, slot)
+        carer = self.carer(clean, slot)
         out = []
         for piece in pieces:
             found = check_address(piece)
@@ -151,16 +180,17 @@ class _Builder:
                                           f"on the suppression list {self.suppression_name}"))
             else:
                 out.append(self.accept(found, carer, child, raw.line,
-                                       self.language(cells, slot, raw.line)))
+                                       self.language(clean, slot, raw.line)))
         return out
 
-    def language(self, cells: list[str], slot: Slot, line: int) -> str:
-        """The BCP 47 tag of the contact's language cell, ``""`` when empty, not stated or
-        not a language (remembered with its line for the report)."""
+    def language(self, clean: list[str], slot: Slot, line: int) -> str:
+        """The BCP 47 tag of the contact's language cell (``clean``: the row's cleaned
+        cells), ``""`` when empty, not stated or not a language (remembered with its line
+        for the report)."""
         index = slot.fields.get("language")
         if index is None:
             return ""
-        value = clean_text(cells[index])
+        value = clean[index]
         found = parse_language(value)
         if not found.known:
             self.unknown_languages.setdefault(value, []).append(line)
@@ -206,13 +236,14 @@ class _Builder:
             return RowOutcome(raw.line, Fate.INVALID, as_typed(address), problem,
                               pupil=pupil, carer=carer)
         self.check_lost_letters(raw)
-        child = self.child(raw.cells)
+        clean = self.cleaned(raw.cells)
+        child = self.child(clean)
         outcomes: list[AddressOutcome] = []
         several = len(self.cmap.slots) > 1
         for slot in self.cmap.slots:
             if several and not raw.cells[slot.fields["email"]].strip():
                 continue  # this row has no contact N
-            outcomes.extend(self.contact(raw, slot, child))
+            outcomes.extend(self.contact(raw, slot, child, clean))
         if not outcomes:
             columns = ", ".join(self.cmap.column_name(s.fields["email"]) for s in self.cmap.slots)
             return RowOutcome(raw.line, Fate.INVALID, "", f"no address in {columns}")
@@ -227,9 +258,10 @@ class _Builder:
     def names(self, cells: list[str]) -> tuple[str, str]:
         """The pupil's and the first contact's names as the row gives them (for the
         problems list of rows that will not get the email)."""
-        child = self.child(cells)
+        clean = self.cleaned(cells)
+        child = self.child(clean)
         pupil = " ".join(p for p in (child.forename, child.surname) if p) if child else ""
-        carer = self.carer(cells, self.cmap.slots[0]) if self.cmap.slots else None
+        carer = self.carer(clean, self.cmap.slots[0]) if self.cmap.slots else None
         name = ""
         if carer is not None:
             name = " ".join(p for p in (carer.title, carer.forename, carer.surname) if p)
