@@ -178,19 +178,22 @@ def check_address(text: str) -> Address | str:
     Returns:
         an :class:`Address`, or the reason (one sentence) it cannot be sent to.
     """
+    # A simple address holds neither '?' nor an invisible character (its characters are
+    # a few ASCII ones), so it skips those two tests.
+    simple = SIMPLE_ADDRESS.fullmatch(text)
+    if simple and len(simple.group(1)) <= 64 and len(text) <= 254:
+        domain = simple.group(2)
+        lower = domain.lower()
+        problem = _domain_problem(lower)
+        if problem:
+            return problem
+        return _address(text if lower == domain else f"{simple.group(1)}@{lower}", text)
     if "?" in text:
         return ("it contains '?', which is where Excel puts a letter it could not save; "
                 "correct the address")
     if INVISIBLE.search(text):
         return ("it holds an invisible character (such as a zero-width space, which copying "
                 "from a web page, Word or a PDF can add); type the address again")
-    simple = SIMPLE_ADDRESS.fullmatch(text)
-    if simple and len(simple.group(1)) <= 64 and len(text) <= 254:
-        problem = _domain_problem(simple.group(2).lower())
-        if problem:
-            return problem
-        email = f"{simple.group(1)}@{simple.group(2).lower()}"
-        return _address(text if email == text else email, text)
     return validate_address_fully(text)
 
 

@@ -210,6 +210,16 @@ class Recipient:
     unnamed_carer: bool = False
     language: str = ""
 
+    @classmethod
+    def first(cls, email: str, display_email: str, carer: Carer, child: Child | None,
+              line: int, language: str = "") -> Recipient:
+        """A recipient made by its first list row: the same as a new ``Recipient`` and
+        :meth:`add`, without the checks for repeats a first row cannot have."""
+        known = carer.known
+        return cls(email, display_email, [carer] if known else [],
+                   [child] if child is not None and child.forename else [], [line],
+                   not known, language)
+
     def add(self, carer: Carer, child: Child | None, line: int) -> bool:
         """Record that list ``line`` names ``carer`` and ``child`` at this address.
 

@@ -31,13 +31,35 @@ from mailer.lists.people import (
     split_carer_name,
     split_pupil_name,
 )
-from mailer.lists.report import FATE_RANK, LEFT_OUT, AddressOutcome, Fate, ListReport, RowOutcome
+from mailer.lists.report import (
+    FATE_RANK,
+    LEFT_OUT,
+    AddressOutcome,
+    Fate,
+    ListReport,
+    RowOutcome,
+    RowOutcomes,
+    same_address_reason,
+)
 from mailer.lists.suppression import Suppression, suppression_key
 from mailer.lists.table import RawRow, TableStream, open_table
 
 #: Flag values that mean "not set" (compared case-insensitively).
 FLAG_OFF = frozenset({"", "n", "no", "false", "f", "0", "-", "none", "nil", "n/a", "na", "off"})
 _LOST_LETTER = re.compile(r"\w\?|\?\w")
+
+
+class _Empty(list):  # type: ignore[type-arg]
+    """An empty list that stays empty: the ``others`` of every row that has none (one
+    shared list, not a new one per row of a large list)."""
+
+    def _refuse(self, *args: object, **kwargs: object) -> None:
+        raise TypeError("this list is shared and stays empty")
+
+    append = extend = insert = __setitem__ = __delitem__ = __iadd__ = _refuse  # type: ignore[assignment]
+
+
+_NO_OTHERS: list[AddressOutcome] = _Empty()
 
 
 def flag_is_set(value: str) -> bool:
@@ -200,20 +222,17 @@ class _Builder:
                line: int, language: str = "") -> AddressOutcome:
         rec = self.by_key.get(address.key)
         if rec is None:
-            rec = Recipient(email=address.email, display_email=address.display,
-                            language=language)
+            rec = Recipient.first(address.email, address.display, carer, child, line,
+                                  language)
             self.by_key[address.key] = rec
             self.recipients.append(rec)
-            rec.add(carer, child, line)
             return AddressOutcome(Fate.RECIPIENT, address.display)
         first = rec.lines[0]
         if language and not rec.language:
             rec.language = language
         new = rec.add(carer, child, line)
         fate = Fate.MERGED if new else Fate.DUPLICATE
-        what = "adds a carer or child to" if new else "adds nothing new to"
-        return AddressOutcome(fate, address.display,
-                              f"same address as line {first}; {what} that message", first)
+        return AddressOutcome(fate, address.display, same_address_reason(first, new), first)
 
     def malformed(self, raw: RawRow) -> str:
         width = len(self.table.header)
@@ -247,8 +266,11 @@ class _Builder:
         if not outcomes:
             columns = ", ".join(self.cmap.column_name(s.fields["email"]) for s in self.cmap.slots)
             return RowOutcome(raw.line, Fate.INVALID, "", f"no address in {columns}")
-        best = min(outcomes, key=lambda o: FATE_RANK.index(o.fate))
-        others = [o for o in outcomes if o is not best and o.fate in LEFT_OUT]
+        if len(outcomes) == 1:
+            best, others = outcomes[0], _NO_OTHERS
+        else:
+            best = min(outcomes, key=lambda o: FATE_RANK.index(o.fate))
+            others = [o for o in outcomes if o is not best and o.fate in LEFT_OUT]
         out = RowOutcome(raw.line, best.fate, best.address, best.reason, best.merged_into,
                          others)
         if best.fate in LEFT_OUT or others:
@@ -348,7 +370,7 @@ def read_list(
     name = f"({suppression.path.name})" if suppression.path else ""
     builder = _Builder(table, cmap, bound, suppression.keys, name)
     # Row by row: only the outcomes and the recipients are kept, never the rows' cells.
-    rows = [builder.row(raw) for raw in table.rows()]
+    rows = RowOutcomes(builder.row(raw) for raw in table.rows())
     return ListReport(
         path=path,
         columns=table.header,
