@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mailer.lists import read_list
+from mailer.lists.people import Carer, Child, Recipient
 from mailer.lists.report import (
     AddressOutcome,
     Fate,
@@ -76,3 +77,30 @@ def test_report_of_a_file_is_compact_and_exact(tmp_path: Path) -> None:
     assert report.rows[3].pupil == "Cara Lee"
     assert got[4] == (6, Fate.RECIPIENT, "shah@example.com", "", None)
     assert report.rows[0].others == [] and report.rows[3].others == []
+
+
+_carer = st.builds(Carer, st.sampled_from(["", "Mrs", "Mr"]), st.sampled_from(["", "Sadia"]),
+                   st.sampled_from(["", "Khan", "Lee"]), st.sampled_from(["", "Mr & Mrs Khan"]))
+_child = st.none() | st.builds(Child, st.sampled_from(["", "Amy", "Ben"]),
+                               st.sampled_from(["", "Khan"]), st.sampled_from(["", "7"]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(_carer, _child, st.integers(2, 6)), min_size=1, max_size=5))
+def test_recipient_kept_compactly_says_what_lists_would(
+        rows: list[tuple[Carer, Child | None, int]]) -> None:
+    """A recipient made by ``first`` and grown by ``add`` says the same as one built the
+    plain way (lists appended to by ``add`` from empty), field by field and in every
+    template field."""
+    carer, child, line = rows[0]
+    compact = Recipient.first("a@example.com", "a@example.com", carer, child, line, "pl")
+    plain = Recipient("a@example.com", "a@example.com", language="pl")
+    plain.add(carer, child, line)
+    for carer, child, line in rows[1:]:
+        assert compact.add(carer, child, line) == plain.add(carer, child, line)
+    assert compact == plain
+    assert (compact.carers, compact.children, compact.lines, compact.unnamed_carer) == (
+        plain.carers, plain.children, plain.lines, plain.unnamed_carer)
+    assert isinstance(compact.lines, list) and compact.fields() == plain.fields()
+    compact.lines.append(99)  # a copy: the recipient does not change
+    assert 99 not in compact.lines
