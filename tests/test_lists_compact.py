@@ -3,6 +3,7 @@ row outcomes the reader made: every fate, reason, merged line and left-out addre
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 from mailer.lists import read_list
 from mailer.lists.people import Carer, Child, Recipient
 from mailer.lists.report import (
+    LEFT_OUT,
     AddressOutcome,
     Fate,
     RowOutcome,
@@ -50,6 +52,9 @@ def test_compact_rows_read_back_equal(rows: list[RowOutcome]) -> None:
         assert kept[-1] == rows[-1]
     with pytest.raises(IndexError):
         kept[len(rows)]
+    assert kept.fate_counts() == Counter(r.fate for r in rows)
+    leaving = [r for r in rows if r.fate in LEFT_OUT or r.others]
+    assert [r for r in kept.kept_whole() if r.fate in LEFT_OUT or r.others] == leaving
 
 
 def test_report_of_a_file_is_compact_and_exact(tmp_path: Path) -> None:

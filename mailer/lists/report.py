@@ -150,6 +150,22 @@ class RowOutcomes(Sequence[RowOutcome]):
     def __len__(self) -> int:
         return len(self._addresses)
 
+    def fate_counts(self) -> dict[Fate, int]:
+        """Rows per fate (fates with no row left out), without building the rows."""
+        out: dict[Fate, int] = {}
+        for kind, fate in enumerate(_KINDS):
+            n = self._kinds.count(kind)
+            if n:
+                out[fate] = n
+        for row in self._full.values():
+            out[row.fate] = out.get(row.fate, 0) + 1
+        return out
+
+    def kept_whole(self) -> Iterator[RowOutcome]:
+        """The rows kept as given, in file order: every row that leaves an address out
+        (a left-out fate, or ``others``) is among them."""
+        return iter(self._full.values())
+
     def _row(self, i: int) -> RowOutcome:
         kind = self._kinds[i]
         if kind == _FULL:
@@ -243,6 +259,18 @@ class ListReport:
         """Rows per fate (every fate present, in :class:`Fate` order); the values add up
         to ``len(self.rows)``."""
         out = {f.value: 0 for f in Fate}
+        if isinstance(self.rows, RowOutcomes):
+            for fate, n in self.rows.fate_counts().items():
+                out[fate.value] += n
+            return out
         for row in self.rows:
             out[row.fate.value] += 1
         return out
+
+    def rows_leaving_out(self) -> Iterator[RowOutcome]:
+        """The rows that may leave an address out (a left-out fate, or ``others``), in file
+        order: from a compact report only the rows it keeps whole (no other row can);
+        callers still test each row."""
+        if isinstance(self.rows, RowOutcomes):
+            return self.rows.kept_whole()
+        return iter(self.rows)
