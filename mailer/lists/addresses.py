@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from email_validator import EmailNotValidError, validate_email
 
@@ -22,14 +23,14 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 #: without ``@``, ``<`` or ``>``, then one bracketed address, then nothing.
 _NAME_ADDR = re.compile(r'"?(?P<name>[^<>@"]*)"?\s*<(?P<addr>[^<>\s]+)>')
 #: A cell of address characters only (no separator, quote, bracket or space): one piece.
-_PLAIN_CELL = re.compile(r"[A-Za-z0-9._%+\-@]+")
+PLAIN_CELL = re.compile(r"[A-Za-z0-9._%+\-@]+")
 #: Separators between whole addresses inside one ``;``-separated part.
 _SOFT_SEPARATORS = re.compile(r"[,/\s]+")
 
 
-@dataclass(frozen=True)
-class Address:
-    """A valid address.
+class Address(NamedTuple):
+    """A valid address (a named tuple: made for every row of a list, it is built several
+    times faster than a frozen dataclass).
 
     Attributes:
         email: the form to send to: local part as written, domain lower-case ASCII
@@ -96,7 +97,7 @@ def read_cell(cell: str) -> CellReading:
     text = cell.strip()
     if not text:
         return CellReading([])
-    if _PLAIN_CELL.fullmatch(text):  # most cells: one address, nothing else
+    if PLAIN_CELL.fullmatch(text):  # most cells: one address, nothing else
         return CellReading([text])
     if _CONTROL.search(text):
         return CellReading([], "the cell holds a line break (or another control "

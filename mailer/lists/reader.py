@@ -13,7 +13,7 @@ from pathlib import Path
 
 from mailer.errors import MailerError
 from mailer.languages import parse_language
-from mailer.lists.addresses import Address, as_typed, check_address, read_cell
+from mailer.lists.addresses import PLAIN_CELL, Address, as_typed, check_address, read_cell
 from mailer.lists.columns import (
     FIELDS,
     FLAG_FIELDS,
@@ -108,7 +108,7 @@ class _Builder:
         return self._texts.setdefault(text, text)
 
     @staticmethod
-    def cleaned(cells: list[str]) -> list[str]:
+    def cleaned(cells: list[str], joined: str | None = None) -> list[str]:
         """Every cell as :func:`clean_text` makes it: ``cells`` itself when no cell would
         change (found with one test of the row instead of one call per cell).
 
@@ -116,8 +116,10 @@ class _Builder:
         line separator, no white space but the plain space: str.isprintable) and has no
         space at either end or twice in a row; the cells are joined by ``|``, so a space
         next to a cell boundary shows as ``" |"``/``"| "``. (A ``|`` inside a cell can only
-        send the row the slow way, never let a cell through unclean.)"""
-        joined = "|".join(cells)
+        send the row the slow way, never let a cell through unclean.) ``joined``: the
+        cells joined so, when the caller has it."""
+        if joined is None:
+            joined = "|".join(cells)
         if (joined.isprintable() and "  " not in joined and " |" not in joined
                 and "| " not in joined and joined[:1] != " " and joined[-1:] != " "):
             return cells
@@ -182,10 +184,14 @@ class _Builder:
         flag = self.flag(cells, slot)
         if flag:
             return [AddressOutcome(Fate.EXCLUDED, cell.strip(), flag)]
-        reading = read_cell(cell)
-        if reading.problem:
-            return [AddressOutcome(Fate.INVALID, as_typed(cell), reading.problem)]
-        pieces = reading.pieces
+        text = cell.strip()
+        if text and PLAIN_CELL.fullmatch(text):  # most cells: one address (as read_cell)
+            pieces = [text]
+        else:
+            reading = read_cell(cell)
+            if reading.problem:
+                return [AddressOutcome(Fate.INVALID, as_typed(cell), reading.problem)]
+            pieces = reading.pieces
         if not pieces:
             column = self.cmap.column_name(slot.fields["email"])
             return [AddressOutcome(Fate.INVALID, "", f"no address in {column}")]
@@ -254,8 +260,10 @@ class _Builder:
             pupil, carer = self.names(raw.cells) if not raw.extra else ("", "")
             return RowOutcome(raw.line, Fate.INVALID, as_typed(address), problem,
                               pupil=pupil, carer=carer)
-        self.check_lost_letters(raw)
-        clean = self.cleaned(raw.cells)
+        joined = "|".join(raw.cells)
+        if "?" in joined:  # no '?' in the row: no lost letter in its names
+            self.check_lost_letters(raw)
+        clean = self.cleaned(raw.cells, joined)
         child = self.child(clean)
         outcomes: list[AddressOutcome] = []
         several = len(self.cmap.slots) > 1
