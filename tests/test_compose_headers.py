@@ -175,3 +175,42 @@ def test_the_pre_flight_checks_each_recipient_without_building_its_message(
     with pytest.raises(ListError) as err:
         preflight(composer, [*good, bad], "lists/x.csv")
     assert "lists/x.csv, line 9" in str(err.value)
+
+
+# -- the pre-flight's quick verdict on the To line -------------------------------------
+
+_ASCII = st.text(st.characters(max_codepoint=127), max_size=300)
+
+
+@settings(max_examples=400, deadline=None)
+@given(local=_ASCII, domain=_ASCII, name=_ASCII)
+def test_to_line_said_not_to_fail_never_fails(local: str, domain: str, name: str) -> None:
+    """Whenever the pre-flight skips building a To line (``to_line_cannot_fail``), building
+    it succeeds: any ASCII name (control characters, quotes, 300 characters) with any ASCII
+    address without CR/LF."""
+    from mailer.compose import _to_line, to_line_cannot_fail
+
+    email = f"{local}@{domain}"
+    if to_line_cannot_fail(email, name):
+        line = _to_line(email, name)
+        assert line.startswith(b"To:") and line.endswith(b"\r\n")
+
+
+@pytest.mark.parametrize("email,name", [
+    ("a@example.com\r\nBcc: x@example.com", "Ann"),
+    ("a\n@example.com", "Ann"),
+    ("zoë@example.com", "Zoë"),
+    ("a@example.com", "Zoë \ud800"),
+])
+def test_to_line_that_might_fail_is_built(email: str, name: str) -> None:
+    """An address with CR/LF, or anything outside ASCII, takes the full check."""
+    from mailer.compose import to_line_cannot_fail
+
+    assert not to_line_cannot_fail(email, name)
+
+
+def test_check_refuses_crlf_in_address(demo: tuple[Rendered, Sender]) -> None:  # noqa: F811
+    """The pre-flight check still refuses an address that would split the header."""
+    composer = Composer(*demo)
+    with pytest.raises(ValueError):
+        composer.check("a@example.com\r\nBcc: x@example.com", "Ann")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from email_validator import EmailNotValidError, validate_email
 
@@ -22,14 +23,14 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 #: without ``@``, ``<`` or ``>``, then one bracketed address, then nothing.
 _NAME_ADDR = re.compile(r'"?(?P<name>[^<>@"]*)"?\s*<(?P<addr>[^<>\s]+)>')
 #: A cell of address characters only (no separator, quote, bracket or space): one piece.
-_PLAIN_CELL = re.compile(r"[A-Za-z0-9._%+\-@]+")
+PLAIN_CELL = re.compile(r"[A-Za-z0-9._%+\-@]+")
 #: Separators between whole addresses inside one ``;``-separated part.
 _SOFT_SEPARATORS = re.compile(r"[,/\s]+")
 
 
-@dataclass(frozen=True)
-class Address:
-    """A valid address.
+class Address(NamedTuple):
+    """A valid address (a named tuple: made for every row of a list, it is built several
+    times faster than a frozen dataclass).
 
     Attributes:
         email: the form to send to: local part as written, domain lower-case ASCII
@@ -96,7 +97,7 @@ def read_cell(cell: str) -> CellReading:
     text = cell.strip()
     if not text:
         return CellReading([])
-    if _PLAIN_CELL.fullmatch(text):  # most cells: one address, nothing else
+    if PLAIN_CELL.fullmatch(text):  # most cells: one address, nothing else
         return CellReading([text])
     if _CONTROL.search(text):
         return CellReading([], "the cell holds a line break (or another control "
@@ -178,19 +179,22 @@ def check_address(text: str) -> Address | str:
     Returns:
         an :class:`Address`, or the reason (one sentence) it cannot be sent to.
     """
+    # A simple address holds neither '?' nor an invisible character (its characters are
+    # a few ASCII ones), so it skips those two tests.
+    simple = SIMPLE_ADDRESS.fullmatch(text)
+    if simple and len(simple.group(1)) <= 64 and len(text) <= 254:
+        domain = simple.group(2)
+        lower = domain.lower()
+        problem = _domain_problem(lower)
+        if problem:
+            return problem
+        return _address(text if lower == domain else f"{simple.group(1)}@{lower}", text)
     if "?" in text:
         return ("it contains '?', which is where Excel puts a letter it could not save; "
                 "correct the address")
     if INVISIBLE.search(text):
         return ("it holds an invisible character (such as a zero-width space, which copying "
                 "from a web page, Word or a PDF can add); type the address again")
-    simple = SIMPLE_ADDRESS.fullmatch(text)
-    if simple and len(simple.group(1)) <= 64 and len(text) <= 254:
-        problem = _domain_problem(simple.group(2).lower())
-        if problem:
-            return problem
-        email = f"{simple.group(1)}@{simple.group(2).lower()}"
-        return _address(text if email == text else email, text)
     return validate_address_fully(text)
 
 

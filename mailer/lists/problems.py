@@ -134,7 +134,7 @@ def _todo(fate: str, reason: str, address: str) -> str:
 def list_problem_rows(report: ListReport) -> Iterator[ProblemRow]:
     """Every address of ``report`` that will not get the email (invalid, suppressed,
     excluded by a contact flag), in file order, with what to do about it."""
-    for row in report.rows:
+    for row in report.rows_leaving_out():
         outcomes = []
         if row.fate in LEFT_OUT:
             outcomes.append((row.fate.value, row.address, row.reason))

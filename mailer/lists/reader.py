@@ -13,7 +13,7 @@ from pathlib import Path
 
 from mailer.errors import MailerError
 from mailer.languages import parse_language
-from mailer.lists.addresses import Address, as_typed, check_address, read_cell
+from mailer.lists.addresses import PLAIN_CELL, Address, as_typed, check_address, read_cell
 from mailer.lists.columns import (
     FIELDS,
     FLAG_FIELDS,
@@ -31,13 +31,35 @@ from mailer.lists.people import (
     split_carer_name,
     split_pupil_name,
 )
-from mailer.lists.report import FATE_RANK, LEFT_OUT, AddressOutcome, Fate, ListReport, RowOutcome
+from mailer.lists.report import (
+    FATE_RANK,
+    LEFT_OUT,
+    AddressOutcome,
+    Fate,
+    ListReport,
+    RowOutcome,
+    RowOutcomes,
+    same_address_reason,
+)
 from mailer.lists.suppression import Suppression, suppression_key
 from mailer.lists.table import RawRow, TableStream, open_table
 
 #: Flag values that mean "not set" (compared case-insensitively).
 FLAG_OFF = frozenset({"", "n", "no", "false", "f", "0", "-", "none", "nil", "n/a", "na", "off"})
 _LOST_LETTER = re.compile(r"\w\?|\?\w")
+
+
+class _Empty(list):  # type: ignore[type-arg]
+    """An empty list that stays empty: the ``others`` of every row that has none (one
+    shared list, not a new one per row of a large list)."""
+
+    def _refuse(self, *args: object, **kwargs: object) -> None:
+        raise TypeError("this list is shared and stays empty")
+
+    append = extend = insert = __setitem__ = __delitem__ = __iadd__ = _refuse  # type: ignore[assignment]
+
+
+_NO_OTHERS: list[AddressOutcome] = _Empty()
 
 
 def flag_is_set(value: str) -> bool:
@@ -72,43 +94,73 @@ class _Builder:
         # on thousands of rows ("Year 7", "Mrs", common names), and each copy costs memory.
         self._texts: dict[str, str] = {}
         self._name_columns: list[int] | None = None
+        p = cmap.pupil
+        self._pupil_at = tuple(p.get(k) for k in ("pupil_forename", "pupil_surname",
+                                                  "pupil_name", "year", "group"))
+        self._carer_at: dict[int, tuple[int | None, ...]] = {}
         self.critical = {
             i for s in cmap.slots for f, i in s.fields.items()
             if f in ("email", *FLAG_FIELDS, INVERSE_FLAG)
         }
 
-    def get(self, cells: list[str], index: int | None) -> str:
-        return clean_text(cells[index]) if index is not None else ""
-
     def shared(self, text: str) -> str:
         """``text`` itself, or an equal string seen before in this list."""
         return self._texts.setdefault(text, text)
 
-    def child(self, cells: list[str]) -> Child | None:
-        p = self.cmap.pupil
-        forename, surname = self.get(cells, p.get("pupil_forename")), self.get(
-            cells, p.get("pupil_surname"))
-        if not forename and p.get("pupil_name") is not None:
-            forename, full_surname = split_pupil_name(self.get(cells, p["pupil_name"]))
+    @staticmethod
+    def cleaned(cells: list[str], joined: str | None = None) -> list[str]:
+        """Every cell as :func:`clean_text` makes it: ``cells`` itself when no cell would
+        change (found with one test of the row instead of one call per cell).
+
+        A cell is its own ``clean_text`` when it is printable (no control character, no
+        line separator, no white space but the plain space: str.isprintable) and has no
+        space at either end or twice in a row; the cells are joined by ``|``, so a space
+        next to a cell boundary shows as ``" |"``/``"| "``. (A ``|`` inside a cell can only
+        send the row the slow way, never let a cell through unclean.) ``joined``: the
+        cells joined so, when the caller has it."""
+        if joined is None:
+            joined = "|".join(cells)
+        if (joined.isprintable() and "  " not in joined and " |" not in joined
+                and "| " not in joined and joined[:1] != " " and joined[-1:] != " "):
+            return cells
+        return [clean_text(c) for c in cells]
+
+    def child(self, clean: list[str]) -> Child | None:
+        """The row's pupil, from its cleaned cells (see :meth:`cleaned`)."""
+        fi, si, ni, yi, gi = self._pupil_at
+        forename = clean[fi] if fi is not None else ""
+        surname = clean[si] if si is not None else ""
+        if not forename and ni is not None:
+            forename, full_surname = split_pupil_name(clean[ni])
             surname = surname or full_surname
         if not forename:
             return None
-        share = self.shared
-        return Child(share(forename), share(surname), share(self.get(cells, p.get("year"))),
-                     share(self.get(cells, p.get("group"))))
+        share = self._texts.setdefault
+        year = clean[yi] if yi is not None else ""
+        group = clean[gi] if gi is not None else ""
+        return Child(share(forename, forename), share(surname, surname), share(year, year),
+                     share(group, group))
 
-    def carer(self, cells: list[str], slot: Slot) -> Carer:
-        f = slot.fields
-        title, forename, surname = (self.get(cells, f.get(k)) for k in
-                                    ("title", "forename", "surname"))
-        if not (forename or surname) and f.get("name") is not None:
-            t, forename, surname = split_carer_name(self.get(cells, f["name"]))
+    def carer(self, clean: list[str], slot: Slot) -> Carer:
+        """Contact ``slot``'s carer, from the row's cleaned cells (see :meth:`cleaned`)."""
+        at = self._carer_at.get(id(slot))
+        if at is None:
+            f = slot.fields
+            at = self._carer_at[id(slot)] = tuple(
+                f.get(k) for k in ("title", "forename", "surname", "name", "salutation"))
+        ti, fi, si, ni, sa = at
+        title = clean[ti] if ti is not None else ""
+        forename = clean[fi] if fi is not None else ""
+        surname = clean[si] if si is not None else ""
+        if not (forename or surname) and ni is not None:
+            t, forename, surname = split_carer_name(clean[ni])
             title = title or t
-        salutation = self.get(cells, f.get("salutation"))
-        if salutation.casefold().startswith("dear "):
+        salutation = clean[sa] if sa is not None else ""
+        if salutation and salutation.casefold().startswith("dear "):
             salutation = salutation[5:].strip()
-        share = self.shared
-        return Carer(share(title), share(forename), share(surname), share(salutation))
+        share = self._texts.setdefault
+        return Carer(share(title, title), share(forename, forename), share(surname, surname),
+                     share(salutation, salutation))
 
     def flag(self, cells: list[str], slot: Slot) -> str:
         for fname in FLAG_FIELDS:
@@ -121,7 +173,8 @@ class _Builder:
             return f"{self.cmap.column_name(index)} says '{clean_text(cells[index])}'"
         return ""
 
-    def contact(self, raw: RawRow, slot: Slot, child: Child | None) -> list[AddressOutcome]:
+    def contact(self, raw: RawRow, slot: Slot, child: Child | None,
+                clean: list[str]) -> list[AddressOutcome]:
         cells = raw.cells
         cell = cells[slot.fields["email"]]
         for bound in self.where:
@@ -131,16 +184,20 @@ class _Builder:
         flag = self.flag(cells, slot)
         if flag:
             return [AddressOutcome(Fate.EXCLUDED, cell.strip(), flag)]
-        reading = read_cell(cell)
-        if reading.problem:
-            return [AddressOutcome(Fate.INVALID, as_typed(cell), reading.problem)]
-        pieces = reading.pieces
+        text = cell.strip()
+        if text and PLAIN_CELL.fullmatch(text):  # most cells: one address (as read_cell)
+            pieces = [text]
+        else:
+            reading = read_cell(cell)
+            if reading.problem:
+                return [AddressOutcome(Fate.INVALID, as_typed(cell), reading.problem)]
+            pieces = reading.pieces
         if not pieces:
             column = self.cmap.column_name(slot.fields["email"])
             return [AddressOutcome(Fate.INVALID, "", f"no address in {column}")]
         if len(pieces) > 1:
             self.several_lines.append(raw.line)
-        carer = self.carer(cells, slot)
+        carer = self.carer(clean, slot)
         out = []
         for piece in pieces:
             found = check_address(piece)
@@ -151,16 +208,17 @@ class _Builder:
                                           f"on the suppression list {self.suppression_name}"))
             else:
                 out.append(self.accept(found, carer, child, raw.line,
-                                       self.language(cells, slot, raw.line)))
+                                       self.language(clean, slot, raw.line)))
         return out
 
-    def language(self, cells: list[str], slot: Slot, line: int) -> str:
-        """The BCP 47 tag of the contact's language cell, ``""`` when empty, not stated or
-        not a language (remembered with its line for the report)."""
+    def language(self, clean: list[str], slot: Slot, line: int) -> str:
+        """The BCP 47 tag of the contact's language cell (``clean``: the row's cleaned
+        cells), ``""`` when empty, not stated or not a language (remembered with its line
+        for the report)."""
         index = slot.fields.get("language")
         if index is None:
             return ""
-        value = clean_text(cells[index])
+        value = clean[index]
         found = parse_language(value)
         if not found.known:
             self.unknown_languages.setdefault(value, []).append(line)
@@ -170,20 +228,17 @@ class _Builder:
                line: int, language: str = "") -> AddressOutcome:
         rec = self.by_key.get(address.key)
         if rec is None:
-            rec = Recipient(email=address.email, display_email=address.display,
-                            language=language)
+            rec = Recipient.first(address.email, address.display, carer, child, line,
+                                  language)
             self.by_key[address.key] = rec
             self.recipients.append(rec)
-            rec.add(carer, child, line)
             return AddressOutcome(Fate.RECIPIENT, address.display)
         first = rec.lines[0]
         if language and not rec.language:
             rec.language = language
         new = rec.add(carer, child, line)
         fate = Fate.MERGED if new else Fate.DUPLICATE
-        what = "adds a carer or child to" if new else "adds nothing new to"
-        return AddressOutcome(fate, address.display,
-                              f"same address as line {first}; {what} that message", first)
+        return AddressOutcome(fate, address.display, same_address_reason(first, new), first)
 
     def malformed(self, raw: RawRow) -> str:
         width = len(self.table.header)
@@ -205,19 +260,25 @@ class _Builder:
             pupil, carer = self.names(raw.cells) if not raw.extra else ("", "")
             return RowOutcome(raw.line, Fate.INVALID, as_typed(address), problem,
                               pupil=pupil, carer=carer)
-        self.check_lost_letters(raw)
-        child = self.child(raw.cells)
+        joined = "|".join(raw.cells)
+        if "?" in joined:  # no '?' in the row: no lost letter in its names
+            self.check_lost_letters(raw)
+        clean = self.cleaned(raw.cells, joined)
+        child = self.child(clean)
         outcomes: list[AddressOutcome] = []
         several = len(self.cmap.slots) > 1
         for slot in self.cmap.slots:
             if several and not raw.cells[slot.fields["email"]].strip():
                 continue  # this row has no contact N
-            outcomes.extend(self.contact(raw, slot, child))
+            outcomes.extend(self.contact(raw, slot, child, clean))
         if not outcomes:
             columns = ", ".join(self.cmap.column_name(s.fields["email"]) for s in self.cmap.slots)
             return RowOutcome(raw.line, Fate.INVALID, "", f"no address in {columns}")
-        best = min(outcomes, key=lambda o: FATE_RANK.index(o.fate))
-        others = [o for o in outcomes if o is not best and o.fate in LEFT_OUT]
+        if len(outcomes) == 1:
+            best, others = outcomes[0], _NO_OTHERS
+        else:
+            best = min(outcomes, key=lambda o: FATE_RANK.index(o.fate))
+            others = [o for o in outcomes if o is not best and o.fate in LEFT_OUT]
         out = RowOutcome(raw.line, best.fate, best.address, best.reason, best.merged_into,
                          others)
         if best.fate in LEFT_OUT or others:
@@ -227,9 +288,10 @@ class _Builder:
     def names(self, cells: list[str]) -> tuple[str, str]:
         """The pupil's and the first contact's names as the row gives them (for the
         problems list of rows that will not get the email)."""
-        child = self.child(cells)
+        clean = self.cleaned(cells)
+        child = self.child(clean)
         pupil = " ".join(p for p in (child.forename, child.surname) if p) if child else ""
-        carer = self.carer(cells, self.cmap.slots[0]) if self.cmap.slots else None
+        carer = self.carer(clean, self.cmap.slots[0]) if self.cmap.slots else None
         name = ""
         if carer is not None:
             name = " ".join(p for p in (carer.title, carer.forename, carer.surname) if p)
@@ -316,7 +378,7 @@ def read_list(
     name = f"({suppression.path.name})" if suppression.path else ""
     builder = _Builder(table, cmap, bound, suppression.keys, name)
     # Row by row: only the outcomes and the recipients are kept, never the rows' cells.
-    rows = [builder.row(raw) for raw in table.rows()]
+    rows = RowOutcomes(builder.row(raw) for raw in table.rows())
     return ListReport(
         path=path,
         columns=table.header,

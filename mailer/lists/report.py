@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from array import array
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
+from typing import overload
 
 from mailer.lists.columns import ColumnMap
 from mailer.lists.people import Recipient
@@ -95,6 +98,114 @@ class RowOutcome:
         return out
 
 
+def same_address_reason(first: int, new: bool) -> str:
+    """The reason of a ``merged`` (``new``) or ``duplicate`` row whose address first came
+    on line ``first``."""
+    what = "adds a carer or child to" if new else "adds nothing new to"
+    return f"same address as line {first}; {what} that message"
+
+
+#: Row kinds :class:`RowOutcomes` keeps without a :class:`RowOutcome` object.
+_KINDS = (Fate.RECIPIENT, Fate.MERGED, Fate.DUPLICATE)
+_FULL = 255
+
+
+class RowOutcomes(Sequence[RowOutcome]):
+    """Every data row's :class:`RowOutcome`, in file order, kept compactly: a row that
+    became a recipient, or merged into / duplicated an earlier one, with nothing else to
+    say (most rows of any list) costs about 25 bytes (line, kind, first line, and a
+    reference to its address), not a 150-byte object; any other row is kept as given.
+    Reading gives back :class:`RowOutcome` objects equal to those appended.
+
+    (A 100,000-row list kept about 17 MiB of row objects before.)"""
+
+    __slots__ = ("_lines", "_kinds", "_firsts", "_addresses", "_full")
+
+    def __init__(self, rows: Iterable[RowOutcome] = ()) -> None:
+        self._lines = array("q")
+        self._kinds = bytearray()
+        self._firsts = array("q")
+        self._addresses: list[str] = []
+        self._full: dict[int, RowOutcome] = {}
+        for row in rows:
+            self.append(row)
+
+    def append(self, row: RowOutcome) -> None:
+        """Add the next row's outcome."""
+        fate = row.fate
+        first = row.merged_into
+        compact = (not row.others and not row.pupil and not row.carer and (
+            (fate is Fate.RECIPIENT and not row.reason and first is None)
+            or (fate is not Fate.RECIPIENT and fate in _KINDS and first is not None
+                and row.reason == same_address_reason(first, fate is Fate.MERGED))))
+        if compact:
+            self._kinds.append(_KINDS.index(fate))
+        else:
+            self._kinds.append(_FULL)
+            self._full[len(self._addresses)] = row
+        self._lines.append(row.line)
+        self._firsts.append(first or 0)
+        self._addresses.append(row.address)
+
+    def __len__(self) -> int:
+        return len(self._addresses)
+
+    def fate_counts(self) -> dict[Fate, int]:
+        """Rows per fate (fates with no row left out), without building the rows."""
+        out: dict[Fate, int] = {}
+        for kind, fate in enumerate(_KINDS):
+            n = self._kinds.count(kind)
+            if n:
+                out[fate] = n
+        for row in self._full.values():
+            out[row.fate] = out.get(row.fate, 0) + 1
+        return out
+
+    def kept_whole(self) -> Iterator[RowOutcome]:
+        """The rows kept as given, in file order: every row that leaves an address out
+        (a left-out fate, or ``others``) is among them."""
+        return iter(self._full.values())
+
+    def _row(self, i: int) -> RowOutcome:
+        kind = self._kinds[i]
+        if kind == _FULL:
+            return self._full[i]
+        fate = _KINDS[kind]
+        if fate is Fate.RECIPIENT:
+            return RowOutcome(self._lines[i], fate, self._addresses[i])
+        first = self._firsts[i]
+        return RowOutcome(self._lines[i], fate, self._addresses[i],
+                          same_address_reason(first, fate is Fate.MERGED), first)
+
+    @overload
+    def __getitem__(self, index: int) -> RowOutcome: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[RowOutcome]: ...
+
+    def __getitem__(self, index: int | slice) -> RowOutcome | list[RowOutcome]:
+        if isinstance(index, slice):
+            return [self._row(i) for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError("row index out of range")
+        return self._row(index)
+
+    def __iter__(self) -> Iterator[RowOutcome]:
+        return (self._row(i) for i in range(len(self)))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, str | bytes):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"RowOutcomes({list(self)!r})"
+
+
 @dataclass
 class ListReport:
     """The recipients read from a list, and every data row's fate.
@@ -103,7 +214,8 @@ class ListReport:
         path: the list file.
         columns: the header's column names.
         recipients: one per unique address, in list order.
-        rows: one outcome per data row, in file order.
+        rows: one outcome per data row, in file order (a :class:`RowOutcomes` when read
+            from a file).
         column_map: which column was read as what (``None`` only for hand-built reports).
         blank_lines: blank lines skipped (not data rows).
         format: ``csv`` or ``yaml``; ``encoding`` and ``delimiter`` as detected.
@@ -119,7 +231,7 @@ class ListReport:
     path: Path
     columns: list[str]
     recipients: list[Recipient]
-    rows: list[RowOutcome]
+    rows: Sequence[RowOutcome]
     column_map: ColumnMap | None = None
     blank_lines: int = 0
     format: str = "csv"
@@ -147,6 +259,18 @@ class ListReport:
         """Rows per fate (every fate present, in :class:`Fate` order); the values add up
         to ``len(self.rows)``."""
         out = {f.value: 0 for f in Fate}
+        if isinstance(self.rows, RowOutcomes):
+            for fate, n in self.rows.fate_counts().items():
+                out[fate.value] += n
+            return out
         for row in self.rows:
             out[row.fate.value] += 1
         return out
+
+    def rows_leaving_out(self) -> Iterator[RowOutcome]:
+        """The rows that may leave an address out (a left-out fate, or ``others``), in file
+        order: from a compact report only the rows it keeps whole (no other row can);
+        callers still test each row."""
+        if isinstance(self.rows, RowOutcomes):
+            return self.rows.kept_whole()
+        return iter(self.rows)

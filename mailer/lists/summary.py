@@ -73,7 +73,7 @@ def summary_text(report: ListReport) -> str:
     if report.suppression:
         lines.append(f"Suppression list: {report.suppression} "
                      f"({report.suppressed_addresses} addresses).")
-    left = [text for row in report.rows for text in _left_out_lines(row)]
+    left = [text for row in report.rows_leaving_out() for text in _left_out_lines(row)]
     if left:
         lines.append("Left out:")
         lines.extend(f"  {text}" for text in left[:MAX_LISTED])
@@ -112,7 +112,8 @@ def summary_json(report: ListReport) -> dict[str, Any]:
                               for line, value in report.unknown_languages],
         "rows_not_accepted": [r.as_dict() for r in report.rows if r.fate is not Fate.RECIPIENT],
         "rows_with_addresses_left_out": [
-            r.as_dict() for r in report.rows if r.fate is Fate.RECIPIENT and r.others
+            r.as_dict() for r in report.rows_leaving_out()
+            if r.fate is Fate.RECIPIENT and r.others
         ],
     }
 

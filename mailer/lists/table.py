@@ -297,13 +297,17 @@ def _csv_records(text: str, path: Path, delimiter: str) -> Iterator[tuple[int, l
 def _csv_rows(records: Iterator[tuple[int, list[str]]], width: int,
               blank: list[int]) -> Iterator[RawRow]:
     """Data rows after the header; blank ones are counted in ``blank[0]``."""
+    strip = str.strip
     for start, cells in records:
-        stripped = [c.strip() for c in cells]
+        stripped = list(map(strip, cells))
         if not any(stripped):
             blank[0] += 1
             continue
-        extra = any(stripped[width:])
         given = len(stripped)
+        if given == width:  # most rows
+            yield RawRow(start, stripped, given, False)
+            continue
+        extra = any(stripped[width:])
         row_cells = stripped[:width] + [""] * max(0, width - given)
         yield RawRow(start, row_cells, given, extra)
 
