@@ -103,6 +103,11 @@ class JournalError(MailerError):
     """The journal cannot be opened or written (permissions, disk full, another send)."""
 
 
+class JournalGone(JournalError):
+    """The journal's file was deleted or replaced while it was open (its record was
+    written back: :meth:`Journal._put_back_if_deleted`)."""
+
+
 @dataclass(frozen=True)
 class CampaignInfo:
     """One campaign row. Times are seconds since the epoch (UTC)."""
@@ -212,6 +217,27 @@ class Journal:
         except sqlite3.DatabaseError as exc:
             self._db_close_quietly()
             raise JournalError(damaged_words(path, str(exc)), path=path) from None
+        self._identity = _file_identity(path)
+
+    def _put_back_if_deleted(self) -> bool:
+        """True when the journal's file was deleted (or replaced) since it was opened; a
+        deleted one is written back from the open database first (SQLite's backup API),
+        so its record of who was sent is not lost with it. A file put in its place is
+        left alone (the record is then written beside it, as ``NAME.recovered``)."""
+        if self._db is None or _file_identity(self.path) == self._identity:
+            return False
+        target = self.path if not self.path.exists() else self.path.with_name(
+            self.path.name + ".recovered")
+        with suppress(sqlite3.Error, OSError):
+            copy = sqlite3.connect(str(target))
+            try:
+                self._db.backup(copy)
+            finally:
+                copy.close()
+            os.chmod(target, 0o600)
+            if target == self.path:
+                self._identity = _file_identity(self.path)
+        return True
 
     # -- plumbing ---------------------------------------------------------------------
 
@@ -223,8 +249,10 @@ class Journal:
             self._db = None  # type: ignore[assignment]
 
     def close(self) -> None:
-        """Close the database (safe to call twice)."""
+        """Close the database (safe to call twice); a journal file deleted while it was
+        open is written back first."""
         if self._db is not None:
+            self._put_back_if_deleted()
             self._db.close()
             self._db = None  # type: ignore[assignment]
 
@@ -352,6 +380,12 @@ class Journal:
         daily cap, dated ``started`` (when the message was started; default now).
         Committed before returning."""
         at = self.now() if started is None else started
+        if self._put_back_if_deleted():
+            raise JournalGone(
+                "the send journal was deleted or replaced while sending, so nothing more "
+                "was sent. mailer wrote its record of who was sent back (as "
+                f"{self.path.name}, or {self.path.name}.recovered beside a file put in "
+                "its place).", path=self.path)
         with self._transaction() as db:
             db.execute(
                 "UPDATE recipients SET state = 'uncertain', code = 0, reply = ?, "
@@ -416,6 +450,15 @@ class Journal:
         """Time of the latest SMTP submission, or ``None``."""
         row = self._db.execute("SELECT MAX(at) FROM submissions").fetchone()
         return row[0] if row and row[0] is not None else None
+
+
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of ``path``, or ``None`` when it is gone."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
 
 
 class SendLock:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, ExitStack, nullcontext
 from dataclasses import dataclass
 from email import policy
 from email.parser import BytesParser
@@ -434,7 +434,7 @@ class Ending(str, Enum):
     DRY_RUN = "dry_run"              # --dry-run: nothing sent
     PROOF = "proof"                  # --test-to: one proof, nothing journalled
     DECLINED = "declined"            # the person answered no: nothing sent
-    ABORTED = "aborted"              # Ctrl-C at the question: nothing sent
+    ABORTED = "aborted"              # Ctrl-C before sending (list, question...): nothing sent
     RAN = "ran"                      # the run went to its end or stopped (see the summary)
     STOPPED_AT_ONCE = "stopped_at_once"  # a second Ctrl-C while sending
 
@@ -487,25 +487,33 @@ def send(ws: Workspace, request: SendRequest, screen: SendScreen, *, resume_comm
         if needs_login(outcome.code, outcome.text):
             raise MailerError(sendwords.login_words(outcome.reply) + " Nothing was sent.")
         return SendOutcome(Ending.PROOF, proof=outcome, proof_where=where)
-    with prepare_send(ws, request,
-                      on_report=lambda report: screen.show(summary_text(report))) as prepared:
-        screen.show(sendwords.prepared_words(prepared))
-        for line in send_warnings(prepared.rendered.snippet, prepared.config.review_months):
-            screen.show(line)  # the advice may be out of date: warn, do not refuse
-        if request.dry_run:
-            return SendOutcome(Ending.DRY_RUN, prepared=prepared)
-        if not prepared.plan.due:
-            screen.show(sendwords.nothing_to_send_words(prepared.plan))
-        due = bool(prepared.plan.due)
-        password = silent_sign_in(prepared.config) if due else None
-        if prepared.needs_confirmation and not yes:
-            try:
-                if not screen.confirm(sendwords.question_words(prepared)):
-                    return SendOutcome(Ending.DECLINED)
-            except KeyboardInterrupt:
-                return SendOutcome(Ending.ABORTED)
-        if password is None and due:
-            password = smtp_password_for(prepared.config)
+    # Ctrl-C before the first message (reading the list, the pre-flight, the question,
+    # the password): nothing was sent; say so (exit status 130).
+    stack = ExitStack()
+    try:
+        prepared = stack.enter_context(prepare_send(
+            ws, request, on_report=lambda report: screen.show(summary_text(report))))
+    except KeyboardInterrupt:
+        stack.close()
+        return SendOutcome(Ending.ABORTED)
+    with stack:
+        try:
+            screen.show(sendwords.prepared_words(prepared))
+            for line in send_warnings(prepared.rendered.snippet, prepared.config.review_months):
+                screen.show(line)  # the advice may be out of date: warn, do not refuse
+            if request.dry_run:
+                return SendOutcome(Ending.DRY_RUN, prepared=prepared)
+            if not prepared.plan.due:
+                screen.show(sendwords.nothing_to_send_words(prepared.plan))
+            due = bool(prepared.plan.due)
+            password = silent_sign_in(prepared.config) if due else None
+            if (prepared.needs_confirmation and not yes
+                    and not screen.confirm(sendwords.question_words(prepared))):
+                return SendOutcome(Ending.DECLINED)
+            if password is None and due:
+                password = smtp_password_for(prepared.config)
+        except KeyboardInterrupt:
+            return SendOutcome(Ending.ABORTED)
         try:
             summary = run_send(prepared, password=password, resume_command=resume_command,
                                progress=screen.progress)

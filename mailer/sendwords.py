@@ -29,8 +29,8 @@ WRITTEN_WORDS = "written to the outbox folder, not emailed"
 
 
 #: What an uncertain recipient's reply means, in words.
-UNCERTAIN_WORDS = ("the message may have arrived (the connection dropped before the server "
-                   "confirmed)")
+UNCERTAIN_WORDS = ("the message may have arrived (mailer was stopped, or the connection "
+                   "dropped, before the server confirmed it)")
 
 
 def reply_words(row: RecipientOutcome) -> str:
@@ -150,12 +150,17 @@ def next_step_words(summary: SendSummary) -> str:
 
 def journal_broke_error(exc: MailerError, done: int, resume_command: str,
                         emailed: bool) -> MailerError:
-    """The journal could not be written after ``done`` messages went (a full disk): exit
+    """The journal could not be written after ``done`` messages went (a full disk, or its
+    file deleted: :class:`mailer.journal.JournalGone`): exit
     status 1, not 2, since something was sent; says how to carry on."""
+    from mailer.journal import JournalGone
+
+    gone = isinstance(exc, JournalGone)
     what = "sent" if emailed else "written to the outbox folder"
     err = MailerError(
         f"{exc.message} {done:,} message{'s were' if done != 1 else ' was'} {what} before "
-        "this and are recorded; nothing more was sent. Make room on the disk, then run the "
+        "this and are recorded; nothing more was sent. "
+        + ("Run" if gone else "Make room on the disk, then run") + " the "
         f"same command again to carry on (nobody is sent twice):\n  {resume_command}",
         path=exc.path)
     err.exit_code = 1
@@ -261,14 +266,16 @@ def proof_words(address: str, where: str, outcome: Outcome) -> str:
 
 
 def summary_lines(summary: SendSummary) -> list[str]:
-    """The words after a run (standard output): the counts, the language of the messages,
+    """The words after a run (standard output): the counts (with those not tried yet when
+    it stopped early, so they add up to the campaign), the language of the messages,
     then each parent not sent with the server's reply, this run's first, then those left by
     earlier runs."""
     done = (f"{summary.written} written to the outbox folder (not emailed)"
             if summary.transport == OUTBOX else f"{summary.sent} sent")
     lines = [f"{'So far' if summary.stopped else 'Done'}: {done}, {summary.failed} failed, "
              f"{summary.deferred} deferred, {summary.uncertain} uncertain, "
-             f"{summary.skipped} skipped (campaign {summary.campaign})."]
+             + (f"{summary.pending:,} not tried yet, " if summary.pending else "")
+             + f"{summary.skipped} skipped (campaign {summary.campaign})."]
     lines += summary.language_lines
     lines += [f"  {f.email}: {reply_words(f)}" for f in summary.failures if not f.earlier]
     earlier = [f for f in summary.failures if f.earlier]
@@ -337,7 +344,8 @@ LIST_AT_MOST = 20
 
 def _name_rows(rows: list) -> list[str]:  # type: ignore[type-arg]
     out = [f"              {r.email}: " + (
-        "the connection dropped before the server confirmed" if r.state is State.UNCERTAIN
+        "mailer was stopped, or the connection dropped, before the server confirmed it"
+        if r.state is State.UNCERTAIN
         else f"{r.code or ''} {r.reply}".strip()) for r in rows[:LIST_AT_MOST]]
     if len(rows) > LIST_AT_MOST:
         out.append(f"              and {len(rows) - LIST_AT_MOST:,} more "

@@ -14,6 +14,7 @@ import keyring
 import pytest
 from keyring.backends import fail
 
+from mailer.outcome import State
 from tests.conftest import set_smtp
 from tests.keyring_backend import FileKeyring
 from tests.sendkit import SNIPPET, CliResult, assert_agree, journal_states, run_cli, write_list
@@ -347,3 +348,55 @@ def test_send_json_and_status_json_name_things_the_same(mailer, workspace: Path)
     assert {k: one[k] for k in ("email", "state", "code", "enhanced", "reply", "attempts")} == {
         "email": addrs[1], "state": "failed", "code": 550, "enhanced": "5.1.1",
         "reply": "5.1.1 No such user here", "attempts": 1}
+
+
+def test_a_stopped_run_counts_add_up_to_everyone(mailer, workspace: Path) -> None:
+    """Stopped by a 421 after 2 of 6: the 'So far' line names every recipient, the ones
+    not tried yet included, so its numbers add up to the list."""
+    list_arg, _ = write_list(workspace, 6)
+    handler = RecordingHandler(throttle_after=2)
+    with SmtpServer(handler=handler) as server:
+        set_smtp(workspace, host="127.0.0.1", port=server.port, security="none")
+        result = mailer("send", SNIPPET, "--list", list_arg, "--yes")
+    assert result.returncode == 1
+    line = next(x for x in result.stdout.splitlines() if x.startswith("So far:"))
+    assert line.startswith("So far: 2 sent, 0 failed, 1 deferred, 0 uncertain, "
+                           "3 not tried yet, 0 skipped"), line
+
+
+class _DeletesTheJournal(RecordingHandler):
+    """Accepts messages; after the second one, deletes the workspace's journal files (as
+    a person tidying up folders mid-send might)."""
+
+    def __init__(self, state_dir: Path) -> None:
+        super().__init__()
+        self.state_dir = state_dir
+
+    async def handle_DATA(self, server, session, envelope) -> str:  # type: ignore[override]
+        reply = await super().handle_DATA(server, session, envelope)
+        if len(self.received) == 2:
+            for f in self.state_dir.glob("journal.sqlite3*"):
+                f.unlink()
+        return reply
+
+
+def test_journal_deleted_mid_send_is_put_back_and_nobody_is_sent_twice(
+        mailer, workspace: Path) -> None:
+    """Before, the send went on into the deleted file: 'mailer status' then said nothing
+    was sent and the same command emailed everyone again."""
+    list_arg, addrs = write_list(workspace, 5)
+    handler = _DeletesTheJournal(workspace / ".mailer")
+    with SmtpServer(handler=handler) as server:
+        set_smtp(workspace, host="127.0.0.1", port=server.port, security="none")
+        first = mailer("send", SNIPPET, "--list", list_arg, "--yes")
+        assert first.returncode == 1, first.stderr
+        assert "deleted or replaced while sending" in first.stderr
+        assert "Make room on the disk" not in first.stderr
+        states = journal_states(workspace, f"{SNIPPET}--parents")
+        assert list(states.values()).count(State.SENT) == 2
+        again = mailer("send", SNIPPET, "--list", list_arg, "--yes")
+        received = handler.received_by_recipient()
+        states = journal_states(workspace, f"{SNIPPET}--parents")
+    assert again.returncode == 0, again.stderr
+    assert received == {a: 1 for a in addrs}
+    assert_agree(received, states)

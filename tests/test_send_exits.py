@@ -122,3 +122,30 @@ def test_a_double_interrupt_with_no_data_on_its_way_marks_nobody_uncertain(
     assert "marked uncertain" not in stderr
     assert "No message was on its way" in stderr
     assert f"mailer send {SNIPPET} --list {list_arg} --yes" in stderr
+
+
+def test_ctrl_c_while_the_messages_are_checked_says_nothing_was_sent(workspace: Path) -> None:
+    """Ctrl-C after the list's report, while every message is checked (before anything
+    goes): before, typer turned it into a silent exit 130 with no word of what happened."""
+    list_arg, _ = write_list(workspace, 40_000)
+    master, slave = pty.openpty()
+    proc = popen_mailer("send", SNIPPET, "--list", list_arg, cwd=workspace,
+                        stdin=slave, stderr=slave, stdout=subprocess.PIPE)
+    os.close(slave)
+    seen: list[str] = []
+    try:
+        _read_until(master, "rows in all", seen, timeout=120)
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=60)
+        _read_until(master, "Nothing was sent.", seen)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
+    screen = "".join(seen)
+    assert proc.returncode == 130, screen
+    assert "Campaign:" not in screen, screen  # it was stopped before the summary
+    assert not (workspace / "outbox" / "new").exists() or not any(
+        (workspace / "outbox" / "new").iterdir())
+    assert "Traceback" not in screen

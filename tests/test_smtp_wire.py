@@ -65,3 +65,59 @@ def test_pipelined_or_not_the_server_gets_the_same_message(
     want = BytesParser(policy=policy.default).parsebytes(message.data)
     assert got.get_body(("html",)).get_content() == want.get_body(("html",)).get_content()
     assert got.get_body(("plain",)).get_content() == want.get_body(("plain",)).get_content()
+
+
+def test_a_journal_that_breaks_at_data_closes_the_connection_without_a_message(
+        workspace: Path) -> None:
+    """The journal cannot note 'uncertain' after the server's 354 (full disk, file
+    deleted): mailer hangs up without the final '.', so the server keeps nothing, and
+    does not write QUIT into the message data and wait a minute for an answer that never
+    comes (what it did before)."""
+    seen: list[bytes] = []
+
+    async def responder(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"220 raw ESMTP\r\n")
+        while line := await reader.readline():
+            seen.append(line)
+            verb = line[:4].upper()
+            if verb == b"EHLO":
+                writer.write(b"250-raw\r\n250 8BITMIME\r\n")
+            elif verb == b"DATA":
+                writer.write(b"354 go ahead\r\n")
+                await writer.drain()
+                seen.append(b"<DATA>")
+                seen.append(await reader.read())  # everything until the client hangs up
+                break
+            else:
+                writer.write(b"250 OK\r\n")
+            await writer.drain()
+        writer.close()
+
+    class Broken(Exception):
+        pass
+
+    def on_data() -> None:
+        raise Broken
+
+    async def go() -> None:
+        server = await asyncio.start_server(responder, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        set_smtp(workspace, host="127.0.0.1", port=port, security="none")
+        ws = Workspace(workspace)
+        composer = Composer(render_snippet(ws, SNIPPET), ws.config.sender)
+        message = composer.compose("carer@example.com", "Sadia Khan",
+                                   {"greeting": "Dear Mrs Khan"})
+        transport = SmtpTransport(ws.config.smtp)
+        async with server:
+            await transport.open()
+            with pytest.raises(Broken):
+                await transport.deliver(message, on_data)
+            await asyncio.wait_for(transport.close(), 10)
+            for _ in range(100):
+                if b"<DATA>" in seen and len(seen) > seen.index(b"<DATA>") + 1:
+                    break
+                await asyncio.sleep(0.05)
+
+    asyncio.run(go())
+    after = seen[seen.index(b"<DATA>") + 1]
+    assert after == b""  # hung up: no message data, no QUIT, no final '.'

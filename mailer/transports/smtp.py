@@ -259,7 +259,14 @@ class SmtpTransport(TransportBase):
             if refused is not None:
                 return refused
             if on_data is not None:
-                on_data()
+                try:
+                    on_data()
+                except BaseException:
+                    # The server is reading message data now: a QUIT would be taken as
+                    # part of it and never answered. Closing without the final "." makes
+                    # it discard the message (RFC 5321 §4.1.1.4): nothing was sent.
+                    self._drop()
+                    raise
             data_started = True
             pipe.write(wire)
             code, text = await pipe.reply()
