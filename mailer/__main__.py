@@ -1,5 +1,5 @@
 """``python -m mailer`` entry point."""
 
-from mailer.cli import main
+from mailer.entry import main
 
 main()
