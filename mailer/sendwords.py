@@ -260,9 +260,13 @@ NO_TERMINAL_WORDS = ("sending needs a yes, and there is no terminal to ask on. C
 
 def proof_words(address: str, where: str, outcome: Outcome) -> str:
     """``Test message to ADDRESS via WHERE: sent (250 OK)`` after ``--test-to``; a proof
-    written to the outbox folder is ``written to the outbox folder, not emailed``."""
-    what = WRITTEN_WORDS if outcome.state is State.WRITTEN else outcome.state.value
-    return f"Test message to {address} via {where}: {what} ({outcome.reply})"
+    written to the outbox folder says so and where to find it, with no server reply (there
+    was no server): ``Test message to ADDRESS written to the outbox folder, not emailed:
+    open it from FOLDER/new``."""
+    if outcome.state is State.WRITTEN:
+        folder = where.removeprefix("outbox folder ")
+        return f"Test message to {address} {WRITTEN_WORDS}: open it from {folder}/new"
+    return f"Test message to {address} via {where}: {outcome.state.value} ({outcome.reply})"
 
 
 def summary_lines(summary: SendSummary) -> list[str]:

@@ -35,8 +35,9 @@ def test_a_proof_written_to_the_outbox_is_not_called_sent(workspace: Path) -> No
     result = run_mailer("send", SNIPPET, "--list", list_arg, "--test-to", "dsl@example.com",
                         cwd=workspace)
     assert result.returncode == 0, result.stderr
-    assert f"Test message to dsl@example.com via outbox folder {workspace / 'outbox'}" \
-        f"/proofs: {WRITTEN} (250 written to the outbox folder as " in result.stdout
+    assert f"Test message to dsl@example.com {WRITTEN}: open it from " \
+        f"{workspace / 'outbox'}/proofs/new\n" in result.stdout
+    assert "250" not in result.stdout  # no made-up server reply: there was no server
     assert "sent" not in result.stdout
 
 
