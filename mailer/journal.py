@@ -152,10 +152,13 @@ def _private_dir(path: Path) -> None:
 
 
 def damaged_words(path: Path, why: str) -> str:
-    """What to say about a journal SQLite cannot read: nothing was sent, how to go on
-    (move it aside) and what is lost."""
+    """What to say about a journal SQLite cannot read, true for ``send`` and ``status``
+    alike: mailer sends nothing while it is damaged (not "nothing was ever sent", which a
+    reader of ``status`` could take about the campaign), how to go on (move it aside) and
+    what is lost."""
     return (
-        f"the send journal is damaged ({why}), so nothing was sent. To go on, move it aside, "
+        f"the send journal is damaged ({why}). mailer stopped here: it sends nothing while its "
+        f"journal is damaged. To go on, move it aside, "
         f"for example: mv {path} {path}.damaged  (and the files next to it starting "
         f"{path.name}-, if any). mailer then starts a new journal. What is lost is its "
         "record of who was already sent: sending a campaign again would send it to "
