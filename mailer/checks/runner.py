@@ -213,6 +213,14 @@ def check_translation(ws: Workspace, english: Snippet, language: str,
         rendered = render(translated, ws.config, ws.template_dirs)
     except MailerError as exc:
         return [error("L0", path.name, f"this translation cannot be used: {exc}")]
+    return translation_findings(ws, english, translated, rendered, path)
+
+
+def translation_findings(ws: Workspace, english: Snippet, translated: Snippet,
+                         rendered: Rendered, path: Path) -> list[Finding]:
+    """The checks of a loaded and rendered translation (also an unsaved one in the
+    browser editor, as if saved at ``path``): see :func:`check_translation`."""
+    language = translated.language
     # R1/R2 (review dates, closed services) already cover every translation from the
     # English's checks: not repeated here.
     found = [f for f in run_checks(rendered, compose_sample(rendered, ws.config), ws.config)

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from mailer.config import Config
-from mailer.errors import MailerError
+from mailer.errors import MailerError, SnippetError
 from mailer.jobs import (
     read_workspace_list,
     render_snippet,
@@ -39,8 +39,9 @@ from mailer.jobs import (
 from mailer.languages import best_match
 from mailer.recipients import Recipient
 from mailer.render import Rendered, render
-from mailer.snippets import Snippet, find_snippet, load_snippet
+from mailer.snippets import Snippet, find_snippet, load_snippet, parse_snippet
 from mailer.workspace import Workspace
+from mailer.yamlfile import parse_yaml
 
 #: Seconds between two looks at the watched files' modification times. Checking about
 #: twenty files costs microseconds, so a short interval keeps the page within a second of
@@ -340,6 +341,9 @@ class PreviewSession:
         #: set (``draft_path`` is the file it will be saved as).
         self.draft_text: str | None = None
         self.draft_path: Path | None = None
+        #: Unsaved translations from the editor's translation view: language tag ->
+        #: (YAML text, the file it will be saved as), shown instead of the files.
+        self.translation_drafts: dict[str, tuple[str, Path]] = {}
         self._build_lock = threading.RLock()
 
     # -- reading -------------------------------------------------------------------------
@@ -450,6 +454,10 @@ class PreviewSession:
                 tag: load_snippet(path)
                 for tag, path in snippet_translations(ws, rendered.snippet).items()
             }
+            for tag, (text, path) in self.translation_drafts.items():
+                translations[tag] = parse_snippet(parse_yaml(text, path, SnippetError),
+                                                  path, text)
+            translations = dict(sorted(translations.items()))
             recipients, total = self._recipients()
         except Exception as exc:  # noqa: BLE001 - the server must survive any render fault
             if not isinstance(exc, MailerError):
