@@ -818,9 +818,10 @@ class Editor:
             text = translation_text(english, tdoc.tag, fields, texts, tdoc.base_text,
                                     tdoc.path)
         except MailerError as exc:
-            findings.append(FieldFinding(
-                finding_field({"message": exc.message}, fields, texts, ""), "error",
-                _sentence(exc.message)))
+            if not any(f.severity == "error" for f in findings):  # else already at its field
+                findings.append(FieldFinding(
+                    finding_field({"message": exc.message}, fields, texts, ""), "error",
+                    _sentence(exc.message)))
             answer = self._answer(findings, session.snapshot)
             answer.update(stale=True, untranslated=untranslated(fields, texts))
             return answer
