@@ -336,3 +336,16 @@ def test_a_too_long_translated_subject_blocks_saving(server: EditorServer,
         "token": page_token(server), "language": "pl", "texts": body, "path": doc["path"],
         "sha": doc["sha"]})
     assert status == 422
+
+
+def test_a_translation_changed_on_disk_is_rendered_again(workspace: Path) -> None:
+    """The renders of translations were kept from one snapshot to the next: a translation
+    saved in a text editor (or drafted in the panel) went on showing its old words."""
+    session = PreviewSession(Workspace(workspace), SNIPPET)
+    session.rebuild()
+    assert session.snapshot.translated("pl").snippet.title.startswith("Czat wideo")
+    path = translation_path(workspace, "pl")
+    write(path, path.read_text(encoding="utf-8").replace(
+        "title: Czat wideo, kamery internetowe", "title: Kamery internetowe", 1))
+    assert session.reload_if_changed() is not None
+    assert session.snapshot.translated("pl").snippet.title.startswith("Kamery internetowe")

@@ -415,6 +415,8 @@ class PreviewSession:
         return picked, len(report.recipients)
 
     def _publish(self, **changes: Any) -> Snapshot:
+        if "translations" in changes:  # renders of the old translations no longer apply
+            changes["_rendered"] = {}
         with self._cond:
             snap = replace(self._snapshot, version=self._snapshot.version + 1,
                            ready_at=time.time(), **changes)
