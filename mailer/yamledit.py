@@ -20,7 +20,6 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.scalarstring import FoldedScalarString, LiteralScalarString
-from ruamel.yaml.util import load_yaml_guess_indent
 
 from mailer.errors import MailerError
 
@@ -61,19 +60,22 @@ def _structure_indent(text: str) -> tuple[int | None, int | None, int | None]:
     return mapping, sequence, offset
 
 
-def _round_trip(text: str) -> YAML:
-    """A round-trip loader/dumper set to the file's own indentation (two spaces, list
-    dashes at the key's indentation plus ``offset``, for what the file does not show)."""
-    mapping, seq_indent, dash_offset = _structure_indent(text)
+def round_trip_yaml(text: str = "") -> YAML:
+    """A ruamel.yaml round-trip reader/writer set to write as ``text`` (a file's text) is
+    written: its own indentation of nested maps and lists (:func:`_structure_indent`), and
+    like the shipped files (two spaces, list dashes two spaces under their key) for what
+    it does not show. Quotes are kept as written; lines are never re-wrapped. The one
+    YAML configuration of every writer (``check --links --fix``, the browser editor)."""
+    mapping, seq_indent, dash_offset = _structure_indent(text) if text else (None,) * 3
     if seq_indent is None:
-        _, seq_indent, dash_offset = load_yaml_guess_indent(text)
+        seq_indent, dash_offset = 4, 2
     yaml = YAML(typ="rt")
     yaml.preserve_quotes = True
     yaml.width = _NO_WRAP
     # ``links:\n  - title:`` is a sequence indented 4 with its dash at 2 (offset 2).
     dash_offset = dash_offset or 0
     yaml.indent(mapping=mapping if mapping and mapping > 0 else 2,
-                sequence=max(seq_indent or 2, dash_offset + 2), offset=dash_offset)
+                sequence=max(seq_indent, dash_offset + 2), offset=dash_offset)
     return yaml
 
 
@@ -106,7 +108,7 @@ def edit_yaml(path: Path, change: Callable[[Any], bool],
     encoding = "utf-8-sig" if raw.startswith(b"\xef\xbb\xbf") else "utf-8"
     text = text.replace("\r\n", "\n")
     try:
-        yaml = _round_trip(text)
+        yaml = round_trip_yaml(text)
         data = yaml.load(text)
     except YAMLError as exc:
         raise error(f"this is not valid YAML ({exc}).", path=path) from None

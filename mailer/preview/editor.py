@@ -801,17 +801,26 @@ class Editor:
             out["problem"] = (f"Line {exc.line}: {exc.message}" if exc.line else exc.message)
         return out
 
+    def _translation_input(self, tdoc: TranslationDoc, texts: Any,
+                           ) -> tuple[Snippet, list[Field], dict[str, str]]:
+        """The English now, the view's fields and the posted ``texts`` tidied.
+
+        Raises:
+            Refused: 400 when the English cannot be read or ``texts`` is not the form's.
+        """
+        try:
+            english = self.english_snippet()
+            fields = tdoc.fields(english)
+            return english, fields, clean_texts(texts, fields)
+        except MailerError as exc:
+            raise Refused(HTTPStatus.BAD_REQUEST, exc.message) from None
+
     def translation_draft(self, tag: Any, texts: Any) -> dict[str, Any]:
         """Show the translation ``texts`` (``{field key: text}``) in the preview without
         saving, and check it as ``mailer check`` checks a translation. Returns the same
         shape as :meth:`draft`, plus ``untranslated`` (the keys of empty fields)."""
         tdoc = self._tdoc(tag)
-        try:
-            english = self.english_snippet()
-            fields = tdoc.fields(english)
-            texts = clean_texts(texts, fields)
-        except MailerError as exc:
-            raise Refused(HTTPStatus.BAD_REQUEST, exc.message) from None
+        english, fields, texts = self._translation_input(tdoc, texts)
         findings = [FieldFinding(**row) for row in text_findings(fields, texts)]
         session = self.session
         try:
@@ -870,12 +879,7 @@ class Editor:
         if path != tdoc.path:
             raise Refused(HTTPStatus.FORBIDDEN, "Refused: a translation is saved only as "
                                                 f"{tdoc.rel_path}.")
-        try:
-            english = self.english_snippet()
-            fields = tdoc.fields(english)
-            texts = clean_texts(texts, fields)
-        except MailerError as exc:
-            raise Refused(HTTPStatus.BAD_REQUEST, exc.message) from None
+        english, fields, texts = self._translation_input(tdoc, texts)
         errors = [f for f in text_findings(fields, texts) if f["severity"] == "error"]
         if errors:
             raise Refused(HTTPStatus.UNPROCESSABLE_ENTITY,
