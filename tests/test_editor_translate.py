@@ -349,3 +349,30 @@ def test_a_translation_changed_on_disk_is_rendered_again(workspace: Path) -> Non
         "title: Czat wideo, kamery internetowe", "title: Kamery internetowe", 1))
     assert session.reload_if_changed() is not None
     assert session.snapshot.translated("pl").snippet.title.startswith("Kamery internetowe")
+
+
+def test_texts_for_fields_the_english_no_longer_has_are_refused_not_misplaced(
+        server: EditorServer, workspace: Path) -> None:
+    """A paragraph added to the English (unsaved) renumbers the translation's fields: a
+    request made with the old ones would put each text one paragraph off."""
+    token = page_token(server)
+    doc = tdoc(server, "pl")
+    body = texts(doc)
+    body["body 2 (paragraph)"] = "Rada Hrabstwa Kent otrzymuje coraz więcej zgłoszeń."
+    status, english = request(server, "GET", "/api/editor")
+    form = english["form"]
+    form["body"] = "A new first paragraph.\n\n" + form["body"]
+    assert request(server, "POST", "/api/draft", {"token": token, "form": form})[0] == 200
+    before = translation_path(workspace, "pl").read_bytes()
+    for path in ("/api/draft", "/api/save"):
+        status, answer = request(server, "POST", path, {
+            "token": token, "language": "pl", "texts": body, "path": doc["path"],
+            "sha": doc["sha"], "fields": doc["fields_digest"]})
+        assert status == 409 and answer["fields_changed"] is True, answer
+    assert translation_path(workspace, "pl").read_bytes() == before
+    fresh = tdoc(server, "pl")
+    assert fresh["fields_digest"] != doc["fields_digest"]
+    # the Polish no longer has the English's paragraphs: its whole text is one field
+    whole = [f for f in fresh["fields"] if f["key"] == "body"]
+    assert whole and whole[0]["english"].startswith("A new first paragraph.\n\n")
+    assert whole[0]["text"].startswith("Piszemy do wszystkich")

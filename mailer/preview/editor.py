@@ -100,6 +100,18 @@ class Refused(Exception):
         self.message = message
 
 
+class FieldsChanged(Refused):
+    """A translation's fields changed under the page (see
+    :meth:`Editor._translation_input`)."""
+
+
+def fields_digest(fields: list[Field]) -> str:
+    """A fingerprint of the translation view's fields (their keys and English), so a
+    request made with fields the page read before the English changed is recognised."""
+    joined = "\x00".join(f"{f.key}\x01{f.english}" for f in fields)
+    return hashlib.sha256(joined.encode("utf-8")).hexdigest()[:16]
+
+
 # -- the form --------------------------------------------------------------------------------
 
 def _text(value: Any) -> str:
@@ -796,31 +808,41 @@ class Editor:
             "limits": {"subject_warn": SUBJECT_WARN, "subject_max": SUBJECT_MAX,
                        "preheader_warn": PREHEADER_WARN}}
         try:
-            out["fields"] = [f.as_dict() for f in tdoc.fields(self.english_snippet())]
+            fields = tdoc.fields(self.english_snippet())
+            out["fields"] = [f.as_dict() for f in fields]
+            out["fields_digest"] = fields_digest(fields)
         except MailerError as exc:
             out["problem"] = (f"Line {exc.line}: {exc.message}" if exc.line else exc.message)
         return out
 
-    def _translation_input(self, tdoc: TranslationDoc, texts: Any,
+    def _translation_input(self, tdoc: TranslationDoc, texts: Any, digest: Any,
                            ) -> tuple[Snippet, list[Field], dict[str, str]]:
         """The English now, the view's fields and the posted ``texts`` tidied.
 
         Raises:
-            Refused: 400 when the English cannot be read or ``texts`` is not the form's.
+            Refused: 400 when the English cannot be read or ``texts`` is not the form's;
+                409 (``fields_changed``) when the page's fields (``digest``, from
+                :meth:`translation_document`) are no longer the English's (a paragraph
+                added in the English meanwhile): its texts would land in the wrong places.
         """
         try:
             english = self.english_snippet()
             fields = tdoc.fields(english)
-            return english, fields, clean_texts(texts, fields)
+            clean = clean_texts(texts, fields)
         except MailerError as exc:
             raise Refused(HTTPStatus.BAD_REQUEST, exc.message) from None
+        if digest is not None and digest != fields_digest(fields):
+            raise FieldsChanged(HTTPStatus.CONFLICT, "The English has changed since this "
+                                "page showed the translation: the fields were read again. "
+                                "Check your changes, then save.")
+        return english, fields, clean
 
-    def translation_draft(self, tag: Any, texts: Any) -> dict[str, Any]:
+    def translation_draft(self, tag: Any, texts: Any, digest: Any = None) -> dict[str, Any]:
         """Show the translation ``texts`` (``{field key: text}``) in the preview without
         saving, and check it as ``mailer check`` checks a translation. Returns the same
         shape as :meth:`draft`, plus ``untranslated`` (the keys of empty fields)."""
         tdoc = self._tdoc(tag)
-        english, fields, texts = self._translation_input(tdoc, texts)
+        english, fields, texts = self._translation_input(tdoc, texts, digest)
         findings = [FieldFinding(**row) for row in text_findings(fields, texts)]
         session = self.session
         try:
@@ -864,7 +886,7 @@ class Editor:
         return answer
 
     def translation_save(self, tag: Any, texts: Any, rel_path: Any, base_sha: Any,
-                         overwrite: bool) -> dict[str, Any]:
+                         overwrite: bool, digest: Any = None) -> dict[str, Any]:
         """Write the translation into ``tag`` to ``rel_path``, which must be its own file,
         ``snippets/ID.TAG.yaml``.
 
@@ -879,7 +901,7 @@ class Editor:
         if path != tdoc.path:
             raise Refused(HTTPStatus.FORBIDDEN, "Refused: a translation is saved only as "
                                                 f"{tdoc.rel_path}.")
-        english, fields, texts = self._translation_input(tdoc, texts)
+        english, fields, texts = self._translation_input(tdoc, texts, digest)
         errors = [f for f in text_findings(fields, texts) if f["severity"] == "error"]
         if errors:
             raise Refused(HTTPStatus.UNPROCESSABLE_ENTITY,
@@ -1155,13 +1177,14 @@ class _EditorHandler(_Handler):
                 if path == "/api/language":
                     answer = editor.add_language(payload.get("language"))
                 elif language and path == "/api/draft":
-                    answer = editor.translation_draft(language, payload.get("texts"))
+                    answer = editor.translation_draft(language, payload.get("texts"),
+                                                      payload.get("fields"))
                 elif language and path == "/api/reopen":
                     answer = editor.translation_reopen(language)
                 elif language:
                     answer = editor.translation_save(language, payload.get("texts"),
                                                      payload.get("path"), payload.get("sha"),
-                                                     overwrite)
+                                                     overwrite, payload.get("fields"))
                 elif path == "/api/draft":
                     answer = editor.draft(payload.get("form"))
                 elif path == "/api/reopen":
@@ -1174,7 +1197,8 @@ class _EditorHandler(_Handler):
             self.close_connection = exc.status in (HTTPStatus.FORBIDDEN,
                                                    HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
             self._json(exc.status, {"error": exc.message,
-                                    "conflict": exc.status == HTTPStatus.CONFLICT})
+                                    "conflict": exc.status == HTTPStatus.CONFLICT,
+                                    "fields_changed": isinstance(exc, FieldsChanged)})
         except (BrokenPipeError, ConnectionResetError):
             pass
 

@@ -830,8 +830,9 @@
     if (!t || !t.doc.fields) return;
     const seq = ++t.seq;
     try {
-      const { status, data } = await post("/api/draft", { language: tag, texts: t.texts });
+      const { status, data } = await post("/api/draft", { language: tag, texts: t.texts, fields: t.doc.fields_digest });
       if (seq !== t.seq || current !== tag) return;
+      if (status === 409 && data.fields_changed) { await refit(tag, data.error); return; }
       if (status !== 200) { setStatus(data.error || "The preview could not update."); return; }
       t.canSave = data.can_save;
       showFindings(data.findings);
@@ -853,8 +854,9 @@
     updateSaveButton();
     setStatus("Saving\u2026", tag);
     try {
-      const { status, data } = await post("/api/save", { language: tag, texts: t.texts, path: t.doc.path, sha: t.doc.sha, overwrite: overwrite === true });
+      const { status, data } = await post("/api/save", { language: tag, texts: t.texts, path: t.doc.path, sha: t.doc.sha, overwrite: overwrite === true, fields: t.doc.fields_digest });
       saving = false;
+      if (status === 409 && data.fields_changed) { updateSaveButton(); await refit(tag, data.error); return; }
       if (status === 200) {
         t.dirty = false;
         t.conflictSha = null;
@@ -892,6 +894,27 @@
         if (current === tag) $("ed-conflict").hidden = false;
       }
     } catch (err) { /* the preview's own status line reports a lost connection */ }
+  }
+
+  // The English changed under the translation (a paragraph added): read the fields again,
+  // keeping what was typed wherever the English beside it is still the same.
+  async function refit(tag, message) {
+    const old = langs[tag];
+    const fresh = newState(await openTranslation(tag));
+    const englishOf = Object.fromEntries((old.doc.fields || []).map((f) => [f.key, f.english]));
+    for (const f of fresh.doc.fields || []) {
+      if (englishOf[f.key] === f.english && old.texts[f.key] !== undefined) fresh.texts[f.key] = old.texts[f.key];
+    }
+    fresh.dirty = old.dirty;
+    fresh.doc.is_new = old.doc.is_new;
+    langs[tag] = fresh;
+    if (current === tag) {
+      buildTranslationForm(fresh);
+      fitAll();
+      updateSaveButton();
+      sendTranslationDraft(tag);
+    }
+    setStatus(message, tag);
   }
 
   async function reloadTranslation(tag, quietly) {
