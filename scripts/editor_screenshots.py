@@ -4,7 +4,7 @@
 
 Copies the demo workspace to a temporary folder, serves `mailer edit online-safety-webcams`
 on 127.0.0.1, and in Debian's Chromium (Playwright) opens the Polish translation at
-1280 px (one paragraph typed, one field emptied so it shows as not translated) and the
+1280 px (the subject emptied, so it shows as not translated) and the
 Arabic one at 400 px (right to left). Writes editor-translate-1280.png and
 editor-translate-400.png.
 """
@@ -53,7 +53,7 @@ def main() -> None:
                     page.select_option("#ed-lang", tag)
                     page.locator(".ed-tfield").first.wait_for()
                     if tag == "pl":
-                        page.fill("#ed-tform [data-field='audience']", "")
+                        page.fill("#ed-tform [data-field='subject']", "")
                     page.locator(".ed-sum-line").filter(has_text="No mistakes").wait_for()
                     page.frame_locator("#email-frame").locator(f"html[lang='{tag}']").wait_for()
                     page.evaluate("window.scrollTo(0, 0)")
