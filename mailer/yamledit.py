@@ -149,6 +149,21 @@ def write_text_atomic(path: Path, text: str, newline: str = "\n", bom: bool = Fa
         raise
 
 
+def write_like_existing(path: Path, text: str) -> None:
+    """:func:`write_text_atomic` with the line ends (CRLF or LF) and UTF-8 byte order mark
+    the file at ``path`` has now (LF, no mark, for a new file).
+
+    Raises:
+        OSError: as :func:`write_text_atomic`.
+    """
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raw = b""
+    write_text_atomic(path, text, newline="\r\n" if b"\r\n" in raw else "\n",
+                      bom=raw.startswith(b"\xef\xbb\xbf"))
+
+
 def same_style(old: Any, new_text: str) -> Any:
     """``new_text`` as the same kind of YAML string as ``old`` (literal ``|``, folded ``>``,
     quoted or plain), with ``old``'s anchor (``&name``) if it had one, so replacing a value

@@ -55,7 +55,7 @@ from mailer.preview.translation import (
 from mailer.roundtrip import dump_document, load_document, plain, to_date, update_map
 from mailer.snippets import LANGUAGE_TAG, SNIPPET_KEYS, SUBJECT_MAX, Snippet, parse_snippet
 from mailer.workspace import Workspace
-from mailer.yamledit import write_text_atomic
+from mailer.yamledit import write_like_existing
 from mailer.yamlfile import parse_yaml
 
 #: The form's top-level fields, in the order a snippet file lists them.
@@ -710,9 +710,7 @@ class Editor:
         except MailerError as exc:
             raise Refused(HTTPStatus.UNPROCESSABLE_ENTITY,
                           f"Nothing was saved: {_sentence(exc.message)}") from None
-        raw = path.read_bytes() if current_sha is not None else b""
-        write_text_atomic(path, text, newline="\r\n" if b"\r\n" in raw else "\n",
-                      bom=raw.startswith(b"\xef\xbb\xbf"))
+        write_like_existing(path, text)
         self.path, self.base_text, self.base_sha, self.is_new = path, text, file_digest(path), False
         session = self.session
         session.snippet = path.stem
@@ -917,9 +915,7 @@ class Editor:
         except MailerError as exc:
             raise Refused(HTTPStatus.UNPROCESSABLE_ENTITY,
                           f"Nothing was saved: {_sentence(exc.message)}") from None
-        raw = path.read_bytes() if current_sha is not None else b""
-        write_text_atomic(path, text, newline="\r\n" if b"\r\n" in raw else "\n",
-                          bom=raw.startswith(b"\xef\xbb\xbf"))
+        write_like_existing(path, text)
         tdoc.saved(text)
         self.session.translation_drafts.pop(tdoc.tag, None)
         self.session.rebuild()
