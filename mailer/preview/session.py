@@ -344,6 +344,7 @@ class PreviewSession:
         #: Unsaved translations from the editor's translation view: language tag ->
         #: (YAML text, the file it will be saved as), shown instead of the files.
         self.translation_drafts: dict[str, tuple[str, Path]] = {}
+        self._translation_cache: dict[Path, tuple[tuple[Path, int, int], Snippet]] = {}
         self._build_lock = threading.RLock()
 
     # -- reading -------------------------------------------------------------------------
@@ -453,7 +454,7 @@ class PreviewSession:
             else:
                 rendered = render_snippet(ws, self.snippet)
             translations = {  # read now (a mistake shows at once), rendered when shown
-                tag: load_snippet(path)
+                tag: self._load_translation(path)
                 for tag, path in snippet_translations(ws, rendered.snippet).items()
             }
             for tag, (text, path) in self.translation_drafts.items():
@@ -475,6 +476,25 @@ class PreviewSession:
                              template_dirs=tuple(ws.template_dirs),
                              recipients=recipients, recipients_total=total,
                              checks=Checks("pending"), render_s=time.perf_counter() - started)
+
+    def _load_translation(self, path: Path) -> Snippet:
+        """The translation file at ``path``, read again only when its modification time
+        or size changed (the editor's drafts re-render often; the files rarely change).
+
+        Raises:
+            SnippetError: as :func:`mailer.snippets.load_snippet`.
+        """
+        try:
+            st = path.stat()
+            key = (path, st.st_mtime_ns, st.st_size)
+        except OSError:
+            return load_snippet(path)  # says the file cannot be read
+        cached = self._translation_cache.get(path)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        snippet = load_snippet(path)
+        self._translation_cache[path] = (key, snippet)
+        return snippet
 
     def reload_if_changed(self) -> Reload | None:
         """Look at the watched files once; when any changed since the last look, rebuild.

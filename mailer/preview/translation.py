@@ -23,7 +23,9 @@ native_speaker_reviewed: no`` and the English's fingerprint in ``from_english``)
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -352,6 +354,16 @@ def new_translation_text(english: Snippet, tag: str, values: dict[str, Any],
     return dump_translation(data, comment)
 
 
+@functools.lru_cache(maxsize=8)
+def _base_document(base_text: str) -> Any:
+    return load_document(base_text)
+
+
+@functools.lru_cache(maxsize=8)
+def _base_snippet(base_text: str, path: Path) -> Snippet:
+    return parse_snippet(parse_yaml(base_text, path, SnippetError), path, base_text)
+
+
 def translation_text(english: Snippet, tag: str, fields: list[Field], texts: dict[str, str],
                      base_text: str | None, path: Path, verify: bool = True) -> str:
     """The translation file's text for ``texts``: ``base_text`` (the file as it is) with
@@ -362,14 +374,12 @@ def translation_text(english: Snippet, tag: str, fields: list[Field], texts: dic
             load as a valid translation (a subject over :data:`SUBJECT_MAX`, a bad link in
             a paragraph), with the line.
     """
-    translated = None
-    if base_text is not None:
-        translated = parse_snippet(parse_yaml(base_text, path, SnippetError), path, base_text)
+    translated = _base_snippet(base_text, path) if base_text is not None else None
     values = translation_values(english, fields, texts, translated)
     if base_text is None:
         text = new_translation_text(english, tag, values)
     else:
-        doc = load_document(base_text)
+        doc = copy.deepcopy(_base_document(base_text))  # a copy: faster than parsing again
         update_map(doc, values, KEY_ORDER, "", owned=TRANSLATED_KEYS)
         text = dump_document(doc, base_text)
     if verify:
