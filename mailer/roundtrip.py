@@ -26,33 +26,15 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.scalarstring import LiteralScalarString
-from ruamel.yaml.util import load_yaml_guess_indent
 
 from mailer.errors import MailerError
-from mailer.yamledit import _round_trip as yamledit_round_trip
-from mailer.yamledit import same_style
-
-#: Line width for the writer. Wide, so an edited value stays on its own line (a one-line
-#: diff) instead of being folded over several.
-WIDTH = 4096
+from mailer.yamledit import round_trip_yaml, same_style
 
 
 def new_yaml(like: str = "") -> YAML:
-    """A ruamel.yaml round-trip reader/writer that writes as ``like`` (a file's text) is
-    written: its indentation as :mod:`mailer.yamledit` guesses it when ``like`` has lists
-    to guess from, else like the shipped files (two-space indentation, list dashes
-    indented under their key). Quotes are kept as written; lines are never re-wrapped."""
-    try:
-        has_lists = load_yaml_guess_indent(like)[2] is not None if like else False
-    except YAMLError:
-        has_lists = False
-    if has_lists:
-        return yamledit_round_trip(like)
-    yaml = YAML(typ="rt")
-    yaml.preserve_quotes = True
-    yaml.indent(mapping=2, sequence=4, offset=2)
-    yaml.width = WIDTH
-    return yaml
+    """The round-trip reader/writer for text written as ``like`` is (see
+    :func:`mailer.yamledit.round_trip_yaml`)."""
+    return round_trip_yaml(like)
 
 
 def load_document(text: str) -> CommentedMap:

@@ -9,6 +9,7 @@ command that changes a snippet (an editor, an importer).
 
 from __future__ import annotations
 
+import io
 import os
 import tempfile
 from collections.abc import Callable
@@ -16,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.scalarstring import FoldedScalarString, LiteralScalarString
-from ruamel.yaml.util import load_yaml_guess_indent
 
 from mailer.errors import MailerError
 
@@ -26,29 +27,55 @@ from mailer.errors import MailerError
 _NO_WRAP = 4096
 
 
-def _mapping_indent(text: str) -> int:
-    """The indentation of the first nested mapping (``call_to_action:`` then ``  text:``),
-    else 2."""
+def _structure_indent(text: str) -> tuple[int | None, int | None, int | None]:
+    """``(mapping indent, sequence indent, dash offset)`` as the file's own nested maps
+    and lists are written, read from where the parser found their keys and items (so the
+    lines of a ``|`` block, such as a Markdown list in a body, are never taken for YAML
+    structure); ``None`` for what the file does not show."""
+    try:
+        data = YAML(typ="rt").load(text)
+    except YAMLError:
+        return None, None, None
     lines = text.splitlines()
-    for before, line in zip(lines, lines[1:], strict=False):
-        stripped = line.lstrip(" ")
-        if (before.rstrip().endswith(":") and not before.lstrip().startswith(("#", "- "))
-                and stripped and not stripped.startswith(("-", "#"))):
-            return (len(line) - len(stripped)) - (len(before) - len(before.lstrip(" ")))
-    return 2
+    mapping = sequence = offset = None
+
+    def walk(node: Any, column: int) -> None:
+        nonlocal mapping, sequence, offset
+        if isinstance(node, CommentedMap):
+            for key, value in node.items():
+                key_column = node.lc.key(key)[1]
+                if isinstance(value, CommentedMap) and value and mapping is None:
+                    mapping = value.lc.key(next(iter(value)))[1] - key_column
+                if isinstance(value, CommentedSeq) and value and sequence is None:
+                    line, item_column = value.lc.item(0)
+                    dash = lines[line].rfind("-", 0, item_column) if line < len(lines) else -1
+                    if dash >= key_column:
+                        sequence, offset = item_column - key_column, dash - key_column
+                walk(value, key_column)
+        elif isinstance(node, CommentedSeq):
+            for item in node:
+                walk(item, column)
+
+    walk(data, 0)
+    return mapping, sequence, offset
 
 
-def _round_trip(text: str) -> YAML:
-    """A round-trip loader/dumper set to the file's own indentation."""
-    _, seq_indent, dash_offset = load_yaml_guess_indent(text)
-    mapping = _mapping_indent(text)
+def round_trip_yaml(text: str = "") -> YAML:
+    """A ruamel.yaml round-trip reader/writer set to write as ``text`` (a file's text) is
+    written: its own indentation of nested maps and lists (:func:`_structure_indent`), and
+    like the shipped files (two spaces, list dashes two spaces under their key) for what
+    it does not show. Quotes are kept as written; lines are never re-wrapped. The one
+    YAML configuration of every writer (``check --links --fix``, the browser editor)."""
+    mapping, seq_indent, dash_offset = _structure_indent(text) if text else (None,) * 3
+    if seq_indent is None:
+        seq_indent, dash_offset = 4, 2
     yaml = YAML(typ="rt")
     yaml.preserve_quotes = True
     yaml.width = _NO_WRAP
     # ``links:\n  - title:`` is a sequence indented 4 with its dash at 2 (offset 2).
     dash_offset = dash_offset or 0
-    yaml.indent(mapping=mapping if mapping > 0 else 2,
-                sequence=max(seq_indent or 2, dash_offset + 2), offset=dash_offset)
+    yaml.indent(mapping=mapping if mapping and mapping > 0 else 2,
+                sequence=max(seq_indent, dash_offset + 2), offset=dash_offset)
     return yaml
 
 
@@ -81,25 +108,60 @@ def edit_yaml(path: Path, change: Callable[[Any], bool],
     encoding = "utf-8-sig" if raw.startswith(b"\xef\xbb\xbf") else "utf-8"
     text = text.replace("\r\n", "\n")
     try:
-        yaml = _round_trip(text)
+        yaml = round_trip_yaml(text)
         data = yaml.load(text)
     except YAMLError as exc:
         raise error(f"this is not valid YAML ({exc}).", path=path) from None
     if not change(data):
         return False
-    tmp_name = ""
     try:
-        fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding=encoding, newline=newline) as out:
-            yaml.dump(data, out)
-        if path.exists():
-            os.chmod(tmp_name, path.stat().st_mode & 0o777)
-        os.replace(tmp_name, path)
+        out = io.StringIO()
+        yaml.dump(data, out)
+        write_text_atomic(path, out.getvalue(), newline=newline,
+                          bom=encoding == "utf-8-sig")
     except OSError as exc:
-        if tmp_name and os.path.exists(tmp_name):
-            os.unlink(tmp_name)
         raise error(f"the file cannot be written ({exc.strerror}).", path=path) from None
     return True
+
+
+def write_text_atomic(path: Path, text: str, newline: str = "\n", bom: bool = False) -> None:
+    """Write ``text`` to ``path`` through a temporary file in the same folder renamed over
+    it, so a crash never leaves half a file. Keeps an existing file's permissions (new
+    files get 0644); ``newline`` (``"\\n"`` or ``"\\r\\n"``) and ``bom`` keep the line ends and
+    UTF-8 byte order mark the file had (Windows editors write both). The one writer of
+    YAML files: ``check --links --fix`` (:func:`edit_yaml`) and the browser editor.
+
+    Raises:
+        OSError: when the folder or file cannot be written (nothing is left behind).
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8-sig" if bom else "utf-8",
+                       newline=newline) as f:
+            f.write(text)
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def write_like_existing(path: Path, text: str) -> None:
+    """:func:`write_text_atomic` with the line ends (CRLF or LF) and UTF-8 byte order mark
+    the file at ``path`` has now (LF, no mark, for a new file).
+
+    Raises:
+        OSError: as :func:`write_text_atomic`.
+    """
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raw = b""
+    write_text_atomic(path, text, newline="\r\n" if b"\r\n" in raw else "\n",
+                      bom=raw.startswith(b"\xef\xbb\xbf"))
 
 
 def same_style(old: Any, new_text: str) -> Any:

@@ -38,6 +38,10 @@ RULES: list[RuleFn] = [
     *text_rules.RULES, *advice_rules.RULES,
 ]
 
+#: The rules run on a translation: all but R1/R2 (review dates, closed services), which the
+#: English's checks already cover for every translation.
+TRANSLATION_RULES: list[RuleFn] = [r for r in RULES if r not in advice_rules.RULES]
+
 #: The neutral recipient of the sample message that ``mailer check`` composes.
 SAMPLE_RECIPIENT = "parent@example.com"
 
@@ -69,7 +73,8 @@ def tidy(findings: Iterable[Finding]) -> list[Finding]:
     return out
 
 
-def run_checks(rendered: Rendered, composed_sample: bytes | None, config: Config) -> list[Finding]:
+def run_checks(rendered: Rendered, composed_sample: bytes | None, config: Config,
+               rules: list[RuleFn] | None = None) -> list[Finding]:
     """Check a rendered snippet against every line of ``email-checklist.md`` a program can
     test without a browser.
 
@@ -78,6 +83,7 @@ def run_checks(rendered: Rendered, composed_sample: bytes | None, config: Config
         composed_sample: one whole message as sent (see :func:`compose_sample`), for the
             MIME structure, line lengths and headers; ``None`` skips those rules.
         config: the workspace's ``mailer.yaml`` (sender, brand colour, contact).
+        rules: the rules to run (default :data:`RULES`, all of them).
 
     Returns:
         The findings, errors and warnings in checklist order; empty when all is well.
@@ -86,7 +92,7 @@ def run_checks(rendered: Rendered, composed_sample: bytes | None, config: Config
     inputs = Inputs(html=html, block=rendered.block, text=text, message=composed_sample,
                     snippet=rendered.snippet, config=config)
     found: list[Finding] = []
-    for rule in RULES:
+    for rule in RULES if rules is None else rules:
         found.extend(rule(inputs))
     return tidy(found)
 
@@ -213,10 +219,18 @@ def check_translation(ws: Workspace, english: Snippet, language: str,
         rendered = render(translated, ws.config, ws.template_dirs)
     except MailerError as exc:
         return [error("L0", path.name, f"this translation cannot be used: {exc}")]
+    return translation_findings(ws, english, translated, rendered, path)
+
+
+def translation_findings(ws: Workspace, english: Snippet, translated: Snippet,
+                         rendered: Rendered, path: Path) -> list[Finding]:
+    """The checks of a loaded and rendered translation (also an unsaved one in the
+    browser editor, as if saved at ``path``): see :func:`check_translation`."""
+    language = translated.language
     # R1/R2 (review dates, closed services) already cover every translation from the
     # English's checks: not repeated here.
-    found = [f for f in run_checks(rendered, compose_sample(rendered, ws.config), ws.config)
-             if not f.id.startswith("R")]
+    found = run_checks(rendered, compose_sample(rendered, ws.config), ws.config,
+                       TRANSLATION_RULES)
     found += compare(english, translated, path, english.path)
     found += catalog_findings(load_catalog(language, ws.template_dirs), language)
     return tidy(found)

@@ -27,10 +27,9 @@ import functools
 import hashlib
 import hmac
 import json
-import os
 import re
 import secrets
-import tempfile
+import urllib.parse
 from dataclasses import dataclass
 from http import HTTPStatus
 from importlib import resources
@@ -38,11 +37,25 @@ from pathlib import Path
 from typing import Any
 
 from mailer.errors import MailerError, SnippetError
+from mailer.jobs import snippet_translations
+from mailer.languages import direction, english_name
 from mailer.preview.server import _PAGE_CSP, PreviewServer, _Handler
 from mailer.preview.session import PreviewSession, Problem
+from mailer.preview.translation import (
+    Field,
+    clean_texts,
+    finding_field,
+    language_entry,
+    language_tag,
+    text_findings,
+    translation_fields,
+    translation_text,
+    untranslated,
+)
 from mailer.roundtrip import dump_document, load_document, plain, to_date, update_map
-from mailer.snippets import LANGUAGE_TAG, SNIPPET_KEYS, SUBJECT_MAX, parse_snippet
+from mailer.snippets import LANGUAGE_TAG, SNIPPET_KEYS, SUBJECT_MAX, Snippet, parse_snippet
 from mailer.workspace import Workspace
+from mailer.yamledit import write_like_existing
 from mailer.yamlfile import parse_yaml
 
 #: The form's top-level fields, in the order a snippet file lists them.
@@ -85,6 +98,18 @@ class Refused(Exception):
         super().__init__(message)
         self.status = status
         self.message = message
+
+
+class FieldsChanged(Refused):
+    """A translation's fields changed under the page (see
+    :meth:`Editor._translation_input`)."""
+
+
+def fields_digest(fields: list[Field]) -> str:
+    """A fingerprint of the translation view's fields (their keys and English), so a
+    request made with fields the page read before the English changed is recognised."""
+    joined = "\x00".join(f"{f.key}\x01{f.english}" for f in fields)
+    return hashlib.sha256(joined.encode("utf-8")).hexdigest()[:16]
 
 
 # -- the form --------------------------------------------------------------------------------
@@ -530,6 +555,8 @@ class Editor:
         self.path = self.folder / (f"{session.snippet}.yaml" if not new else "new-advisory.yaml")
         self.base_text = starter_text() if new else ""
         self.base_sha: str | None = None
+        #: The translations opened in the translation view, by language tag.
+        self.translations: dict[str, TranslationDoc] = {}
         if not new:
             self._open_existing()
         else:
@@ -683,15 +710,300 @@ class Editor:
         except MailerError as exc:
             raise Refused(HTTPStatus.UNPROCESSABLE_ENTITY,
                           f"Nothing was saved: {_sentence(exc.message)}") from None
-        raw = path.read_bytes() if current_sha is not None else b""
-        _write_atomic(path, text, newline="\r\n" if b"\r\n" in raw else "\n",
-                      bom=raw.startswith(b"\xef\xbb\xbf"))
+        write_like_existing(path, text)
         self.path, self.base_text, self.base_sha, self.is_new = path, text, file_digest(path), False
         session = self.session
         session.snippet = path.stem
         session.draft_text = session.draft_path = None
         session.rebuild()
         return {"saved": True, "path": self.rel_path, "name": path.stem, "sha": self.base_sha}
+
+
+    # -- the translation view ------------------------------------------------------------
+
+    def english_snippet(self) -> Snippet:
+        """The English as the page has it now (its unsaved changes included).
+
+        Raises:
+            MailerError: when the English cannot be read (the page says so instead).
+        """
+        text = self.session.draft_text if self.session.draft_text is not None else (
+            self.base_text)
+        return parse_snippet(parse_yaml(text, self.path, SnippetError), self.path, text)
+
+    def languages(self) -> list[dict[str, Any]]:
+        """English, then every translation (on disk, or added in this page and not saved
+        yet), for the panel's language switch."""
+        out = [language_entry("en", self.path, None)]
+        if self.is_new:
+            return out
+        found: dict[str, Path | None] = {}
+        with contextlib.suppress(MailerError):
+            english = self.english_snippet()
+            found.update(snippet_translations(self.workspace, english))
+        for tag, tdoc in self.translations.items():
+            found.setdefault(tag, tdoc.path)
+        snap = self.session.snapshot
+        for tag in sorted(found):
+            entry = language_entry(tag, found[tag], snap.translations.get(tag))
+            entry["saved"] = tag not in self.translations or self.translations[tag].exists
+            out.append(entry)
+        return out
+
+    def _tdoc(self, tag: Any, create: bool = False) -> TranslationDoc:
+        """The translation being edited in ``tag`` (opened from its file the first time).
+
+        Raises:
+            Refused: 403 for a tag that is no language (``../x``); 404 for a language with
+                no translation (unless ``create``); 409 for a new advisory not saved yet.
+        """
+        if self.is_new:
+            raise Refused(HTTPStatus.CONFLICT, "Save the English advisory first; then add "
+                                               "its translations.")
+        try:
+            clean = language_tag(tag, self.path.stem)
+        except MailerError as exc:
+            raise Refused(HTTPStatus.FORBIDDEN, f"Refused: {exc.message}") from None
+        if clean != tag and not create:
+            raise Refused(HTTPStatus.FORBIDDEN, f"Refused: '{tag}' is not a language tag "
+                                                "as mailer writes them.")
+        if clean in self.translations:
+            return self.translations[clean]
+        try:
+            english = self.english_snippet()
+        except MailerError as exc:
+            raise Refused(HTTPStatus.CONFLICT, "Fix the English first: "
+                                               f"{_sentence(exc.message)}") from None
+        files = snippet_translations(self.workspace, english)
+        if clean not in files and not create:
+            raise Refused(HTTPStatus.NOT_FOUND, f"There is no {english_name(clean)} "
+                                                "translation. Add it with \u201cAdd a "
+                                                "language\u201d.")
+        tdoc = TranslationDoc.open(self.folder, english.id, clean, files.get(clean))
+        self.translations[clean] = tdoc
+        return tdoc
+
+    def add_language(self, value: Any) -> dict[str, Any]:
+        """Start a translation into the language the user typed (``Polish``, ``pl``),
+        or open it when it exists. Nothing is written until Save. Returns
+        :meth:`translation_document`.
+
+        Raises:
+            Refused: 403 for what is no language (see :func:`language_tag`).
+        """
+        tdoc = self._tdoc(value, create=True)
+        return self.translation_document(tdoc.tag)
+
+    def translation_document(self, tag: Any) -> dict[str, Any]:
+        """What the page loads for the translation into ``tag``: its file, SHA-256, the
+        fields (each with the English), direction, and ``problem`` when the file cannot be
+        read."""
+        tdoc = self._tdoc(tag)
+        out: dict[str, Any] = {
+            "language": tdoc.tag, "name": english_name(tdoc.tag), "dir": direction(tdoc.tag),
+            "path": tdoc.rel_path, "is_new": not tdoc.exists, "sha": tdoc.base_sha,
+            "fields": None, "problem": None, "languages": self.languages(),
+            "limits": {"subject_warn": SUBJECT_WARN, "subject_max": SUBJECT_MAX,
+                       "preheader_warn": PREHEADER_WARN}}
+        try:
+            fields = tdoc.fields(self.english_snippet())
+            out["fields"] = [f.as_dict() for f in fields]
+            out["fields_digest"] = fields_digest(fields)
+        except MailerError as exc:
+            out["problem"] = (f"Line {exc.line}: {exc.message}" if exc.line else exc.message)
+        return out
+
+    def _translation_input(self, tdoc: TranslationDoc, texts: Any, digest: Any,
+                           ) -> tuple[Snippet, list[Field], dict[str, str]]:
+        """The English now, the view's fields and the posted ``texts`` tidied.
+
+        Raises:
+            Refused: 400 when the English cannot be read or ``texts`` is not the form's;
+                409 (``fields_changed``) when the page's fields (``digest``, from
+                :meth:`translation_document`) are no longer the English's (a paragraph
+                added in the English meanwhile): its texts would land in the wrong places.
+        """
+        try:
+            english = self.english_snippet()
+            fields = tdoc.fields(english)
+            clean = clean_texts(texts, fields)
+        except MailerError as exc:
+            raise Refused(HTTPStatus.BAD_REQUEST, exc.message) from None
+        if digest is not None and digest != fields_digest(fields):
+            raise FieldsChanged(HTTPStatus.CONFLICT, "The English has changed since this "
+                                "page showed the translation: the fields were read again. "
+                                "Check your changes, then save.")
+        return english, fields, clean
+
+    def translation_draft(self, tag: Any, texts: Any, digest: Any = None) -> dict[str, Any]:
+        """Show the translation ``texts`` (``{field key: text}``) in the preview without
+        saving, and check it as ``mailer check`` checks a translation. Returns the same
+        shape as :meth:`draft`, plus ``untranslated`` (the keys of empty fields)."""
+        tdoc = self._tdoc(tag)
+        english, fields, texts = self._translation_input(tdoc, texts, digest)
+        findings = [FieldFinding(**row) for row in text_findings(fields, texts)]
+        session = self.session
+        try:
+            text = translation_text(english, tdoc.tag, fields, texts, tdoc.base_text,
+                                    tdoc.path)
+        except MailerError as exc:
+            if not any(f.severity == "error" for f in findings):  # else already at its field
+                findings.append(FieldFinding(
+                    finding_field({"message": exc.message}, fields, texts, ""), "error",
+                    _sentence(exc.message)))
+            answer = self._answer(findings, session.snapshot)
+            answer.update(stale=True, untranslated=untranslated(fields, texts))
+            return answer
+        if text == tdoc.base_text:
+            session.translation_drafts.pop(tdoc.tag, None)
+        else:
+            session.translation_drafts[tdoc.tag] = (text, tdoc.path)
+        snap = session.rebuild()
+        if snap.problem is not None:
+            findings.append(FieldFinding("", "error", _sentence(snap.problem.message)))
+        else:
+            from mailer.checks.runner import translation_findings
+
+            translated = snap.translations[tdoc.tag]
+            try:
+                rows = translation_findings(self.workspace, english, translated,
+                                            snap.translated(tdoc.tag), tdoc.path)
+            except MailerError as exc:
+                rows = []
+                findings.append(FieldFinding("", "error", _sentence(exc.message)))
+            for row in rows:
+                if row.id == "L4":  # each untranslated field is marked at the field
+                    continue
+                as_row = {"id": row.id, "element": row.element, "message": row.message}
+                findings.append(FieldFinding(finding_field(as_row, fields, texts, text),
+                                             row.severity, _sentence(row.message), "check",
+                                             row.id))
+        findings.sort(key=lambda f: (f.source != "form", f.field == ""))
+        answer = self._answer(findings, snap)
+        answer["untranslated"] = untranslated(fields, texts)
+        return answer
+
+    def translation_save(self, tag: Any, texts: Any, rel_path: Any, base_sha: Any,
+                         overwrite: bool, digest: Any = None) -> dict[str, Any]:
+        """Write the translation into ``tag`` to ``rel_path``, which must be its own file,
+        ``snippets/ID.TAG.yaml``.
+
+        Raises:
+            Refused: 403 for another path or a tag that is no language; 422 when the text
+                would not be a valid translation; 409 when the file changed on disk since
+                it was read (or appeared, for a new translation) and ``overwrite`` is not
+                true.
+        """
+        path = resolve_target(self.workspace, rel_path)
+        tdoc = self._tdoc(tag)
+        if path != tdoc.path:
+            raise Refused(HTTPStatus.FORBIDDEN, "Refused: a translation is saved only as "
+                                                f"{tdoc.rel_path}.")
+        english, fields, texts = self._translation_input(tdoc, texts, digest)
+        errors = [f for f in text_findings(fields, texts) if f["severity"] == "error"]
+        if errors:
+            raise Refused(HTTPStatus.UNPROCESSABLE_ENTITY,
+                          "Nothing was saved: fix the fields marked in red first.")
+        current_sha = file_digest(path)
+        if current_sha != tdoc.base_sha and not overwrite:
+            raise Refused(HTTPStatus.CONFLICT, (
+                f"{tdoc.rel_path} was changed on this computer after you opened it (another "
+                "program or person saved it)." if tdoc.base_sha is not None
+                else f"There is already a translation saved as {tdoc.rel_path}."))
+        try:
+            text = translation_text(english, tdoc.tag, fields, texts, tdoc.base_text, path)
+        except MailerError as exc:
+            raise Refused(HTTPStatus.UNPROCESSABLE_ENTITY,
+                          f"Nothing was saved: {_sentence(exc.message)}") from None
+        write_like_existing(path, text)
+        tdoc.saved(text)
+        self.session.translation_drafts.pop(tdoc.tag, None)
+        self.session.rebuild()
+        return {"saved": True, "path": tdoc.rel_path, "language": tdoc.tag,
+                "sha": tdoc.base_sha}
+
+    def translation_reopen(self, tag: Any) -> dict[str, Any]:
+        """Forget the unsaved changes to the translation into ``tag`` and read its file
+        again. Returns :meth:`translation_document`."""
+        tdoc = self._tdoc(tag)
+        tdoc.reload()
+        self.session.translation_drafts.pop(tdoc.tag, None)
+        self.session.rebuild()
+        return self.translation_document(tdoc.tag)
+
+    def translation_disk(self, tag: Any) -> dict[str, Any]:
+        """As :meth:`disk`, for the translation into ``tag``."""
+        tdoc = self._tdoc(tag)
+        sha = file_digest(tdoc.path)
+        return {"sha": sha, "changed": sha != tdoc.base_sha}
+
+
+class TranslationDoc:
+    """One translation the panel edits: ``snippets/ID.TAG.yaml`` in the workspace.
+
+    Attributes:
+        tag: its language tag.
+        path: the file it is saved as (in the workspace's ``snippets/``).
+        base_text: the text the fields were read from (the workspace's file, or a
+            packaged translation of a packaged advisory), ``None`` for a new one.
+        base_sha: SHA-256 of ``path`` when read (``None`` when it did not exist).
+    """
+
+    def __init__(self, tag: str, path: Path, source: Path | None) -> None:
+        self.tag = tag
+        self.path = path
+        self.source = source
+        self.base_text: str | None = None
+        self.base_sha: str | None = None
+        self.reload()
+
+    @classmethod
+    def open(cls, folder: Path, snippet_id: str, tag: str, source: Path | None,
+             ) -> TranslationDoc:
+        """The translation of ``snippet_id`` into ``tag``: read from ``source`` (the file
+        :func:`mailer.jobs.snippet_translations` found) when there is one."""
+        return cls(tag, folder.resolve() / f"{snippet_id}.{tag}.yaml", source)
+
+    @property
+    def rel_path(self) -> str:
+        """``snippets/ID.TAG.yaml``."""
+        return f"{SNIPPETS_FOLDER}/{self.path.name}"
+
+    @property
+    def exists(self) -> bool:
+        """True when the workspace has the file."""
+        return self.base_sha is not None
+
+    def reload(self) -> None:
+        """Read the file again (the workspace's, else ``source``)."""
+        source = self.path if self.path.is_file() else self.source
+        self.base_text = (source.read_text(encoding="utf-8-sig")
+                          if source is not None and source.is_file() else None)
+        self.base_sha = file_digest(self.path)
+        self._fields: tuple[str, str, list[Field]] | None = None
+
+    def saved(self, text: str) -> None:
+        """After a save: the file now says ``text``."""
+        self.base_text = text
+        self.base_sha = file_digest(self.path)
+        self._fields = None
+
+    def fields(self, english: Snippet) -> list[Field]:
+        """The view's fields for ``english`` and the text the page read.
+
+        Raises:
+            MailerError: when that text is not a valid translation (with its line).
+        """
+        key = (english.source_text, self.base_text or "")
+        if self._fields is not None and self._fields[:2] == key:
+            return self._fields[2]
+        translated = None
+        if self.base_text is not None:
+            translated = parse_snippet(parse_yaml(self.base_text, self.path, SnippetError),
+                                       self.path, self.base_text)
+        fields = translation_fields(english, translated)
+        self._fields = (key[0], key[1], fields)
+        return fields
 
 
 def _problem_field(text: str, lines: list[tuple[int, str]]) -> str:
@@ -742,25 +1054,6 @@ def resolve_target(ws: Workspace, rel_path: Any) -> Path:
     if path.is_symlink() or path.resolve().parent != folder:
         raise refused
     return folder / parts[0]
-
-
-def _write_atomic(path: Path, text: str, newline: str = "\n", bom: bool = False) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder, so a crash
-    never leaves half a file. Keeps an existing file's permissions; ``newline`` and ``bom``
-    keep the line ends and byte order mark the file had (Windows editors write both)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-    fd, tmp = tempfile.mkstemp(prefix=".mailer-", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8-sig" if bom else "utf-8",
-                       newline=newline) as f:
-            f.write(text)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 # -- HTTP --------------------------------------------------------------------------------------
@@ -848,7 +1141,23 @@ class _EditorHandler(_Handler):
             body, ctype = preview._assets[path]
             self._send(HTTPStatus.OK, body, ctype, _PAGE_CSP, head)
             return
-        payload = preview.editor.document() if path == "/api/editor" else preview.editor.disk()
+        query = urllib.parse.parse_qs(self.path.partition("?")[2])
+        language = query.get("lang", [""])[0]
+        editor = preview.editor
+        try:
+            with preview.session._build_lock:
+                if not language:
+                    payload = editor.document() if path == "/api/editor" else editor.disk()
+                    if path == "/api/editor":
+                        payload["languages"] = editor.languages()
+                elif path == "/api/editor":
+                    payload = editor.translation_document(language)
+                else:
+                    payload = editor.translation_disk(language)
+        except Refused as exc:
+            self._send(exc.status, json.dumps({"error": exc.message}).encode("utf-8"),
+                       "application/json", head=head)
+            return
         self._send(HTTPStatus.OK, json.dumps(payload).encode("utf-8"), "application/json",
                    head=head)
 
@@ -857,27 +1166,43 @@ class _EditorHandler(_Handler):
         try:
             payload = self._checked_body(preview)
             path = self.path.partition("?")[0]
+            editor = preview.editor
+            language = payload.get("language") or ""
+            overwrite = payload.get("overwrite") is True
             with preview.session._build_lock:
-                if path == "/api/draft":
-                    self._json(HTTPStatus.OK, preview.editor.draft(payload.get("form")))
+                if path == "/api/language":
+                    answer = editor.add_language(payload.get("language"))
+                elif language and path == "/api/draft":
+                    answer = editor.translation_draft(language, payload.get("texts"),
+                                                      payload.get("fields"))
+                elif language and path == "/api/reopen":
+                    answer = editor.translation_reopen(language)
+                elif language:
+                    answer = editor.translation_save(language, payload.get("texts"),
+                                                     payload.get("path"), payload.get("sha"),
+                                                     overwrite, payload.get("fields"))
+                elif path == "/api/draft":
+                    answer = editor.draft(payload.get("form"))
                 elif path == "/api/reopen":
-                    self._json(HTTPStatus.OK, preview.editor.reopen())
+                    answer = editor.reopen()
                 else:
-                    self._json(HTTPStatus.OK, preview.editor.save(
-                        payload.get("form"), payload.get("path"), payload.get("sha"),
-                        payload.get("overwrite") is True))
+                    answer = editor.save(payload.get("form"), payload.get("path"),
+                                         payload.get("sha"), overwrite)
+                self._json(HTTPStatus.OK, answer)
         except Refused as exc:
             self.close_connection = exc.status in (HTTPStatus.FORBIDDEN,
                                                    HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
             self._json(exc.status, {"error": exc.message,
-                                    "conflict": exc.status == HTTPStatus.CONFLICT})
+                                    "conflict": exc.status == HTTPStatus.CONFLICT,
+                                    "fields_changed": isinstance(exc, FieldsChanged)})
         except (BrokenPipeError, ConnectionResetError):
             pass
 
     def _checked_body(self, preview: EditorServer) -> dict[str, Any]:
         """The JSON body, after every guard: route, Host, Origin, fetch site, content
         type, size, token. Raises :class:`Refused`."""
-        if self.path.partition("?")[0] not in ("/api/draft", "/api/save", "/api/reopen"):
+        if self.path.partition("?")[0] not in ("/api/draft", "/api/save", "/api/reopen",
+                                               "/api/language"):
             raise Refused(HTTPStatus.NOT_FOUND, "Not found.")
         if not preview.host_allowed(self.headers.get("Host")):
             raise Refused(HTTPStatus.FORBIDDEN, "Refused: unexpected Host header.")

@@ -255,7 +255,8 @@ class PreviewServer:
                  "native_speaker_reviewed": True},
                 *({"tag": tag, "name": english_name(tag), "dir": t.direction,
                    "native_speaker_reviewed": bool(
-                       t.translation and t.translation.native_speaker_reviewed)}
+                       t.translation and t.translation.native_speaker_reviewed),
+                   "title": t.title, "subject": t.subject, "preheader": t.preheader}
                   for tag, t in snap.translations.items()),
             ]
             out.update({

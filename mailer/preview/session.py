@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from mailer.config import Config
-from mailer.errors import MailerError
+from mailer.errors import MailerError, SnippetError
 from mailer.jobs import (
     read_workspace_list,
     render_snippet,
@@ -39,8 +39,9 @@ from mailer.jobs import (
 from mailer.languages import best_match
 from mailer.lists import Recipient
 from mailer.render import Rendered, render
-from mailer.snippets import Snippet, find_snippet, load_snippet
+from mailer.snippets import Snippet, find_snippet, load_snippet, parse_snippet
 from mailer.workspace import Workspace
+from mailer.yamlfile import parse_yaml
 
 #: Seconds between two looks at the watched files' modification times. Checking about
 #: twenty files costs microseconds, so a short interval keeps the page within a second of
@@ -340,6 +341,10 @@ class PreviewSession:
         #: set (``draft_path`` is the file it will be saved as).
         self.draft_text: str | None = None
         self.draft_path: Path | None = None
+        #: Unsaved translations from the editor's translation view: language tag ->
+        #: (YAML text, the file it will be saved as), shown instead of the files.
+        self.translation_drafts: dict[str, tuple[str, Path]] = {}
+        self._translation_cache: dict[Path, tuple[tuple[Path, int, int], Snippet]] = {}
         self._build_lock = threading.RLock()
 
     # -- reading -------------------------------------------------------------------------
@@ -411,6 +416,8 @@ class PreviewSession:
         return picked, len(report.recipients)
 
     def _publish(self, **changes: Any) -> Snapshot:
+        if "translations" in changes:  # renders of the old translations no longer apply
+            changes["_rendered"] = {}
         with self._cond:
             snap = replace(self._snapshot, version=self._snapshot.version + 1,
                            ready_at=time.time(), **changes)
@@ -447,9 +454,13 @@ class PreviewSession:
             else:
                 rendered = render_snippet(ws, self.snippet)
             translations = {  # read now (a mistake shows at once), rendered when shown
-                tag: load_snippet(path)
+                tag: self._load_translation(path)
                 for tag, path in snippet_translations(ws, rendered.snippet).items()
             }
+            for tag, (text, path) in self.translation_drafts.items():
+                translations[tag] = parse_snippet(parse_yaml(text, path, SnippetError),
+                                                  path, text)
+            translations = dict(sorted(translations.items()))
             recipients, total = self._recipients()
         except Exception as exc:  # noqa: BLE001 - the server must survive any render fault
             if not isinstance(exc, MailerError):
@@ -465,6 +476,25 @@ class PreviewSession:
                              template_dirs=tuple(ws.template_dirs),
                              recipients=recipients, recipients_total=total,
                              checks=Checks("pending"), render_s=time.perf_counter() - started)
+
+    def _load_translation(self, path: Path) -> Snippet:
+        """The translation file at ``path``, read again only when its modification time
+        or size changed (the editor's drafts re-render often; the files rarely change).
+
+        Raises:
+            SnippetError: as :func:`mailer.snippets.load_snippet`.
+        """
+        try:
+            st = path.stat()
+            key = (path, st.st_mtime_ns, st.st_size)
+        except OSError:
+            return load_snippet(path)  # says the file cannot be read
+        cached = self._translation_cache.get(path)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        snippet = load_snippet(path)
+        self._translation_cache[path] = (key, snippet)
+        return snippet
 
     def reload_if_changed(self) -> Reload | None:
         """Look at the watched files once; when any changed since the last look, rebuild.

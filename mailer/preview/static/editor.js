@@ -21,6 +21,8 @@
   let canSave = true;
   let saving = false;
   let conflictSha = null;
+  let current = "";      // the language being edited: "" for the English, else its tag
+  const langs = {};      // tag -> {doc, texts, dirty, canSave, conflictSha, untranslated}
 
   const editor = $("editor");
   if (!editor) return;
@@ -97,7 +99,8 @@
       return;
     }
     form = doc.form;
-    $("ed-form").hidden = false;
+    fillLanguages(doc.languages || []);
+    $("ed-form").hidden = Boolean(current);
     $("ed-name-row").hidden = !doc.is_new;
     $("ed-name").value = doc.is_new ? "" : doc.name;
     $("ed-name-preview").textContent = nameValue();
@@ -265,6 +268,7 @@
 
   editor.addEventListener("input", (event) => {
     const el = event.target;
+    if (el.closest && el.closest("#ed-tform, #ed-add-lang, #ed-lang-row")) return;
     if (!form || !el.dataset || !el.dataset.field) return;
     if (el.dataset.field === "name") {
       $("ed-name-preview").textContent = nameValue();
@@ -334,6 +338,7 @@
     try {
       const { status, data } = await post("/api/draft", { form });
       if (seq !== draftSeq) return; // a newer draft is on its way
+      if (current) { canSave = status === 200 ? data.can_save : canSave; return; }
       if (status !== 200) { setStatus(data.error || "The preview could not update."); return; }
       showFindings(data.findings);
       stale.hidden = !data.stale;
@@ -352,6 +357,11 @@
   };
 
   function fieldLabel(field) {
+    if (current) {
+      const t = langs[current];
+      const found = t && t.doc.fields && t.doc.fields.find((f) => f.key === field);
+      return found ? found.label : (field || "The email");
+    }
     if (LABELS[field]) return LABELS[field];
     const m = field.match(/^(links|sources)\.(.*)\.(title|url|description)$/);
     if (m) {
@@ -362,10 +372,13 @@
     return field ? field : "The email";
   }
 
+  function activeForm() { return current ? $("ed-tform") : $("ed-form"); }
+
   function fieldElement(field) {
     if (!field) return null;
-    return editor.querySelector(`[data-field="${CSS.escape(field)}"]`)
-      || editor.querySelector(`[data-field^="${CSS.escape(field)}."]`);
+    const within = activeForm();
+    return within.querySelector(`[data-field="${CSS.escape(field)}"]`)
+      || (current ? null : within.querySelector(`[data-field^="${CSS.escape(field)}."]`));
   }
 
   // A new advisory starts empty: an empty field nobody has typed in yet is listed as a
@@ -374,6 +387,7 @@
   const touched = new Set();
 
   function quiet(f) {
+    if (current) return false;
     return doc && doc.is_new && f.source === "form" && !touched.has(f.field) && !getPath(f.field);
   }
 
@@ -440,11 +454,27 @@
 
   // ---- saving --------------------------------------------------------------------------
 
-  function setStatus(text) { $("ed-status").textContent = text; }
+  const statuses = { "": "" }; // the status line of each language
+
+  function setStatus(text, tag) {
+    const which = tag === undefined ? current : tag;
+    statuses[which] = text;
+    if (which === current) $("ed-status").textContent = text;
+  }
 
   function updateSaveButton() {
+    if (current) {
+      const t = langs[current];
+      const ready = t && t.doc && t.doc.fields;
+      const pending = t && (t.dirty || t.doc.is_new);
+      $("ed-save").disabled = saving || !ready || !t.canSave || !pending;
+      $("ed-save").textContent = pending ? `Save ${t.doc.name}` : "Saved";
+      markLanguages();
+      return;
+    }
     $("ed-save").disabled = saving || !form || !canSave || !(dirty || (doc && doc.is_new));
     $("ed-save").textContent = dirty || (doc && doc.is_new) ? "Save" : "Saved";
+    markLanguages();
   }
 
   async function save(overwrite) {
@@ -471,7 +501,8 @@
         $("ed-conflict").hidden = true;
         $("ed-name-row").hidden = true;
         showPath();
-        setStatus(`Saved at ${new Date().toLocaleTimeString()}.`);
+        setStatus(`Saved at ${new Date().toLocaleTimeString()}.`, "");
+        refreshLanguages();
         updateSaveButton();
         sendDraft();
         return;
@@ -488,16 +519,16 @@
       setStatus("Not saved: lost contact with the preview. Is the window where you started it still open?");
     }
   }
-  $("ed-save").addEventListener("click", () => save(false));
+  $("ed-save").addEventListener("click", () => (current ? saveTranslation(false) : save(false)));
   document.addEventListener("keydown", (event) => {
     if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === "s" && !editor.hidden) {
       event.preventDefault();
-      save(false);
+      if (current) saveTranslation(false); else save(false);
     }
   });
 
   window.addEventListener("beforeunload", (event) => {
-    if (!dirty) return;
+    if (!dirty && !Object.values(langs).some((t) => t.dirty)) return;
     event.preventDefault();
     event.returnValue = "";
   });
@@ -508,6 +539,7 @@
     for (;;) {
       await new Promise((resolve) => setTimeout(resolve, 1500));
       if (!doc || doc.is_new || saving) continue;
+      if (current) { await watchTranslation(current); continue; }
       try {
         const res = await fetch("/api/disk", { cache: "no-store" });
         const disk = await res.json();
@@ -528,11 +560,377 @@
   }
 
   $("ed-reload").addEventListener("click", async () => {
+    if (current) { reloadTranslation(current); return; }
     if (dirty && !window.confirm("Load the version saved on the computer? Your unsaved changes here will be lost.")) return;
     const { status, data } = await post("/api/reopen", {});
     if (status === 200) { await load(); setStatus("Loaded the version saved on the computer."); }
     else setStatus(data.error || "Could not load the saved version.");
   });
+
+
+  // ---- translations: one language at a time, the English beside each field ----------------
+
+  const select = $("ed-lang");
+  const ADD = "+add";
+
+  function languageName(tag) {
+    const t = langs[tag];
+    return t ? t.doc.name : tag;
+  }
+
+  // The switch lists English, every translation, and "Add a language"; a language with
+  // unsaved changes says so.
+  let languageList = [];
+  function fillLanguages(list) {
+    languageList = list.length ? list : languageList;
+    $("ed-lang-row").hidden = Boolean(doc && doc.is_new);
+    const keep = current;
+    select.replaceChildren();
+    for (const l of languageList) {
+      const label = l.tag === "en" ? "English (the original)" : `${l.name} (${l.tag})`;
+      select.append(new Option(label, l.tag === "en" ? "" : l.tag));
+    }
+    for (const tag of Object.keys(langs)) {
+      if (![...select.options].some((o) => o.value === tag)) select.append(new Option(`${languageName(tag)} (${tag})`, tag));
+    }
+    select.append(new Option("Add a language\u2026", ADD));
+    select.value = keep;
+    markLanguages();
+  }
+
+  function markLanguages() {
+    for (const option of select.options) {
+      if (option.value === ADD) continue;
+      const unsaved = option.value ? langs[option.value] && (langs[option.value].dirty || langs[option.value].doc.is_new) : dirty;
+      const base = option.textContent.replace(/ \u2014 not saved$/, "");
+      option.textContent = unsaved ? `${base} \u2014 not saved` : base;
+    }
+  }
+
+  async function refreshLanguages() {
+    try {
+      const res = await fetch("/api/editor", { cache: "no-store" });
+      const fresh = await res.json();
+      fillLanguages(fresh.languages || []);
+    } catch (err) { /* the list stays as it was */ }
+  }
+
+  select.addEventListener("change", () => {
+    const value = select.value;
+    if (value === ADD) {
+      select.value = current;
+      $("ed-add-lang").hidden = false;
+      $("ed-new-lang-msg").hidden = true;
+      $("ed-new-lang").focus();
+      return;
+    }
+    switchTo(value);
+  });
+
+  async function addLanguage() {
+    const typed = $("ed-new-lang").value;
+    const msg = $("ed-new-lang-msg");
+    const { status, data } = await post("/api/language", { language: typed });
+    if (status !== 200) {
+      msg.textContent = data.error || "That language cannot be added.";
+      msg.hidden = false;
+      return;
+    }
+    msg.hidden = true;
+    $("ed-add-lang").hidden = true;
+    $("ed-new-lang").value = "";
+    if (!langs[data.language]) langs[data.language] = newState(data);
+    fillLanguages(data.languages || []);
+    switchTo(data.language);
+  }
+  $("ed-new-lang-go").addEventListener("click", addLanguage);
+  $("ed-new-lang").addEventListener("keydown", (event) => {
+    if (event.key === "Enter") { event.preventDefault(); addLanguage(); }
+  });
+  $("ed-new-lang-cancel").addEventListener("click", () => {
+    $("ed-add-lang").hidden = true;
+    select.focus();
+  });
+
+  function newState(tdoc) {
+    const texts = {};
+    for (const f of tdoc.fields || []) texts[f.key] = f.text;
+    return { doc: tdoc, texts, dirty: false, canSave: true, conflictSha: null, untranslated: [], timer: null, seq: 0 };
+  }
+
+  async function openTranslation(tag) {
+    const res = await fetch(`/api/editor?lang=${encodeURIComponent(tag)}`, { cache: "no-store" });
+    const data = await res.json();
+    if (res.status !== 200) throw new Error(data.error || "cannot open");
+    return data;
+  }
+
+  async function switchTo(tag) {
+    if (tag === current) return;
+    clearTimeout(draftTimer);
+    if (tag && !langs[tag]) {
+      try { langs[tag] = newState(await openTranslation(tag)); }
+      catch (err) { select.value = current; setStatus(`Could not open that translation: ${err.message}`); return; }
+    }
+    current = tag;
+    select.value = tag;
+    $("ed-conflict").hidden = !(tag ? langs[tag].conflictSha : conflictSha);
+    $("ed-status").textContent = statuses[tag] || "";
+    editor.classList.toggle("is-translating", Boolean(tag));
+    document.body.classList.toggle("is-translating", Boolean(tag));
+    if (!tag) {
+      $("ed-tform").hidden = true;
+      $("ed-form").hidden = !form;
+      $("ed-lang-note").textContent = "";
+      showPath();
+      if (window.mailerShowLanguage) window.mailerShowLanguage("");
+      updateSaveButton();
+      sendDraft();
+      return;
+    }
+    const t = langs[tag];
+    $("ed-form").hidden = true;
+    const checking = document.createElement("p");
+    checking.className = "ed-sum-line is-todo";
+    checking.textContent = `Checking the ${t.doc.name}…`;
+    $("ed-summary").replaceChildren(checking);
+    if (window.mailerShowLanguage) window.mailerShowLanguage(tag);
+    buildTranslationForm(t);
+    $("ed-tform").hidden = false;
+    fitAll();
+    $("ed-file-label").textContent = t.doc.is_new ? "New translation, not saved yet. It will be saved in" : "Saved in";
+    $("ed-path").textContent = t.doc.path;
+    updateSaveButton();
+    sendTranslationDraft(tag);
+  }
+
+  function buildTranslationForm(t) {
+    const tform = $("ed-tform");
+    tform.replaceChildren();
+    const d = t.doc;
+    if (d.problem) {
+      const p = document.createElement("p");
+      p.className = "ed-banner";
+      p.setAttribute("role", "alert");
+      p.textContent = `The form cannot read this translation: ${d.problem} Fix that line in a text editor and save; then reload this page.`;
+      tform.append(p);
+      return;
+    }
+    const intro = document.createElement("p");
+    intro.className = "ed-help ed-tintro";
+    intro.textContent = `Write the ${d.name} beside each English text. A field left empty sends the English words there. Web addresses stay the English ones.`;
+    tform.append(intro);
+    let group = null;
+    let fieldset = null;
+    d.fields.forEach((f, n) => {
+      if (f.group !== group) {
+        group = f.group;
+        fieldset = document.createElement("fieldset");
+        fieldset.className = "ed-group";
+        const legend = document.createElement("legend");
+        legend.textContent = group;
+        fieldset.append(legend);
+        tform.append(fieldset);
+      }
+      const id = `ed-t-${n}`;
+      const wrap = document.createElement("div");
+      wrap.className = "ed-field ed-tfield";
+      const label = document.createElement("label");
+      label.htmlFor = id;
+      label.textContent = f.label;
+      const pair = document.createElement("div");
+      pair.className = "ed-pair";
+      const english = document.createElement("div");
+      english.className = "ed-english";
+      english.lang = "en";
+      english.dir = "ltr";
+      english.id = `${id}-en`;
+      const tagline = document.createElement("span");
+      tagline.className = "ed-english-label";
+      tagline.textContent = "English";
+      const words = document.createElement("p");
+      words.textContent = f.english;
+      english.append(tagline, words);
+      const target = document.createElement("div");
+      target.className = "ed-target";
+      const control = document.createElement("textarea");
+      control.rows = f.key === "body" ? 16 : 1;
+      if (!f.multiline) {
+        control.classList.add("ed-one-line");
+        control.addEventListener("keydown", (event) => { if (event.key === "Enter") event.preventDefault(); });
+      }
+      control.id = id;
+      control.dataset.field = f.key;
+      control.lang = d.language;
+      control.dir = d.dir;
+      control.placeholder = f.english;
+      control.value = t.texts[f.key] || "";
+      control.setAttribute("aria-describedby", `${id}-en ${id}-flag`);
+      const flag = document.createElement("p");
+      flag.className = "ed-untranslated";
+      flag.id = `${id}-flag`;
+      flag.textContent = `Not translated yet: ${d.name} readers see the English here.`;
+      target.append(control, flag);
+      pair.append(english, target);
+      wrap.append(label, pair);
+      fieldset.append(wrap);
+    });
+    flagUntranslated(t);
+    if (!tform.hidden) fitAll();
+  }
+
+  // A field is as tall as its text (or the English, shown as its placeholder when empty).
+  function fit(el) {
+    if (el.dataset.field === "body") return;
+    el.style.height = "auto";
+    el.style.height = `${el.scrollHeight + 2}px`;
+  }
+  function fitAll() {
+    for (const el of $("ed-tform").querySelectorAll("textarea")) {
+      const text = el.value;
+      if (!text) el.value = el.placeholder; // measure the English the placeholder shows
+      fit(el);
+      el.value = text;
+    }
+  }
+  window.addEventListener("resize", () => { if (current) fitAll(); });
+
+  function flagUntranslated(t) {
+    let empty = 0;
+    for (const el of $("ed-tform").querySelectorAll("[data-field]")) {
+      const isEmpty = !(t.texts[el.dataset.field] || "").trim();
+      empty += isEmpty ? 1 : 0;
+      const wrap = el.closest(".ed-tfield");
+      wrap.classList.toggle("is-untranslated", isEmpty);
+      wrap.querySelector(".ed-untranslated").hidden = !isEmpty;
+    }
+    const total = (t.doc.fields || []).length;
+    $("ed-lang-note").textContent = total
+      ? `${t.doc.name}: ${total - empty} of ${total} parts translated${empty ? `; ${empty} still in English (marked \u201cNot translated yet\u201d)` : ""}.`
+      : "";
+  }
+
+  $("ed-tform").addEventListener("input", (event) => {
+    const el = event.target;
+    const t = langs[current];
+    if (!t || !el.dataset || !el.dataset.field) return;
+    t.texts[el.dataset.field] = el.value;
+    t.dirty = true;
+    if (el.value) fit(el);
+    flagUntranslated(t);
+    updateSaveButton();
+    setStatus("Not saved yet");
+    clearTimeout(t.timer);
+    const tag = current;
+    t.timer = setTimeout(() => sendTranslationDraft(tag), DRAFT_DELAY_MS);
+  });
+
+  async function sendTranslationDraft(tag) {
+    const t = langs[tag];
+    if (!t || !t.doc.fields) return;
+    const seq = ++t.seq;
+    try {
+      const { status, data } = await post("/api/draft", { language: tag, texts: t.texts, fields: t.doc.fields_digest });
+      if (seq !== t.seq || current !== tag) return;
+      if (status === 409 && data.fields_changed) { await refit(tag, data.error); return; }
+      if (status !== 200) { setStatus(data.error || "The preview could not update."); return; }
+      t.canSave = data.can_save;
+      showFindings(data.findings);
+      stale.hidden = !data.stale;
+      updateSaveButton();
+      if (window.mailerShowLanguage) window.mailerShowLanguage(tag);
+      if (t.doc.is_new) fillLanguages(languageList);
+    } catch (err) {
+      if (seq === t.seq) setStatus("Lost contact with the preview: your changes are still here, not saved.");
+    }
+  }
+
+  async function saveTranslation(overwrite) {
+    const tag = current;
+    const t = langs[tag];
+    if (!t || saving) return;
+    clearTimeout(t.timer);
+    saving = true;
+    updateSaveButton();
+    setStatus("Saving\u2026", tag);
+    try {
+      const { status, data } = await post("/api/save", { language: tag, texts: t.texts, path: t.doc.path, sha: t.doc.sha, overwrite: overwrite === true, fields: t.doc.fields_digest });
+      saving = false;
+      if (status === 409 && data.fields_changed) { updateSaveButton(); await refit(tag, data.error); return; }
+      if (status === 200) {
+        t.dirty = false;
+        t.conflictSha = null;
+        t.doc.sha = data.sha;
+        t.doc.is_new = false;
+        $("ed-conflict").hidden = true;
+        $("ed-file-label").textContent = "Saved in";
+        setStatus(`${t.doc.name} saved at ${new Date().toLocaleTimeString()}.`, tag);
+        updateSaveButton();
+        refreshLanguages();
+        return;
+      }
+      updateSaveButton();
+      if (status === 409 && window.confirm(`${data.error} Replace it with your version?`)) {
+        saveTranslation(true);
+        return;
+      }
+      setStatus(status === 409 ? "Not saved: the file on the computer was kept." : `Not saved. ${data.error || ""}`, tag);
+    } catch (err) {
+      saving = false;
+      updateSaveButton();
+      setStatus("Not saved: lost contact with the preview. Is the window where you started it still open?", tag);
+    }
+  }
+
+  async function watchTranslation(tag) {
+    const t = langs[tag];
+    if (!t || t.doc.is_new) return;
+    try {
+      const res = await fetch(`/api/disk?lang=${encodeURIComponent(tag)}`, { cache: "no-store" });
+      const disk = await res.json();
+      if (disk.changed && disk.sha !== t.doc.sha && disk.sha !== t.conflictSha) {
+        if (!t.dirty) { await reloadTranslation(tag, true); return; }
+        t.conflictSha = disk.sha;
+        if (current === tag) $("ed-conflict").hidden = false;
+      }
+    } catch (err) { /* the preview's own status line reports a lost connection */ }
+  }
+
+  // The English changed under the translation (a paragraph added): read the fields again,
+  // keeping what was typed wherever the English beside it is still the same.
+  async function refit(tag, message) {
+    const old = langs[tag];
+    const fresh = newState(await openTranslation(tag));
+    const englishOf = Object.fromEntries((old.doc.fields || []).map((f) => [f.key, f.english]));
+    for (const f of fresh.doc.fields || []) {
+      if (englishOf[f.key] === f.english && old.texts[f.key] !== undefined) fresh.texts[f.key] = old.texts[f.key];
+    }
+    fresh.dirty = old.dirty;
+    fresh.doc.is_new = old.doc.is_new;
+    langs[tag] = fresh;
+    if (current === tag) {
+      buildTranslationForm(fresh);
+      fitAll();
+      updateSaveButton();
+      sendTranslationDraft(tag);
+    }
+    setStatus(message, tag);
+  }
+
+  async function reloadTranslation(tag, quietly) {
+    const t = langs[tag];
+    if (!quietly && t.dirty && !window.confirm(`Load the ${t.doc.name} saved on the computer? Your unsaved changes to it here will be lost.`)) return;
+    const { status, data } = await post("/api/reopen", { language: tag });
+    if (status !== 200) { setStatus(data.error || "Could not load the saved version.", tag); return; }
+    langs[tag] = newState(data);
+    if (current === tag) {
+      $("ed-conflict").hidden = true;
+      buildTranslationForm(langs[tag]);
+      updateSaveButton();
+      sendTranslationDraft(tag);
+    }
+    setStatus(quietly ? "Updated from the file saved on the computer." : "Loaded the version saved on the computer.", tag);
+  }
 
   // ---- formatting buttons ----------------------------------------------------------------
 

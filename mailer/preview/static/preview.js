@@ -10,6 +10,19 @@
   let state = null;
   let recipientsSig = "";
   let languagesSig = "";
+  let wantedLang = null; // asked for by the Edit panel before the server listed it
+
+  // The Edit panel shows the language it edits ("" = as sent): now, or as soon as the
+  // server lists it (a translation not saved yet appears with its first draft).
+  window.mailerShowLanguage = (tag) => {
+    const select = $("language");
+    if (![...select.options].some((o) => o.value === tag)) { wantedLang = tag; return; }
+    wantedLang = null;
+    if (ui.lang === tag) return;
+    ui.lang = tag;
+    select.value = tag;
+    refreshViews();
+  };
   let titleShown = false;
 
   const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -67,10 +80,7 @@
     } else {
       hideProblem();
       titleShown = true;
-      $("title").textContent = next.title;
-      $("subject").textContent = next.subject;
-      $("preheader").textContent = next.preheader;
-      document.title = `Preview: ${next.title}`;
+      showHeading(next);
       $("scheme-note").hidden = !(ui.scheme === "dark" && !next.has_dark_styles);
       setLive("ok", `Up to date \u00b7 updated ${next.updated}`);
     }
@@ -79,6 +89,20 @@
     const changed = !previous || previous.render_key !== next.render_key
       || previous.status !== next.status || listChanged;
     if (next.status === "ok" && changed) refreshViews();
+  }
+
+  // The heading shows the language the switch shows (a translation's own title).
+  function showHeading(next) {
+    const shown = (next.languages || []).find((l) => l.tag === ui.lang && l.tag !== "en" && l.title);
+    const words = shown || next;
+    $("title").textContent = words.title;
+    $("subject").textContent = words.subject;
+    $("preheader").textContent = words.preheader;
+    for (const id of ["title", "subject", "preheader"]) {
+      $(id).lang = shown ? shown.tag : "";
+      $(id).dir = shown ? shown.dir : "";
+    }
+    document.title = `Preview: ${words.title}`;
   }
 
   function showProblem(problem) {
@@ -151,6 +175,10 @@
     const select = $("language");
     select.replaceChildren(new Option("As sent (each parent's own language)", ""));
     for (const l of langs) select.append(new Option(l.name, l.tag));
+    if (wantedLang !== null && langs.some((l) => l.tag === wantedLang)) {
+      ui.lang = wantedLang;
+      wantedLang = null;
+    }
     if (ui.lang && !langs.some((l) => l.tag === ui.lang)) ui.lang = "";
     select.value = ui.lang;
     const unreviewed = langs.filter((l) => !l.native_speaker_reviewed).map((l) => l.name);
@@ -163,6 +191,7 @@
 
   function refreshViews() {
     if (!state || state.status !== "ok") return;
+    showHeading(state);
     const key = state.render_key;
     const r = ui.recipient;
     const lang = encodeURIComponent(ui.lang);
