@@ -371,6 +371,16 @@ def _pack(job: _Job, index: int) -> list[str]:
     return warnings
 
 
+def _not_ours(out_dir: Path, name: str) -> bool:
+    """True when ``OUT/name`` or ``OUT/name.zip`` exists but is not a pack mailer wrote
+    (no marker in the folder): the school's pack then takes another name, so nothing of
+    someone else's is overwritten."""
+    folder, archive = out_dir / name, out_dir / f"{name}.zip"
+    if not (folder.exists() or archive.exists() or folder.is_symlink()):
+        return False
+    return folder.is_symlink() or not (folder / PACK_MARKER).is_file()
+
+
 def _recorded(folder: Path, path: Path) -> bool:
     """True when ``folder``'s marker lists ``path`` as written by mailer."""
     return path.relative_to(folder).as_posix() in _marker_files(folder)
@@ -518,10 +528,17 @@ def render_packs(ws: Workspace, snippet_name: str, schools_path: Path, out: Path
     templates = ws.root / "templates"
     names: set[str] = set()
     planned: list[tuple[School, str]] = []
+    if out_dir.exists() and not out_dir.is_dir():
+        raise MailerError("is a file, not a folder: give --out the name of a folder for "
+                          "the packs.", path=out_dir)
+    if (out_dir / "index.html").exists() and not (out_dir / RUN_MANIFEST).is_file():
+        raise MailerError("already has an index.html that mailer did not write, so "
+                          "nothing was written: give --out a new or empty folder.",
+                          path=out_dir)
     for school in found.schools:
         name = slug(school.name)
         n = 2
-        while name in names:
+        while name in names or _not_ours(out_dir, name):
             name, n = f"{slug(school.name)}-{n}", n + 1
         names.add(name)
         planned.append((school, name))

@@ -400,3 +400,48 @@ def test_a_second_run_removes_only_the_packs_mailer_wrote_for_schools_gone(tmp_p
     assert (out / oak / "letter.docx").is_file() and (out / f"{oak}.zip").is_file()
     index = (out / "index.html").read_text()
     assert oak in index and mary not in index and river not in index
+
+
+def test_a_folder_or_zip_of_the_same_name_not_written_by_mailer_is_never_overwritten(
+        tmp_path: Path):
+    ws = authority_workspace(tmp_path)
+    (ws / "schools.csv").write_text("School,DSL,DSL Email\nOak,Ann Oak,a@oak.example.org\n",
+                                    encoding="utf-8")
+    out = ws / "packs"
+    (out / "oak").mkdir(parents=True)
+    (out / "oak" / "email.html").write_text("my own page")
+    (out / "oak.zip").write_text("my own zip")
+    done = run_mailer("render", SNIPPET, "--schools", "schools.csv", "--out", "packs",
+                      cwd=ws)
+    assert done.returncode == 0, done.stderr
+    assert (out / "oak" / "email.html").read_text() == "my own page"
+    assert (out / "oak.zip").read_text() == "my own zip"
+    assert (out / "oak-2" / "letter.docx").is_file() and (out / "oak-2.zip").is_file()
+    # Run again: the pack mailer wrote keeps its name, the officer's things stay.
+    again = run_mailer("render", SNIPPET, "--schools", "schools.csv", "--out", "packs",
+                       cwd=ws)
+    assert again.returncode == 0, again.stderr
+    assert not (out / "oak-3").exists()
+    assert (out / "oak" / "email.html").read_text() == "my own page"
+
+
+def test_an_out_folder_with_someone_elses_index_or_a_file_is_refused(tmp_path: Path):
+    ws = authority_workspace(tmp_path)
+    (ws / "schools.csv").write_text("School,DSL,DSL Email\nOak,Ann Oak,a@oak.example.org\n",
+                                    encoding="utf-8")
+    (ws / "site").mkdir()
+    (ws / "site" / "index.html").write_text("the officer's own page")
+    done = run_mailer("render", SNIPPET, "--schools", "schools.csv", "--out", "site",
+                      cwd=ws)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert ("site: already has an index.html that mailer did not write, so nothing was "
+            "written") in " ".join(done.stderr.split())
+    assert sorted(p.name for p in (ws / "site").iterdir()) == ["index.html"]
+    assert (ws / "site" / "index.html").read_text() == "the officer's own page"
+    (ws / "notes.txt").write_text("keep")
+    done = run_mailer("render", SNIPPET, "--schools", "schools.csv", "--out", "notes.txt",
+                      cwd=ws)
+    assert done.returncode == 2
+    assert "notes.txt: is a file, not a folder" in " ".join(done.stderr.split())
+    assert (ws / "notes.txt").read_text() == "keep"
