@@ -535,12 +535,18 @@ def render_packs(ws: Workspace, snippet_name: str, schools_path: Path, out: Path
         raise MailerError("already has an index.html that mailer did not write, so "
                           "nothing was written: give --out a new or empty folder.",
                           path=out_dir)
+    first_line: dict[str, int] = {}
     for school in found.schools:
-        name = slug(school.name)
+        name = base = slug(school.name)
         n = 2
         while name in names or _not_ours(out_dir, name):
-            name, n = f"{slug(school.name)}-{n}", n + 1
+            name, n = f"{base}-{n}", n + 1
         names.add(name)
+        if base in first_line:
+            result.warnings.append((school.line, school.name, (
+                f"line {first_line[base]} has a school of the same name, so this pack is "
+                f"in {name}/; if the school is in the file twice, remove one row")))
+        first_line.setdefault(base, school.line)
         planned.append((school, name))
     job = _Job(
         authority=authority, snippet_path=find_snippet(snippet_name, ws.snippet_dirs),

@@ -445,3 +445,19 @@ def test_an_out_folder_with_someone_elses_index_or_a_file_is_refused(tmp_path: P
     assert done.returncode == 2
     assert "notes.txt: is a file, not a folder" in " ".join(done.stderr.split())
     assert (ws / "notes.txt").read_text() == "keep"
+
+
+def test_a_school_twice_in_the_file_is_a_warning_naming_both_lines(tmp_path: Path):
+    ws = authority_workspace(tmp_path)
+    (ws / "schools.csv").write_text(
+        "School,Town,DSL,DSL Email\nOak School,Exampleton,Ann Oak,a@oak.example.org\n"
+        "Elm School,Exampleton,Bo Elm,b@elm.example.org\n"
+        "Oak School,Porthaven,Cy Oak,c@oak.example.org\n",
+        encoding="utf-8")
+    done = run_mailer("render", SNIPPET, "--schools", "schools.csv", "--out", "packs",
+                      cwd=ws)
+    assert done.returncode == 0, done.stderr
+    assert ("Warning: line 4 (Oak School): line 2 has a school of the same name, so this "
+            "pack is in oak-school-2/; if the school is in the file twice, remove one row."
+            ) in " ".join(done.stdout.split())
+    assert "Cy Oak" in (ws / "packs" / "oak-school-2" / "email.html").read_text()
