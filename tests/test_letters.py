@@ -292,3 +292,25 @@ def test_a_wide_exports_numbered_flags_keep_that_carer_from_letters_and_email(
         for path in (workspace / "outbox" / "new").iterdir()
         for line in path.read_text().splitlines() if line.startswith("To:"))
     assert recipients == ["Fay Roe <fay@example.org>", "Sara Khan <sara@example.org>"]
+
+
+def test_the_parent_list_or_another_kind_of_file_is_never_overwritten(workspace: Path):
+    write_list(workspace)
+    path = workspace / "lists" / "post.csv"
+    before = path.read_bytes()
+    (workspace / "budget.xlsx").write_bytes(b"the school's spreadsheet")
+    for extra, said in (
+            (("--out", "letters.docx", "--problems", "lists/post.csv"),
+             "--problems names the parent list itself, which would be overwritten"),
+            (("--out", "lists/post.csv"),
+             "--out names the parent list itself, which would be overwritten"),
+            (("--out", "budget.xlsx"), "--out must be a .docx file"),
+            (("--out", "letters.docx", "--problems", "budget.xlsx"),
+             "--problems must be a .csv file")):
+        done = run_mailer("letters", SNIPPET, "--list", "lists/post.csv", *extra,
+                          cwd=workspace)
+        assert done.returncode == 2, done.stdout
+        assert said in " ".join(done.stderr.split()) and "Traceback" not in done.stderr
+    assert path.read_bytes() == before
+    assert (workspace / "budget.xlsx").read_bytes() == b"the school's spreadsheet"
+    assert not (workspace / "letters.docx").exists()
