@@ -28,6 +28,7 @@ from mailer.checks.config_rules import BRAND_TEXT, MIN_CONTRAST
 from mailer.checks.css import contrast_ratio, parse_colour
 from mailer.config import Organisation
 from mailer.errors import ListError
+from mailer.languages import parse_language
 from mailer.lists.columns import column_key
 from mailer.lists.people import clean_text
 from mailer.lists.table import read_table
@@ -359,10 +360,14 @@ def read_schools(path: Path) -> SchoolsFile:
         if problem:
             warn(problem)
         language = cell("language")
-        if language and not LANGUAGE_TAG.fullmatch(language):
-            warn(f"the language '{language}' is not a language code such as en, cy, pl or "
-                 "ur, so the advisory's own language is used")
-            language = ""
+        if language:
+            # A name as the officer writes it (Polish, polski, Portuguese (Brazil)) or a code,
+            # read as the parent lists' language cells are.
+            tag = parse_language(language).tag
+            if not tag or not LANGUAGE_TAG.fullmatch(tag):
+                warn(f"the language '{language}' is not a language mailer knows (write it "
+                     "as Polish or pl, for example), so the advisory's own language is used")
+            language = tag if tag and LANGUAGE_TAG.fullmatch(tag) else ""
         if not dsl_email and not (cell("dsl_phone") or cell("phone")):
             warn("the safeguarding lead has neither an email nor a phone number, so parents "
                  "are told only the lead's name")

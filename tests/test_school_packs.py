@@ -461,3 +461,21 @@ def test_a_school_twice_in_the_file_is_a_warning_naming_both_lines(tmp_path: Pat
             "pack is in oak-school-2/; if the school is in the file twice, remove one row."
             ) in " ".join(done.stdout.split())
     assert "Cy Oak" in (ws / "packs" / "oak-school-2" / "email.html").read_text()
+
+
+def test_a_schools_language_may_be_written_as_its_name(tmp_path: Path):
+    ws = authority_workspace(tmp_path)
+    (ws / "schools.csv").write_text(
+        "School,DSL,DSL Email,Language\nOak School,Ann Oak,a@oak.example.org,Polish\n"
+        "Elm School,Bo Elm,b@elm.example.org,../../etc\n", encoding="utf-8")
+    done = run_mailer("render", SNIPPET, "--schools", "schools.csv", "--out", "packs",
+                      cwd=ws)
+    assert done.returncode == 0, done.stderr
+    said = " ".join(done.stdout.split())
+    assert "(Oak School)" not in said
+    assert ("Warning: line 3 (Elm School): the language '../../etc' is not a language "
+            "mailer knows") in said
+    config = yaml.safe_load((ws / "packs" / "oak-school" / "workspace" / "mailer.yaml")
+                            .read_text())
+    assert config["organisation"]["language"].startswith("pl")
+    assert 'lang="pl' in (ws / "packs" / "oak-school" / "email.html").read_text()
