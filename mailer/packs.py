@@ -98,8 +98,12 @@ def write_docx(ws: Workspace, name: str, out_dir: Path, *, date: dt.date | None 
     could not be fetched, a language with no translation).
 
     Raises:
-        MailerError: for a missing snippet, a configuration mistake or an unwritable file.
+        MailerError: for a missing snippet, a configuration mistake, an unwritable file,
+            or a ``language`` (a tag or a name) the snippet has no translation into (as
+            ``mailer render --lang`` for the email: naming those there are).
     """
+    if language:
+        language = _translation_tag(ws, name, language)
     snippet, problem = load_snippet_for(ws, name, language)
     org = ws.config.organisation
     logo, trouble = letter_logo(org.logo_url, ws.root)
@@ -107,6 +111,25 @@ def write_docx(ws: Workspace, name: str, out_dir: Path, *, date: dt.date | None 
     path = write_letter(out_dir / "letter.docx", snippet, ws.config, date=date,
                         template_dirs=ws.template_dirs, logo=logo)
     return path, [w for w in (problem, trouble) if w]
+
+
+def _translation_tag(ws: Workspace, name: str, language: str) -> str:
+    """The tag of the translation of ``name`` that ``language`` (``ar``, ``Polish``) asks
+    for; ``""`` for English. Raises MailerError when there is none."""
+    from mailer.jobs import best_match, is_english, snippet_translations
+    from mailer.languages import english_name, parse_language
+
+    tag = parse_language(language).tag
+    if tag and is_english(tag):
+        return ""
+    snippet = load_snippet(find_snippet(name, ws.snippet_dirs))
+    files = snippet_translations(ws, snippet)
+    match = best_match(tag, tuple(files)) if tag else None
+    if match is None:
+        have = ", ".join(f"{english_name(t)} ({t})" for t in files) or "none"
+        raise MailerError(f"'{snippet.id}' has no translation into '{language}', so no "
+                          f"letter was written. Translations: {have}.")
+    return match
 
 
 def slug(name: str) -> str:
