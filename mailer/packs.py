@@ -139,7 +139,15 @@ def slug(name: str) -> str:
     words = "".join(ch.lower() if ch.isalnum() else (" " if ch not in "'’" else "")
                     for ch in ascii_name).split()
     out = "-".join(words)[:60].strip("-")
+    if out in _WINDOWS_RESERVED:
+        out = f"{out}-school"  # Windows cannot open a folder called CON, PRN, COM1...
     return out or "school"
+
+
+#: Names Windows reserves for devices: a folder so named in a school's zip cannot be
+#: extracted there (Microsoft, "Naming Files, Paths, and Namespaces").
+_WINDOWS_RESERVED = frozenset({"con", "prn", "aux", "nul", *(f"com{n}" for n in range(10)),
+                               *(f"lpt{n}" for n in range(10))})
 
 
 def _q(value: str) -> str:

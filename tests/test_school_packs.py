@@ -291,6 +291,9 @@ def test_column_aliases_and_colours():
     assert slug("Ysgol Gymraeg Bro Morgannwg") == "ysgol-gymraeg-bro-morgannwg"
     assert slug("École Saint-Exupéry") == "ecole-saint-exupery"
     assert slug("St Mary’s") == "st-marys"
+    # Windows cannot extract a folder named for a device.
+    assert [slug(n) for n in ("CON", "Nul", "com1", "LPT9", "Conway")] == [
+        "con-school", "nul-school", "com1-school", "lpt9-school", "conway"]
 
 
 def test_read_schools_accounts_for_every_row(tmp_path: Path):
