@@ -29,7 +29,7 @@ from mailer.checks import check_snippet
 from mailer.cliusage import MailerTyper
 from mailer.credentials import smtp_password_for
 from mailer.engine import needs_login
-from mailer.errors import ConfirmationError, MailerError
+from mailer.errors import ConfirmationError, ListError, MailerError
 from mailer.jobs import (
     RENDER_FILES,
     builtin_notice,
@@ -42,6 +42,7 @@ from mailer.jobs import (
 from mailer.journal import Journal, SendLock, journal_path
 from mailer.lists import summary_json, summary_text
 from mailer.lists.problems import list_problem_rows, write_problems_csv
+from mailer.lists.summary import empty_error
 from mailer.progress import make_progress
 from mailer.recipients import ListReport
 from mailer.sending import SendRequest, prepare_send, run_send, send_test
@@ -324,7 +325,8 @@ def lists_check_cmd(
         "address, problem, what to do) to FILE.csv, to correct the school's records; it "
         "opens in Excel.")] = None,
 ) -> None:
-    """Read a list and report what happens to every row (exit 0 even with no recipients)."""
+    """Read a list and report what happens to every row. Exit status 2 when no row gives
+    a recipient: sending that list would reach nobody."""
     report = read_workspace_list(_ws(ctx), list_name, where or [])
     if problems is not None:
         n = write_problems_csv(problems, list_problem_rows(report))
@@ -334,7 +336,12 @@ def lists_check_cmd(
     if as_json:
         typer.echo(json.dumps(summary_json(report), indent=2, ensure_ascii=False))
     else:
-        typer.echo(summary_text(report))
+        typer.echo(summary_text(report, empty=False))
+    nobody = empty_error(report)
+    if nobody:
+        # A list that reaches nobody is a mistake in the input (README: exit status 2), not
+        # a list to send: said after the row-by-row report.
+        raise ListError(nobody, path=report.path)
 
 
 @app.command("send")

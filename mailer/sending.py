@@ -36,10 +36,10 @@ from mailer.campaign import (
 )
 from mailer.checks import compose_sample, run_checks
 from mailer.compose import Composed, Composer
-from mailer.config import Config, SmtpConfig
+from mailer.config import Config, SmtpConfig, missing_postal_address
 from mailer.credentials import credentials_for
 from mailer.engine import Engine, EngineSettings, ProgressSink, StoppedAtOnce
-from mailer.errors import MailerError, ServerBusyError, TransportError
+from mailer.errors import ConfigError, MailerError, ServerBusyError, TransportError
 from mailer.jobs import read_workspace_list, render_snippet
 from mailer.journal import Journal, JournalError, SendLock, State, journal_path
 from mailer.language_plan import LanguageComposer, LanguagePlan, plan_languages
@@ -313,6 +313,10 @@ def prepare_send(
         on_report(report)
     require_recipients(report)
     config = ws.config
+    no_address = missing_postal_address(config)
+    if no_address is not None:
+        raise ConfigError(f"{no_address[0]} Nothing was sent.", path=config.path,
+                          line=no_address[1])
     # Each parent's language: rendered once per message kind, never per recipient.
     languages = plan_languages(ws, rendered.snippet, report.recipients, rendered)
     for each in languages.rendered.values():
