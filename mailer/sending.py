@@ -418,6 +418,8 @@ def run_send(
             content_hash=prepared.content, transport=prepared.transport,
         )
     journal.add_recipients(plan.campaign, (r.email for r in plan.recipients))
+    if prepared.languages is not None:
+        journal.set_languages(plan.campaign, prepared.languages.message_languages(plan.due))
     smtp = prepared.config.smtp
     pacing = prepared.destination.pacing
     if settings is None:

@@ -10,6 +10,7 @@ from typing import Any
 from mailer.campaign import OUTBOX, UNCERTAIN_WORDS
 from mailer.errors import MailerError
 from mailer.journal import CampaignInfo, Journal, State
+from mailer.languages import english_name
 from mailer.lists.problems import ProblemRow, write_problems_csv
 
 #: States whose recipients are listed one by one.
@@ -37,6 +38,20 @@ def _counts(journal: Journal, info: CampaignInfo) -> dict[str, int]:
     return out
 
 
+def _language_counts(journal: Journal, info: CampaignInfo) -> dict[str, dict[str, Any]]:
+    """Message language (``""``: not recorded) -> its English name and recipients per
+    outcome, named as :func:`_counts` names them."""
+    out = {}
+    for tag, counts in journal.language_counts(info.name).items():
+        named = {"pending": counts["pending"], "sent": counts["sent"], "written": 0}
+        if info.transport == OUTBOX:
+            named["sent"], named["written"] = 0, counts["sent"]
+        named.update({k: counts[k] for k in ("deferred", "failed", "uncertain")})
+        out[tag] = {"name": english_name(tag) if tag else "not recorded",
+                    "recipients": sum(counts.values()), **named}
+    return out
+
+
 def _campaign_dict(journal: Journal, info: CampaignInfo) -> dict[str, Any]:
     counts = _counts(journal, info)
     return {
@@ -48,6 +63,7 @@ def _campaign_dict(journal: Journal, info: CampaignInfo) -> dict[str, Any]:
         "updated": _iso(info.updated),
         "recipients": sum(counts.values()),
         "counts": counts,
+        "languages": _language_counts(journal, info),
     }
 
 
@@ -98,12 +114,28 @@ def format_campaign(data: dict[str, Any]) -> str:
         f"  begun {_local(created)}; {data['recipients']:,} recipients: "
         f"{_counts_words(data['counts'], data['transport'] == OUTBOX)}",
     ]
+    lines += _language_table(data["languages"], data["transport"] == OUTBOX)
     for row in data["not_sent"]:
         reply = (UNCERTAIN_WORDS if row["state"] == State.UNCERTAIN.value
                  else f"{row['code'] or ''} {row['reply']}".strip())
         lines.append(f"  {row['state']:9} {row['email']}: {reply} "
                      f"({row['attempts']} attempt{'s' if row['attempts'] != 1 else ''})")
     return "\n".join(lines)
+
+
+def _language_table(languages: dict[str, dict[str, Any]], outbox: bool) -> list[str]:
+    """How many parents got each language, as a small table (nothing for a campaign in
+    one language)."""
+    if len(languages) < 2:
+        return []
+    done = "written" if outbox else "sent"
+    width = max(len("Language"), *(len(v["name"]) for v in languages.values()))
+    lines = [f"  {'Language':<{width}}  {'Parents':>7}  {done.capitalize():>7}  "
+             f"{'Not ' + done:>11}"]
+    for v in languages.values():
+        lines.append(f"  {v['name']:<{width}}  {v['recipients']:>7,}  {v[done]:>7,}  "
+                     f"{v['recipients'] - v[done]:>11,}")
+    return lines
 
 
 def format_all(data: dict[str, Any]) -> str:
@@ -114,6 +146,9 @@ def format_all(data: dict[str, Any]) -> str:
     for c in data["campaigns"]:
         lines.append(f"{c['campaign']}: {c['recipients']:,} recipients: "
                      f"{_counts_words(c['counts'], c['transport'] == OUTBOX)}")
+        if len(c["languages"]) > 1:
+            lines.append("  in " + ", ".join(f"{v['name']} {v['recipients']:,}"
+                                             for v in c["languages"].values()))
     lines.append("Details of one campaign: mailer status CAMPAIGN")
     return "\n".join(lines)
 
