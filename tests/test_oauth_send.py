@@ -10,14 +10,12 @@ import os
 import sys
 from pathlib import Path
 
-import keyring
 import pytest
 
 from mailer.journal import State
 from tests.conftest import REPO, run_mailer, set_smtp
-from tests.keyring_backend import FileKeyring
 from tests.oauth_server import Accounts, OAuthServer
-from tests.sendkit import SNIPPET, CliResult, assert_agree, journal_states, run_cli, write_list
+from tests.sendkit import SNIPPET, CliResult, assert_agree, journal_states, write_list
 from tests.smtp_server import LocalCA
 from tests.xoauth2_server import (
     MS_BASIC_NOT_SUPPORTED,
@@ -33,38 +31,9 @@ GOOGLE_CLIENT = "123-abc.apps.googleusercontent.com"
 
 
 @pytest.fixture
-def ca(tmp_path: Path) -> LocalCA:
-    return LocalCA(tmp_path)
-
-
-@pytest.fixture
-def idp(ca: LocalCA, monkeypatch: pytest.MonkeyPatch):
-    with OAuthServer(ca.server_context(), Accounts(user=MAILBOX)) as server:
-        monkeypatch.setenv("MAILER_OAUTH_ENDPOINT", server.base_url)
-        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(ca.ca_file))
-        yield server
-
-
-@pytest.fixture
-def file_keyring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    path = tmp_path / "keyring.json"
-    monkeypatch.setenv("MAILER_TEST_KEYRING", str(path))
-    previous = keyring.get_keyring()
-    keyring.set_keyring(FileKeyring())
-    yield path
-    keyring.set_keyring(previous)
-
-
-@pytest.fixture
-def mailer(workspace: Path, capsys: pytest.CaptureFixture[str],
-           monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.chdir(workspace)
-    monkeypatch.delenv("MAILER_SMTP_PASSWORD", raising=False)
-
-    def run(*args: str) -> CliResult:
-        return run_cli(capsys, *args)
-
-    return run
+def oauth_accounts() -> Accounts:
+    """The sign-in stand-in signs people in as the demo workspace's mailbox."""
+    return Accounts(user=MAILBOX)
 
 
 def smtp_server(ca: LocalCA, **handler: object) -> XOAuth2Server:

@@ -19,7 +19,7 @@ from mailer.progress import BarProgress, LineProgress
 from mailer.sending import SendRequest, prepare_send, run_send
 from mailer.workspace import Workspace
 from tests.conftest import set_smtp
-from tests.sendkit import SNIPPET, CliResult, FakeClock, journal_states, run_cli, write_list
+from tests.sendkit import SNIPPET, FakeClock, journal_states, write_list
 from tests.smtp_server import RecordingHandler, SmtpServer, free_port
 
 
@@ -28,19 +28,6 @@ def plain_server(ws: Path, handler: RecordingHandler) -> SmtpServer:
     server = SmtpServer(handler=handler)
     set_smtp(ws, host="127.0.0.1", port=server.port, security="none", timeout_s=5)
     return server
-
-
-@pytest.fixture
-def mailer(workspace: Path, capsys: pytest.CaptureFixture[str],
-           monkeypatch: pytest.MonkeyPatch):
-    """``mailer(*args)`` runs the command in the workspace folder."""
-    monkeypatch.chdir(workspace)
-    monkeypatch.delenv("MAILER_SMTP_PASSWORD", raising=False)
-
-    def run(*args: str) -> CliResult:
-        return run_cli(capsys, *args)
-
-    return run
 
 
 @pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
