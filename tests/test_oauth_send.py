@@ -47,6 +47,19 @@ def use_microsoft(ws: Path, server: XOAuth2Server, ca: LocalCA, **extra: object)
              tenant="school.org.uk", rate_per_minute=0, connections=1, **extra)
 
 
+def accept_new_tokens(idp: OAuthServer, server: XOAuth2Server) -> None:
+    """From now on the SMTP stand-in accepts every access token the sign-in stand-in
+    issues, as Microsoft's and Google's servers accept tokens their sign-in issued."""
+    issue = idp.accounts.new_tokens
+
+    def issue_and_accept(prefix: str) -> tuple[str, str]:
+        access, refresh = issue(prefix)
+        server.handler.tokens.add(access)
+        return access, refresh
+
+    idp.accounts.new_tokens = issue_and_accept  # type: ignore[method-assign]
+
+
 def no_token_shown(idp: OAuthServer, *results: CliResult) -> None:
     for result in results:
         for token in [*idp.accounts.issued, *idp.accounts.refresh_tokens]:
@@ -106,14 +119,7 @@ def test_token_refused_halfway_is_refreshed_without_losing_anyone(
         server.handler.tokens.add(first)
         server.handler.drop_after = 3
         server.handler.expire_token = first
-        original_add = idp.accounts.new_tokens
-
-        def issue_and_accept(prefix: str) -> tuple[str, str]:
-            access, refresh = original_add(prefix)
-            server.handler.tokens.add(access)
-            return access, refresh
-
-        idp.accounts.new_tokens = issue_and_accept  # type: ignore[method-assign]
+        accept_new_tokens(idp, server)
         sent = mailer("send", SNIPPET, "--list", list_arg, "--yes", "--json")
         received = server.handler.received_by_recipient()
         attempts = list(server.handler.attempts)
@@ -143,14 +149,7 @@ def test_token_about_to_expire_means_signing_in_again_between_messages(
     with smtp_server(ca) as server:
         use_microsoft(workspace, server, ca)
         assert mailer("login").returncode == 0
-        original = idp.accounts.new_tokens
-
-        def issue_and_accept(prefix: str) -> tuple[str, str]:
-            access, refresh = original(prefix)
-            server.handler.tokens.add(access)
-            return access, refresh
-
-        idp.accounts.new_tokens = issue_and_accept  # type: ignore[method-assign]
+        accept_new_tokens(idp, server)
         sent = mailer("send", SNIPPET, "--list", list_arg, "--yes", "--json")
         received = list(server.received)
         attempts = list(server.handler.attempts)
@@ -303,14 +302,7 @@ def test_google_login_and_send_as_a_real_process(workspace: Path, ca: LocalCA,
         assert f"Signed in to Google as {MAILBOX}" in status.stdout
         # The first token is refused by the server (revoked by the user's admin, say).
         server.handler.tokens.clear()
-        original = idp.accounts.new_tokens
-
-        def issue_and_accept(prefix: str) -> tuple[str, str]:
-            access, refresh = original(prefix)
-            server.handler.tokens.add(access)
-            return access, refresh
-
-        idp.accounts.new_tokens = issue_and_accept  # type: ignore[method-assign]
+        accept_new_tokens(idp, server)
         env.pop("MAILER_OAUTH_CLIENT_SECRET")
         sent = run_mailer("send", SNIPPET, "--list", list_arg, "--yes", cwd=workspace, env=env)
         assert sent.returncode == 0, sent.stderr
