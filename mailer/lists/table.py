@@ -300,8 +300,8 @@ def oversized_field(text: str, start_line: int, delimiter: str,
 
 
 def _column_words(column: int, names: list[str]) -> str:
-    """``column 3 ('Notes')``: a 1-based column with its heading when there is one, and
-    Excel's letter for it (``C``)."""
+    """``column C ('Notes')``: a 1-based column as Excel letters it, with its heading when
+    there is one."""
     letters, k = "", column
     while k:
         k, rest = divmod(k - 1, 26)
