@@ -48,7 +48,7 @@ from benchmarks.common import SNIPPET, machine, make_workspace, median, rss_kib,
 from mailer import render as R  # noqa: E402
 from mailer.compose import BODY_POLICY, POLICY, Composer, clean_display_name  # noqa: E402
 from mailer.jobs import read_workspace_list, render_snippet  # noqa: E402
-from mailer.recipients import Recipient  # noqa: E402
+from mailer.lists import Recipient  # noqa: E402
 from mailer.snippets import find_snippet, load_snippet  # noqa: E402
 from mailer.workspace import Workspace  # noqa: E402
 

@@ -8,9 +8,12 @@ The package is split into small modules with one job each:
 - :mod:`mailer.workspace`  where snippets, templates and lists are found
 - :mod:`mailer.snippets`   advisory snippets (YAML + Markdown)
 - :mod:`mailer.render`     Jinja2 rendering and CSS inlining, once per campaign
-- :mod:`mailer.recipients` mailing lists to unique recipients
+- :mod:`mailer.lists`      mailing lists to unique recipients
 - :mod:`mailer.compose`    MIME composition, one message per recipient
+- :mod:`mailer.message`    the one message type every transport takes
 - :mod:`mailer.transports` delivery: Maildir outbox or SMTP
+- :mod:`mailer.outcome`    what happened to a message: one vocabulary from the transport
+                           to the journal, the summary and ``--json``
 - :mod:`mailer.campaign`   what a run of a campaign sends (resume rules, pre-flight, summary)
 - :mod:`mailer.journal`    the send journal (SQLite) and the send lock
 - :mod:`mailer.engine`     the sending engine: connection pool, retries, stopping cleanly
@@ -18,6 +21,7 @@ The package is split into small modules with one job each:
 - :mod:`mailer.providers`  provider presets (Microsoft 365, Google, SES)
 - :mod:`mailer.credentials` the SMTP password: environment, keyring, prompt
 - :mod:`mailer.sending`    ``mailer send`` from start to end, without the printing
+- :mod:`mailer.sendwords`  every sentence about sending shown to a person
 - :mod:`mailer.progress`   progress display;  :mod:`mailer.status` ``mailer status``
 - :mod:`mailer.cli`        the thin Typer command line
 """

@@ -3,7 +3,8 @@
 This module decides *what* a run sends (pre-flight checks, resume rules, changes since the
 campaign began) and shapes the summary; :mod:`mailer.engine` does the sending.
 
-Resume rules: ``sent`` is skipped; ``pending`` and ``deferred`` are sent; ``failed`` only
+Resume rules: ``sent`` (and ``written``, in a campaign that went to the outbox folder) is
+skipped; ``pending`` and ``deferred`` are sent; ``failed`` only
 with ``--retry-failed``; ``uncertain`` only with ``--resend-uncertain`` (listed otherwise).
 """
 
@@ -13,28 +14,19 @@ import datetime as dt
 import email.errors
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from mailer import sendwords
 from mailer.compose import Composed, Composer
 from mailer.config import Sender
-from mailer.engine import RunResult, StopReason
+from mailer.engine import RunResult
 from mailer.errors import CampaignChangedError, ListError, MailerError
-from mailer.journal import CampaignInfo, Journal, RecipientRecord, State
-from mailer.recipients import Recipient
+from mailer.journal import CampaignInfo, Journal
+from mailer.lists import Recipient
+from mailer.outcome import NOT_DONE, RecipientOutcome, State, StopReason
 from mailer.render import ALWAYS_PRESENT, Rendered
-
-
-@dataclass
-class Failure:
-    """A recipient that was not sent, with the server's reply (the names of ``mailer status
-    --json``: ``state``, ``code``, ``reply``)."""
-
-    email: str
-    state: str
-    code: int
-    reply: str
-    earlier: bool = False  # left by an earlier run (not tried in this one)
+from mailer.transports.base import OUTBOX
 
 
 @dataclass
@@ -61,13 +53,13 @@ class SendSummary:
     skipped: int = 0
     pending: int = 0
     already_sent: int = 0
-    stopped: str | None = None
+    stopped: StopReason | None = None
     stop_text: str = ""
     retry_after: float | None = None
     resume_command: str = ""
     sender: str = ""
     complete: bool = False
-    failures: list[Failure] = field(default_factory=list)
+    failures: list[RecipientOutcome] = field(default_factory=list)
     #: per message language (see :meth:`mailer.language_plan.LanguagePlan.counts`), over
     #: the campaign's recipients; ``language_lines`` the same in words.
     languages: dict[str, object] = field(default_factory=dict)
@@ -92,29 +84,14 @@ class SendSummary:
             "pending": self.pending,
             "already_sent": self.already_sent,
             "complete": self.complete,
-            "stopped": self.stopped,
+            "stopped": self.stopped.value if self.stopped else None,
             "stop_reason": self.stop_text or None,
             "retry_after": retry,
             "resume_command": self.resume_command or None,
             # The same names as ``mailer status CAMPAIGN --json``'s "not_sent".
-            "not_sent": [f.__dict__ for f in self.failures],
+            "not_sent": [f.as_dict() for f in self.failures],
             **self.languages,
         }
-
-
-#: What an uncertain recipient's reply means, in words.
-UNCERTAIN_WORDS = ("the message may have arrived (the connection dropped before the server "
-                   "confirmed)")
-
-
-def reply_words(state: str, code: int | None, text: str) -> str:
-    """``uncertain: the message may have arrived (...)`` for an uncertain recipient (whose
-    journal reply is only "data sent, awaiting reply"), else ``state (code text)`` without
-    a code of 0 or ``None``."""
-    if state == State.UNCERTAIN.value:
-        return f"uncertain: {UNCERTAIN_WORDS}"
-    reply = f"{code} {text}" if code else text
-    return f"{state} ({reply.strip()})" if reply.strip() else state
 
 
 def check_fields(rendered: Rendered, recipients: list[Recipient], list_name: str) -> None:
@@ -192,15 +169,6 @@ def check_campaign_name(name: str) -> str:
     return name
 
 
-#: How the journal names a campaign written to the outbox folder.
-OUTBOX = "outbox"
-
-
-def transport_label(transport_name: str, host: str) -> str:
-    """How the journal names where a campaign went: ``outbox`` or ``smtp HOST``."""
-    return "outbox" if transport_name == "outbox" else f"smtp {host.lower()}"
-
-
 # -- what this run sends --------------------------------------------------------------
 
 
@@ -230,8 +198,8 @@ class Plan:
     recipients: list[Recipient]
     due: list[Recipient]
     already_sent: int = 0
-    failed_before: list[RecipientRecord] = field(default_factory=list)
-    uncertain_before: list[RecipientRecord] = field(default_factory=list)
+    failed_before: list[RecipientOutcome] = field(default_factory=list)
+    uncertain_before: list[RecipientOutcome] = field(default_factory=list)
     not_on_list: int = 0
     list_changed: bool = False
     refresh: bool = False
@@ -243,39 +211,16 @@ class Plan:
         return len(self.recipients) - len(self.due)
 
 
-def _when(ts: float) -> str:
-    return dt.datetime.fromtimestamp(ts).strftime("%d %b %Y %H:%M")
-
-
 def _refuse_changes(
     info: CampaignInfo, sent: int, *, content: str, transport: str, list_path: Path,
     list_hash: str, accept_list_change: bool,
 ) -> None:
-    campaign = info.name
     if info.content_hash != content:
-        raise CampaignChangedError(
-            f"the advisory, its templates or mailer.yaml changed since campaign '{campaign}' "
-            f"began on {_when(info.created)} ({sent} already sent with the earlier version), "
-            "so nothing was sent. Put the earlier version back to finish this campaign, or "
-            "start a new one with --campaign NEW-NAME (everyone on the list then gets the "
-            "new version, including those already sent)."
-        )
+        raise CampaignChangedError(sendwords.content_changed_words(info, sent))
     if info.transport != transport:
-        where = "the outbox folder" if info.transport == "outbox" else info.transport
-        raise CampaignChangedError(
-            f"campaign '{campaign}' went to {where} before, not to {transport}, so nothing "
-            f"was sent. To send it this way, start a new campaign with --campaign "
-            f"{campaign}--2, or forget the earlier run with: mailer status {campaign} --purge"
-        )
+        raise CampaignChangedError(sendwords.destination_changed_words(info, transport))
     if info.list_hash != list_hash and not accept_list_change:
-        raise CampaignChangedError(
-            f"the list changed since campaign '{campaign}' began on {_when(info.created)} "
-            f"({sent} already sent), so nothing was sent. Add --list-changed to go on with "
-            "the new list (those already sent are skipped, new people are sent, people "
-            "taken off the list are not sent), or start a new campaign with "
-            "--campaign NEW-NAME.",
-            path=list_path,
-        )
+        raise CampaignChangedError(sendwords.list_changed_words(info, sent), path=list_path)
 
 
 def plan_campaign(
@@ -326,7 +271,7 @@ def plan_campaign(
         key = rec.email.lower()
         on_list.add(key)
         state = states.get(key, State.PENDING)
-        if state is State.SENT:
+        if state.done:
             plan.already_sent += 1
         elif state is State.FAILED and not retry_failed:
             failed_keys.add(key)
@@ -379,180 +324,38 @@ def preflight(composer: Composer, due: Iterable[Recipient], list_name: str) -> C
 # -- words for the person at the keyboard -----------------------------------------------
 
 
-def estimate_seconds(messages: int, rate_per_minute: int) -> float | None:
-    """Seconds a send of ``messages`` takes at ``rate_per_minute`` (the first message goes
-    at once), or ``None`` without a rate."""
-    if messages <= 0:
-        return 0.0
-    if rate_per_minute <= 0:
-        return None
-    return (messages - 1) * 60.0 / rate_per_minute
-
-
-def duration_words(seconds: float) -> str:
-    """``under a minute``, ``about 50 minutes``, ``about 2 hours 10 minutes``."""
-    minutes = round(seconds / 60)
-    if minutes < 1:
-        return "under a minute"
-    if minutes < 60:
-        return f"about {minutes} minute{'s' if minutes != 1 else ''}"
-    hours, mins = divmod(minutes, 60)
-    text = f"about {hours} hour{'s' if hours != 1 else ''}"
-    return text + (f" {mins} minute{'s' if mins != 1 else ''}" if mins else "")
-
-
-def time_words(ts: float) -> str:
-    """A local time people can act on: ``14:35`` today, else ``Tue 14 Oct 14:35``."""
-    when = dt.datetime.fromtimestamp(ts)
-    if when.date() == dt.date.today():
-        return when.strftime("%H:%M")
-    return when.strftime("%a %d %b %H:%M")
-
-
 def summarise(plan: Plan, result: RunResult, transport: str, resume_command: str,
-              sender: str = "") -> SendSummary:
+              sender: str = "", journal: Journal | None = None) -> SendSummary:
     """The run's :class:`SendSummary`: this run's outcomes plus what earlier runs left
-    (failed or uncertain recipients not tried again are listed among the failures)."""
+    (failed or uncertain recipients not tried again are listed among the failures). With
+    ``journal``, this run's recipients not sent are listed as the journal has them (their
+    attempts over every run and the time of the last), as ``mailer status`` lists them."""
     summary = SendSummary(
         campaign=plan.campaign,
         transport=transport,
         recipients=len(plan.recipients),
         sent=result.count(State.SENT),
+        written=result.count(State.WRITTEN),
         failed=result.count(State.FAILED),
         deferred=result.count(State.DEFERRED),
         uncertain=result.count(State.UNCERTAIN),
         skipped=plan.skipped,
         pending=result.not_tried,
         already_sent=plan.already_sent,
-        stopped=result.stopped.value if result.stopped else None,
+        stopped=result.stopped,
         stop_text=result.stop_text,
         retry_after=result.retry_after,
         resume_command=resume_command,
         sender=sender,
     )
-    for outcome in result.not_sent.values():
-        summary.failures.append(
-            Failure(outcome.email, outcome.state.value, outcome.code, outcome.text)
-        )
-    for row in plan.failed_before + plan.uncertain_before:
-        summary.failures.append(Failure(row.email, row.state.value, row.code, row.reply,
-                                        earlier=True))
-    summary.complete = plan.already_sent + summary.sent == len(plan.recipients)
-    if transport == OUTBOX:  # a look, not a delivery: never called "sent"
-        summary.written, summary.sent = summary.sent, 0
+    rows = ({r.email: r for r in journal.recipients(plan.campaign, NOT_DONE)}
+            if journal is not None and result.not_sent else {})
+    summary.failures.extend(replace(rows[key], email=o.email) if key in rows else o
+                            for key, o in result.not_sent.items())
+    summary.failures.extend(replace(row, earlier=True)
+                            for row in plan.failed_before + plan.uncertain_before)
+    done = summary.sent + summary.written
+    summary.complete = plan.already_sent + done == len(plan.recipients)
     return summary
 
 
-def login_words(reply: str) -> str:
-    """After ``530 5.7.0 Authentication required`` (RFC 4954 §6): what to set; after
-    Microsoft 365's ``550 5.7.30`` / ``5.7.139`` (passwords turned off), how to switch to
-    OAuth2 (:func:`mailer.oauth.words.stopped_sign_in_words`)."""
-    from mailer.oauth.words import stopped_sign_in_words
-
-    words = stopped_sign_in_words(reply)
-    if words is not None:
-        return words
-    return ("the server needs you to log in: set smtp.username in mailer.yaml (and the "
-            f"password in MAILER_SMTP_PASSWORD) ({reply}).")
-
-
-def stop_words(summary: SendSummary) -> str:
-    """What to tell the person when the run stopped early, with the command to go on; when
-    it was not stopped but left deferred or failed recipients, the next step for them
-    (:func:`next_step_words`)."""
-    if summary.stopped is None:
-        return next_step_words(summary)
-    reason = StopReason(summary.stopped)
-    left = summary.pending + summary.deferred
-    after = (f" after {time_words(summary.retry_after)}"
-             if summary.retry_after is not None and reason is not StopReason.INTERRUPTED
-             else "")
-    lead = {
-        StopReason.THROTTLED: f"The server asked mailer to slow down or stop for now "
-                              f"({summary.stop_text}).",
-        StopReason.DAILY_CAP: f"Stopped: {summary.stop_text}.",
-        StopReason.CONNECTION: f"Stopped: the server cannot be reached ({summary.stop_text}).",
-        StopReason.INTERRUPTED: "Stopped after the messages in flight.",
-        StopReason.LOGIN_REQUIRED: f"Stopped: {login_words(summary.stop_text)}",
-        StopReason.SENDER_REFUSED: f"Stopped: the server will not send as "
-                                   f"{summary.sender} ({summary.stop_text}). Check "
-                                   "sender.from in mailer.yaml and that the account you log "
-                                   "in with may send as that address.",
-        StopReason.DISK: f"Stopped: {summary.stop_text}. Make room on the disk (or fix the "
-                         "folder's permissions).",
-        StopReason.REFUSED: f"Stopped: the server refuses mail from this account or this "
-                            f"computer ({summary.stop_text}). Check smtp.host and "
-                            "smtp.username in mailer.yaml, or ask whoever runs the email "
-                            "account.",
-    }[reason]
-    return (
-        f"{lead} {left:,} recipient{'s are' if left != 1 else ' is'} still to send; nobody "
-        f"is sent twice. Run the same command again{after} to carry on:\n"
-        f"  {summary.resume_command}"
-    )
-
-
-def next_step_words(summary: SendSummary) -> str:
-    """After a run that went to the end: what to do about this run's deferred recipients
-    (run the same command later) and failed ones (``--retry-failed``); "" when none."""
-    parts = []
-    if summary.deferred:
-        n = summary.deferred
-        parts.append(
-            f"{n:,} parent{'s were' if n != 1 else ' was'} deferred (the server said: try "
-            "later). Run the same command again later to try "
-            f"{'them' if n != 1 else 'it'}; nobody is sent twice:\n  {summary.resume_command}")
-    if summary.failed:
-        n = summary.failed
-        command = summary.resume_command
-        if "--retry-failed" not in command.split():
-            command += " --retry-failed"
-        parts.append(
-            f"{n:,} parent{'s' if n != 1 else ''} failed (the server's reply is shown "
-            "above). Once the address is corrected or the problem is fixed, --retry-failed "
-            f"tries {'them' if n != 1 else 'it'} again:\n  {command}")
-    return "\n".join(parts)
-
-
-def journal_broke_error(exc: MailerError, done: int, resume_command: str,
-                        emailed: bool) -> MailerError:
-    """The journal could not be written after ``done`` messages went (a full disk): exit
-    status 1, not 2, since something was sent; says how to carry on."""
-    what = "sent" if emailed else "written to the outbox folder"
-    err = MailerError(
-        f"{exc.message} {done:,} message{'s were' if done != 1 else ' was'} {what} before "
-        "this and are recorded; nothing more was sent. Make room on the disk, then run the "
-        f"same command again to carry on (nobody is sent twice):\n  {resume_command}",
-        path=exc.path)
-    err.exit_code = 1
-    return err
-
-
-def stopped_at_once_words(campaign: str, resume_command: str,
-                          uncertain: list[str] | None = None) -> str:
-    """After a second Ctrl-C (no waiting for the messages in flight). ``uncertain``: the
-    parents whose message was on its way (``None`` when not known)."""
-    if uncertain is None:
-        middle = ("A parent whose message was being sent at that moment is marked uncertain "
-                  f"(the message may have arrived; see: mailer status {campaign}).")
-    elif uncertain:
-        who = ", ".join(uncertain)
-        middle = (f"The message to {who} was on its way at that moment, so "
-                  f"{'they are' if len(uncertain) > 1 else 'it is'} marked uncertain (the "
-                  f"message may have arrived; see: mailer status {campaign}).")
-    else:
-        middle = "No message was on its way at that moment."
-    return (f"Stopped. {middle} Nobody is sent twice. Run the same command again to carry "
-            f"on:\n  {resume_command}")
-
-
-def nothing_to_send_words(plan: Plan) -> str:
-    """Why a run has nobody to send to, and what would change that."""
-    parts = [f"Nothing to send: {plan.already_sent:,} of {len(plan.recipients):,} recipients "
-             f"of campaign {plan.campaign} were sent before"]
-    if plan.failed_before:
-        parts.append(f"{len(plan.failed_before):,} failed (add --retry-failed to try again)")
-    if plan.uncertain_before:
-        parts.append(f"{len(plan.uncertain_before):,} uncertain (add --resend-uncertain)")
-    text = "; ".join(parts) + "."
-    return text + " To send the advisory again to everyone, use --campaign NEW-NAME."

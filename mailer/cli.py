@@ -16,19 +16,10 @@ from typing import Annotated
 
 import typer
 
-from mailer import __version__
-from mailer.advice import base_id, review_months, review_state, send_warnings
-from mailer.campaign import (
-    login_words,
-    nothing_to_send_words,
-    reply_words,
-    stop_words,
-    stopped_at_once_words,
-)
+from mailer import __version__, sendwords
+from mailer.advice import base_id, review_months, review_state
 from mailer.checks import check_snippet
 from mailer.cliusage import MailerTyper
-from mailer.credentials import smtp_password_for
-from mailer.engine import needs_login
 from mailer.errors import ConfirmationError, ListError, MailerError
 from mailer.jobs import (
     RENDER_FILES,
@@ -43,17 +34,11 @@ from mailer.journal import Journal, SendLock, journal_path
 from mailer.lists import summary_json, summary_text
 from mailer.lists.problems import list_problem_rows, write_problems_csv
 from mailer.lists.summary import empty_error
-from mailer.progress import make_progress
-from mailer.recipients import ListReport
-from mailer.sending import SendRequest, prepare_send, run_send, send_test
+from mailer.outcome import StopReason
+from mailer.progress import BarProgress, LineProgress, make_progress
+from mailer.sending import Ending, SendOutcome, SendRequest, send
 from mailer.snippets import Snippet, list_snippets, load_snippet
-from mailer.status import (
-    all_status,
-    campaign_status,
-    format_all,
-    format_campaign,
-    write_problems,
-)
+from mailer.status import all_status, campaign_status, write_problems
 from mailer.workspace import Workspace
 
 app = MailerTyper(
@@ -370,74 +355,81 @@ def send_cmd(
 ) -> None:
     """Send the advisory: one message per parent/carer address, nobody else in To/Cc/Bcc.
     Running the same command again carries on where it stopped; nobody is sent twice."""
-    ws = _ws(ctx)
-    if test_to is not None and dry_run:
-        raise MailerError("--dry-run sends nothing and --test-to sends one proof: choose one. "
-                          "Nothing was sent.")
-    if test_to is not None:
-        _say_if_builtin(ws, snippet)
-        where, result = send_test(ws, snippet, list_name, test_to, smtp_password_for,
-                                  tuple(where or ()))
-        if needs_login(result.code, result.text):
-            raise MailerError(login_words(f"{result.code} {result.text}") + " Nothing was sent.")
-        typer.echo(f"Test message to {test_to} via {where}: {result.status.value} "
-                   f"({result.code} {result.text})")
-        raise typer.Exit(0 if result.status.value == "sent" else 1)
     request = SendRequest(snippet, list_name, campaign, retry_failed, resend_uncertain,
                           list_changed, dry_run, tuple(where or ()))
+    result = send(_ws(ctx), request, _SendScreen(), resume_command=_resume_command(),
+                  yes=yes, test_to=test_to)
+    _print_send(result, as_json, test_to)
+    raise typer.Exit(_send_exit_status(result))
 
-    def show_rows(report: ListReport) -> None:
-        typer.echo(summary_text(report), err=True)
 
-    with prepare_send(ws, request, on_report=show_rows) as prepared:
-        typer.echo(prepared.summary_text(), err=True)
-        for line in send_warnings(prepared.rendered.snippet, prepared.config.review_months):
-            typer.echo(line, err=True)  # the advice may be out of date: warn, do not refuse
-        if dry_run:
-            typer.echo(json.dumps(prepared.dry_run_dict(), indent=2) if as_json
-                       else prepared.dry_run_text())
-            return
-        if not prepared.plan.due:
-            typer.echo(nothing_to_send_words(prepared.plan), err=True)
-        if prepared.needs_confirmation and not yes:
-            _confirm(prepared.question())
-        password = smtp_password_for(prepared.config) if prepared.plan.due else None
+class _SendScreen:
+    """The terminal for :func:`mailer.sending.send`: words and the progress display on
+    standard error, the question asked there."""
+
+    def show(self, text: str) -> None:
+        typer.echo(text, err=True)
+
+    def confirm(self, question: str) -> bool:
+        if not sys.stdin.isatty():
+            raise ConfirmationError(sendwords.NO_TERMINAL_WORDS)
         try:
-            summary = run_send(prepared, password=password,
-                               resume_command=_resume_command(), progress=make_progress)
-        except KeyboardInterrupt as exc:  # a second Ctrl-C: stopped at once
-            typer.echo(stopped_at_once_words(prepared.plan.campaign, _resume_command(),
-                                             getattr(exc, "uncertain", None)), err=True)
-            raise typer.Exit(130) from None
-    if as_json:
-        typer.echo(json.dumps(summary.as_dict(), indent=2))
+            return typer.confirm(question, default=False, err=True)
+        except typer.Abort:  # Ctrl-C (or Ctrl-D) at the question
+            typer.echo("", err=True)
+            raise KeyboardInterrupt from None
+
+    def progress(self, total: int) -> LineProgress | BarProgress:
+        return make_progress(total)
+
+
+def _print_send(result: SendOutcome, as_json: bool, test_to: str | None) -> None:
+    """Print what :func:`mailer.sending.send` did: ``--json`` on standard output, words
+    for the person on standard error."""
+    if result.ending is Ending.PROOF:
+        assert result.proof is not None and test_to is not None
+        typer.echo(sendwords.proof_words(test_to, result.proof_where, result.proof))
+    elif result.ending is Ending.DRY_RUN:
+        assert result.prepared is not None
+        typer.echo(json.dumps(result.prepared.dry_run_dict(), indent=2) if as_json
+                   else sendwords.dry_run_words(result.prepared))
+    elif result.ending in (Ending.DECLINED, Ending.ABORTED):
+        typer.echo(sendwords.NOTHING_SENT, err=True)
+    elif result.ending is Ending.STOPPED_AT_ONCE:
+        typer.echo(sendwords.stopped_at_once_words(result.campaign, result.resume_command,
+                                                   result.uncertain), err=True)
     else:
-        sent = (f"{summary.written} written to the outbox folder (not emailed)"
-                if summary.transport == "outbox" else f"{summary.sent} sent")
-        typer.echo(
-            f"{'So far' if summary.stopped else 'Done'}: {sent}, "
-            f"{summary.failed} failed, {summary.deferred} deferred, "
-            f"{summary.uncertain} uncertain, {summary.skipped} skipped "
-            f"(campaign {summary.campaign})."
-        )
-        for line in summary.language_lines:
-            typer.echo(line)
-        for f in (f for f in summary.failures if not f.earlier):
-            typer.echo(f"  {f.email}: {reply_words(f.state, f.code, f.reply)}")
-        earlier = [f for f in summary.failures if f.earlier]
-        if earlier:
-            typer.echo("From earlier runs:")
-        for f in earlier:
-            typer.echo(f"  {f.email}: {reply_words(f.state, f.code, f.reply)}")
-    words = stop_words(summary)
-    if words:
-        typer.echo(words, err=True)
-    if summary.stopped == "interrupted":
-        raise typer.Exit(130)
-    if summary.stopped in ("sender_refused", "login_required", "refused") and not summary.sent:
-        raise typer.Exit(2)  # a settings problem, and nothing was sent
-    if not summary.complete:
-        raise typer.Exit(1)
+        summary = result.summary
+        assert summary is not None
+        typer.echo(json.dumps(summary.as_dict(), indent=2) if as_json
+                   else "\n".join(sendwords.summary_lines(summary)))
+        words = sendwords.stop_words(summary)
+        if words:
+            typer.echo(words, err=True)
+
+
+#: Stops for a setting the person must change (the README's status 2 when nothing went).
+_SETTINGS_STOPS = (StopReason.SENDER_REFUSED, StopReason.LOGIN_REQUIRED, StopReason.REFUSED)
+
+
+def _send_exit_status(result: SendOutcome) -> int:
+    """The README's exit-status table: 0 done (or answered no, or a dry run); 1 finished
+    or stopped with parents not sent (failed, deferred, uncertain, still to send); 2 a
+    setting to fix and nothing sent (errors raised as :class:`MailerError` are 2 too);
+    130 Ctrl-C, at the question or while sending."""
+    if result.ending in (Ending.ABORTED, Ending.STOPPED_AT_ONCE):
+        return 130
+    if result.ending is Ending.PROOF:
+        assert result.proof is not None
+        return 0 if result.proof.state.done else 1
+    summary = result.summary
+    if summary is None:  # a dry run, or the person answered no
+        return 0
+    if summary.stopped is StopReason.INTERRUPTED:
+        return 130
+    if summary.stopped in _SETTINGS_STOPS and not (summary.sent or summary.written):
+        return 2
+    return 0 if summary.complete else 1
 
 
 @app.command("login")
@@ -657,34 +649,11 @@ def new_cmd(
     _serve_editor(ctx, None, list_name, port, no_browser, host, open_panel=True)
 
 
-def _confirm(question: str) -> None:
-    if not sys.stdin.isatty():
-        raise ConfirmationError(
-            "sending needs a yes, and there is no terminal to ask on. Check the summary "
-            "above, then run the same command with --yes. Nothing was sent."
-        )
-    try:
-        yes = typer.confirm(question, default=False, err=True)
-    except typer.Abort:  # Ctrl-C (or Ctrl-D) at the question
-        typer.echo("\nNothing was sent.", err=True)
-        raise typer.Exit(130) from None
-    if not yes:
-        typer.echo("Nothing was sent.", err=True)
-        raise typer.Exit(0)  # the person chose not to send: not a failure
-
-
 def _confirm_purge(campaign: str, data: dict[str, object]) -> bool:
-    counts: dict[str, int] = data["counts"]  # type: ignore[assignment]
-    done = (f"{counts.get('written', 0):,} written to the outbox folder"
-            if counts.get("written") else f"{counts.get('sent', 0):,} sent")
-    question = (f"Delete the records of campaign {campaign} ({data['recipients']:,} parents, "
-                f"{done})? Sending it again would send to everyone again.")
     if not sys.stdin.isatty():
-        raise ConfirmationError(
-            f"--purge deletes the records of campaign {campaign}, and there is no terminal "
-            "to ask on. Check 'mailer status' first, then run the same command with --yes. "
-            "Nothing was deleted.")
-    return typer.confirm(question, default=False, err=True)
+        raise ConfirmationError(sendwords.purge_no_terminal_words(campaign))
+    return typer.confirm(sendwords.purge_question_words(campaign, data), default=False,
+                         err=True)
 
 
 def _resume_command() -> str:
@@ -712,36 +681,34 @@ def status_cmd(
     path = journal_path(ws.state_dir)
     if purge:
         if campaign is None:
-            raise MailerError("--purge needs the campaign's name: mailer status CAMPAIGN --purge")
+            raise MailerError(sendwords.NEEDS_CAMPAIGN_TO_PURGE)
         with SendLock(ws.state_dir), Journal(path, create=False) as journal:
             data = campaign_status(journal, campaign)  # raises for an unknown name
             if not yes and not _confirm_purge(campaign, data):
-                typer.echo("Nothing was deleted.", err=True)
+                typer.echo(sendwords.NOTHING_DELETED, err=True)
                 return
             n = journal.purge(campaign)
-        typer.echo(f"Deleted campaign {campaign} and its {n:,} recipient records. Sending it "
-                   "again would send to everyone again.")
+        typer.echo(sendwords.purged_words(campaign, n))
         return
     if problems is not None:
         if campaign is None:
-            raise MailerError("--problems needs the campaign's name: mailer status CAMPAIGN "
-                              "--problems FILE.csv")
+            raise MailerError(sendwords.NEEDS_CAMPAIGN_FOR_PROBLEMS)
         with Journal(path, create=False) as journal:
             info = journal.campaign(campaign)
             on_list = _pupils_on_list(ws, info.list_path) if info is not None else {}
             n = write_problems(journal, campaign, problems, on_list)
-        typer.echo(f"Wrote {n:,} parent{'s' if n != 1 else ''} not sent to {problems}.")
+        typer.echo(sendwords.problems_written_words(n, problems))
         return
     journal = Journal(path, create=False) if path.exists() else None
     try:
         if campaign is not None:
             if journal is None:
-                raise MailerError("nothing has been sent from this workspace yet.")
+                raise MailerError(sendwords.NOTHING_SENT_YET)
             data = campaign_status(journal, campaign)
-            text = format_campaign(data)
+            text = sendwords.campaign_status_words(data)
         else:
             data = all_status(journal)
-            text = format_all(data)
+            text = sendwords.all_status_words(data)
             signed_in = _sign_in_status(ws)
             if signed_in is not None:
                 data["sign_in"] = signed_in

@@ -16,7 +16,8 @@ and joins pre-encoded bytes (tens of microseconds). The result decodes to exactl
 straightforward build (:meth:`Composer.compose_reference`) gives; any input the template
 cannot take with certainty (a personal value with a line break, a non-ASCII display name,
 an unusual address) goes through the email package's full header machinery or the
-straightforward build instead. ``tests/test_compose_fast.py`` compares the two.
+straightforward build instead. ``tests/test_compose_fast_path_matches_email_package.py``
+compares the two.
 """
 
 from __future__ import annotations

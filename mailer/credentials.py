@@ -112,6 +112,21 @@ def smtp_password_for(config: Config) -> str | TokenSource | None:
     return smtp_password(config.smtp)
 
 
+def silent_sign_in(config: Config) -> TokenSource | None:
+    """With ``smtp.auth: oauth2``, the sign-in checked silently now (see
+    :func:`smtp_password_for`), so a send can say "run mailer login" before asking anything;
+    ``None`` otherwise (a password may need a prompt: it is asked for later).
+
+    Raises:
+        mailer.errors.SignInError: not signed in, or the sign-in no longer works.
+    """
+    if not config.smtp.host or config.smtp.auth != "oauth2":
+        return None
+    result = smtp_password_for(config)
+    assert result is None or not isinstance(result, str)
+    return result
+
+
 class Authenticator(Protocol):
     """Signs in on an open, secured SMTP connection (RFC 4954 AUTH). The SMTP transport
     calls :meth:`authenticate` once per connection, after STARTTLS."""

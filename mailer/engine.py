@@ -27,17 +27,19 @@ import heapq
 import itertools
 import signal
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
-from enum import Enum
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from mailer.compose import Composer
 from mailer.errors import ServerBusyError, TransportError
-from mailer.journal import Journal, State
+from mailer.journal import Journal
+from mailer.lists import Recipient
+from mailer.outcome import Outcome, RecipientOutcome, State, StopReason
 from mailer.ratelimit import DAY_S, Clock, DailyCap, SystemClock, TokenBucket
-from mailer.recipients import Recipient
 from mailer.replies import Action, classify, pause_seconds
-from mailer.transports.base import Delivery, Transport, TransportStatus
+from mailer.sendwords import daily_cap_words, keeps_breaking_words
+from mailer.transports.base import Transport
 
 
 def needs_login(code: int, text: str) -> bool:
@@ -48,19 +50,6 @@ def needs_login(code: int, text: str) -> bool:
 
 #: Wait after a busy server (421 on connect) before trying again, in seconds.
 BUSY_WAIT_S = 15 * 60.0
-
-
-class StopReason(str, Enum):
-    """Why a run ended before every due recipient was tried."""
-
-    THROTTLED = "throttled"        # the server said: too fast / over quota
-    DAILY_CAP = "daily_cap"        # our own rolling 24 h cap is reached
-    CONNECTION = "connection"      # the server cannot be reached any more
-    SENDER_REFUSED = "sender_refused"  # the server will not send as this sender (5xx)
-    LOGIN_REQUIRED = "login_required"  # the server wants AUTH and none was set (530)
-    REFUSED = "refused"            # the server refuses this computer or account (relay...)
-    DISK = "disk"                  # the outbox folder cannot be written (disk full...)
-    INTERRUPTED = "interrupted"    # Ctrl-C
 
 
 class StoppedAtOnce(KeyboardInterrupt):
@@ -100,16 +89,6 @@ class EngineSettings:
 
 
 @dataclass
-class Outcome:
-    """The last thing that happened to one recipient in this run."""
-
-    email: str
-    state: State
-    code: int
-    text: str
-
-
-@dataclass
 class RunResult:
     """What a run did: counts per state, and the recipients not sent with their reply.
     Memory stays flat for sent recipients (only counted), whatever the list size.
@@ -121,26 +100,29 @@ class RunResult:
         stopped: why the run ended early, or ``None``.
         stop_text: the server's reply or the problem, in words, when stopped.
         retry_after: wall time (epoch seconds) from which running again makes sense.
+        emails: the transport emails (a server); false for the outbox folder, whose
+            messages are ``written``, never ``sent``.
     """
 
     due: int = 0
     tried: int = 0
-    not_sent: dict[str, Outcome] = field(default_factory=dict)
+    not_sent: dict[str, RecipientOutcome] = field(default_factory=dict)
     stopped: StopReason | None = None
     stop_text: str = ""
     retry_after: float | None = None
+    emails: bool = True
     _counts: dict[State, int] = field(default_factory=lambda: {s: 0 for s in State})
 
-    def set_outcome(self, key: str, outcome: Outcome) -> None:
+    def set_outcome(self, key: str, outcome: RecipientOutcome) -> None:
         """Record ``outcome`` as the recipient's latest (replacing an earlier one; a sent
-        recipient gets no later outcome)."""
+        or written recipient gets no later outcome)."""
         old = self.not_sent.pop(key, None)
         if old is None:
             self.tried += 1
         else:
             self._counts[old.state] -= 1
         self._counts[outcome.state] += 1
-        if outcome.state is not State.SENT:
+        if not outcome.state.done:
             self.not_sent[key] = outcome
 
     def count(self, state: State) -> int:
@@ -266,26 +248,41 @@ class Engine:
             return self.result
         if self.daily.remaining() == 0:
             self.stop(StopReason.DAILY_CAP,
-                      f"the daily limit of {self.settings.daily_cap:,} messages in 24 hours "
-                      "is reached",
+                      daily_cap_words(self.settings.daily_cap),
                       self.daily.next_free(min(total, self.settings.daily_cap)))
             return self.result
-        first = self.factory()
-        try:
-            await first.open()
-        except ServerBusyError as exc:
-            await first.close()
-            self.stop(StopReason.THROTTLED, exc.message, self.clock.time() + BUSY_WAIT_S)
-            return self.result
-        transports = [first] + [self.factory() for _ in range(self.settings.connections - 1)]
-        remove = self._install_signals() if handle_signals else None
-        try:
-            self._active = len(transports)
-            await asyncio.gather(*(self._worker(t) for t in transports))
-        finally:
-            if remove is not None:
-                remove()
+        async with AsyncExitStack() as stack:
+            # The first connection is opened before anything is sent: a problem the person
+            # must fix (sign-in, certificate) ends the run here with nothing sent.
+            try:
+                first = await stack.enter_async_context(self.factory())
+            except ServerBusyError as exc:
+                self.stop(StopReason.THROTTLED, exc.message, self.clock.time() + BUSY_WAIT_S)
+                return self.result
+            self.result.emails = first.emails
+            remove = self._install_signals() if handle_signals else None
+            try:
+                self._active = self.settings.connections
+                await asyncio.gather(
+                    self._worker(first),
+                    *(self._pooled(self.factory())
+                      for _ in range(self.settings.connections - 1)))
+            finally:
+                if remove is not None:
+                    remove()
         return self.result
+
+    async def _pooled(self, transport: Transport) -> None:
+        """One more connection of the pool, opened and closed with ``async with``. One that
+        cannot be opened (a server allowing fewer connections than configured) leaves the
+        work to the others; when it is the last, the run stops."""
+        try:
+            async with transport:
+                await self._worker(transport)
+        except TransportError as exc:  # raised only by opening: the worker catches its own
+            self._active -= 1
+            if self._active == 0 and (self.result.not_tried or self._retries):
+                self._stop_connection(exc)
 
     def _install_signals(self) -> Callable[[], None] | None:
         """First Ctrl-C (or SIGTERM, or SIGHUP): stop after the messages in flight. A second Ctrl-C
@@ -353,8 +350,7 @@ class Engine:
                     left = self.result.not_tried
                     self.stop(
                         StopReason.DAILY_CAP,
-                        f"the daily limit of {self.settings.daily_cap:,} messages in 24 hours "
-                        "is reached",
+                        daily_cap_words(self.settings.daily_cap),
                         self.daily.next_free(min(left, self.settings.daily_cap)),
                     )
                     return
@@ -366,18 +362,17 @@ class Engine:
                     # A reconnect failed. Another connection may still be working (for
                     # example a server that allows fewer connections than configured).
                     self._requeue(job)
-                    if self._active > 1:
-                        return
-                    if isinstance(exc, ServerBusyError):
-                        self.stop(StopReason.THROTTLED, exc.message,
-                                  self.clock.time() + BUSY_WAIT_S)
-                    else:
-                        self.stop(StopReason.CONNECTION, exc.message,
-                                  self.clock.time() + BUSY_WAIT_S)
+                    if self._active == 1:
+                        self._stop_connection(exc)
                     return
         finally:
             self._active -= 1
-            await transport.close()
+
+    def _stop_connection(self, exc: TransportError) -> None:
+        """Stop the run after the last working connection could not be (re)opened."""
+        reason = (StopReason.THROTTLED if isinstance(exc, ServerBusyError)
+                  else StopReason.CONNECTION)
+        self.stop(reason, exc.message, self.clock.time() + BUSY_WAIT_S)
 
     async def _send_one(self, transport: Transport, job: _Job, started: float) -> None:
         rec = job.recipient
@@ -396,26 +391,24 @@ class Engine:
             marked = True
             self.in_flight.add(rec.email)
 
-        delivery = await transport.deliver(message, on_data)
+        outcome = await transport.deliver(message, on_data)
         self.in_flight.discard(rec.email)
-        self._handle(job, delivery, marked, message.message_id)
+        self._handle(job, outcome, marked, message.message_id)
 
-    def _handle(self, job: _Job, d: Delivery, marked: bool, message_id: str) -> None:
+    def _handle(self, job: _Job, d: Outcome, marked: bool, message_id: str) -> None:
         key = job.key
         count_attempt = not marked  # mark_uncertain already counted this attempt
 
         def record(state: State) -> None:
-            self.journal.record(self.campaign, key, state, d.code, d.text,
-                                message_id=message_id, new_attempt=count_attempt)
-            self.result.set_outcome(key, Outcome(job.recipient.email, state, d.code, d.text))
+            outcome = d if d.state is state else replace(d, state=state)
+            self.journal.record(self.campaign, key, outcome, message_id=message_id,
+                                new_attempt=count_attempt)
+            self.result.set_outcome(key, RecipientOutcome(job.recipient.email, outcome))
             if self.progress is not None:
                 self.progress.update(self.result)
 
-        if d.status is TransportStatus.SENT:
-            record(State.SENT)
-            return
-        if d.status is TransportStatus.UNCERTAIN:
-            record(State.UNCERTAIN)
+        if d.state in (State.SENT, State.WRITTEN, State.UNCERTAIN):
+            record(d.state)
             return
         reply = f"{d.code} {d.text}".strip()
         stop = {Action.LOGIN: StopReason.LOGIN_REQUIRED, Action.SENDER: StopReason.SENDER_REFUSED,
@@ -436,12 +429,12 @@ class Engine:
             job.losses += 1
             if job.losses >= self.settings.max_reconnects:
                 self.stop(StopReason.CONNECTION,
-                          f"the connection keeps breaking ({d.text})",
+                          keeps_breaking_words(d.text),
                           self.clock.time() + BUSY_WAIT_S)
                 return
             self._requeue(job)
             return
-        if d.status is TransportStatus.FAILED:
+        if d.state is State.FAILED:
             record(State.FAILED)
             return
         record(State.DEFERRED)

@@ -6,16 +6,17 @@ parents' addresses; the folder is 0700). It holds:
 - ``campaigns``: one row per campaign (name, snippet, list path and SHA-256 of the list
   file, SHA-256 of the rendered content, where it was delivered, times);
 - ``recipients``: one row per (campaign, recipient address) with its state
-  (:class:`State`), the last reply code and text, attempts, times and the Message-ID;
+  (:class:`mailer.outcome.State`), the last reply code and text, attempts, times and the
+  Message-ID;
 - ``submissions``: one row per message whose data went to an SMTP server (time only), for
   the rolling 24-hour ``daily_cap`` across campaigns and runs.
 
 Every write is its own committed transaction, made before the next message starts, so a
 ``kill -9`` at any moment leaves a journal that tells the truth. Before a message's data
 is handed over, its row becomes ``uncertain`` ("data sent, awaiting reply"); the reply
-then turns it into ``sent``, ``deferred`` or ``failed``. WAL mode with
-``synchronous=NORMAL`` keeps each commit cheap and survives the process being killed
-(not a power cut in the last moment before a commit reaches the disk).
+then turns it into ``sent`` (``written`` for the outbox folder), ``deferred`` or
+``failed``. WAL mode with ``synchronous=NORMAL`` keeps each commit cheap and survives the
+process being killed (not a power cut in the last moment before a commit reaches the disk).
 
 Passwords and message bodies are never written here.
 """
@@ -28,10 +29,10 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from enum import Enum
 from pathlib import Path
 
 from mailer.errors import MailerError
+from mailer.outcome import Outcome, RecipientOutcome, State
 
 JOURNAL_NAME = "journal.sqlite3"
 LOCK_NAME = "send.lock"
@@ -54,7 +55,7 @@ CREATE TABLE IF NOT EXISTS recipients (
     campaign TEXT NOT NULL REFERENCES campaigns(name) ON DELETE CASCADE,
     email TEXT NOT NULL,
     state TEXT NOT NULL
-        CHECK (state IN ('pending', 'sent', 'deferred', 'failed', 'uncertain')),
+        CHECK (state IN ('pending', 'sent', 'written', 'deferred', 'failed', 'uncertain')),
     code INTEGER NOT NULL DEFAULT 0,
     reply TEXT NOT NULL DEFAULT '',
     attempts INTEGER NOT NULL DEFAULT 0,
@@ -70,21 +71,37 @@ CREATE TABLE IF NOT EXISTS submissions (
 );
 CREATE INDEX IF NOT EXISTS submissions_at ON submissions(at);
 """
-_VERSION = 1
+_VERSION = 2
+
+#: Version 1 had no ``written`` state: a message written to the outbox folder was stored as
+#: ``sent`` in a campaign whose transport is ``outbox``. Version 2 says ``written``.
+_FROM_VERSION_1 = """
+CREATE TABLE recipients_v2 (
+    campaign TEXT NOT NULL REFERENCES campaigns(name) ON DELETE CASCADE,
+    email TEXT NOT NULL,
+    state TEXT NOT NULL
+        CHECK (state IN ('pending', 'sent', 'written', 'deferred', 'failed', 'uncertain')),
+    code INTEGER NOT NULL DEFAULT 0,
+    reply TEXT NOT NULL DEFAULT '',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    message_id TEXT,
+    first_attempt REAL,
+    last_attempt REAL,
+    PRIMARY KEY (campaign, email)
+);
+INSERT INTO recipients_v2
+    SELECT r.campaign, r.email,
+           CASE WHEN r.state = 'sent' AND c.transport = 'outbox' THEN 'written'
+                ELSE r.state END,
+           r.code, r.reply, r.attempts, r.message_id, r.first_attempt, r.last_attempt
+    FROM recipients r JOIN campaigns c ON c.name = r.campaign;
+DROP TABLE recipients;
+ALTER TABLE recipients_v2 RENAME TO recipients
+"""
 
 
 class JournalError(MailerError):
     """The journal cannot be opened or written (permissions, disk full, another send)."""
-
-
-class State(str, Enum):
-    """A recipient's state in a campaign."""
-
-    PENDING = "pending"      # not tried yet (or stopped before its turn)
-    SENT = "sent"            # the server accepted it (2xx), or it is in the outbox
-    DEFERRED = "deferred"    # temporary failure (4xx): sent again on the next run
-    FAILED = "failed"        # permanent failure (5xx): sent again only with --retry-failed
-    UNCERTAIN = "uncertain"  # data went out, no reply came: only with --resend-uncertain
 
 
 @dataclass(frozen=True)
@@ -99,20 +116,6 @@ class CampaignInfo:
     transport: str
     created: float
     updated: float
-
-
-@dataclass(frozen=True)
-class RecipientRecord:
-    """One recipient row (``email`` is lower-case)."""
-
-    email: str
-    state: State
-    code: int
-    reply: str
-    attempts: int
-    message_id: str | None
-    first_attempt: float | None
-    last_attempt: float | None
 
 
 def journal_path(state_dir: Path) -> Path:
@@ -200,7 +203,8 @@ class Journal:
                 )
             if version < _VERSION:
                 with self._transaction() as db:
-                    for statement in _SCHEMA.split(";"):
+                    steps = _SCHEMA if version == 0 else _FROM_VERSION_1
+                    for statement in steps.split(";"):
                         if statement.strip():
                             db.execute(statement)
                     db.execute(f"PRAGMA user_version={_VERSION}")
@@ -346,13 +350,13 @@ class Journal:
     def set_languages(self, name: str, languages: Iterable[tuple[str, str]]) -> None:
         """Record the language of the message each recipient is about to be sent:
         (address, BCP 47 tag of the message: ``en``, ``pl``) pairs, in one commit. Rows
-        already ``sent`` keep the language they were sent in."""
+        already ``sent`` (or ``written``) keep the language they were sent in."""
         if not self._has_language:
             return
         with self._transaction() as db:
             db.executemany(
                 "UPDATE recipients SET language = ? "
-                "WHERE campaign = ? AND email = ? AND state != 'sent'",
+                "WHERE campaign = ? AND email = ? AND state NOT IN ('sent', 'written')",
                 ((tag, name, email.lower()) for email, tag in languages),
             )
 
@@ -406,11 +410,12 @@ class Journal:
                 db.execute("INSERT INTO submissions VALUES (?, ?)", (at, name))
 
     def record(
-        self, name: str, email: str, state: State, code: int, reply: str, *,
+        self, name: str, email: str, outcome: Outcome, *,
         message_id: str | None = None, new_attempt: bool = False,
     ) -> None:
-        """Record a reply: the new state, reply code and text. ``new_attempt`` counts an
+        """Record an outcome: its state, reply code and text. ``new_attempt`` counts an
         attempt that ended before its data went out (for example a 4xx to RCPT)."""
+        state, code, reply = outcome.state, outcome.code, outcome.text
         at = self.now()
         with self._transaction() as db:
             db.execute(
@@ -432,7 +437,8 @@ class Journal:
             out[state] = n
         return out
 
-    def recipients(self, name: str, states: Iterable[State] | None = None) -> list[RecipientRecord]:
+    def recipients(self, name: str, states: Iterable[State] | None = None
+                   ) -> list[RecipientOutcome]:
         """Recipient rows of the campaign (optionally only some states), by address."""
         sql = ("SELECT email, state, code, reply, attempts, message_id, first_attempt, "
                "last_attempt FROM recipients WHERE campaign = ?")
@@ -442,7 +448,7 @@ class Journal:
             sql += f" AND state IN ({', '.join('?' for _ in wanted)})"
             args += wanted
         rows = self._db.execute(sql + " ORDER BY email", args).fetchall()
-        return [RecipientRecord(r[0], State(r[1]), *r[2:]) for r in rows]
+        return [RecipientOutcome(r[0], Outcome(State(r[1]), r[2], r[3]), *r[4:]) for r in rows]
 
     # -- daily cap --------------------------------------------------------------------
 

@@ -9,42 +9,17 @@ import sys
 import time
 from typing import TextIO
 
-from mailer.campaign import time_words
 from mailer.engine import RunResult
-from mailer.journal import State
+from mailer.sendwords import bar_words, progress_words, rate_words, waiting_words
 
 #: Lines are printed every this many recipients when not on a terminal.
 LINE_EVERY = 100
 
 
-def waiting_words(until: float, count: int, reply: str) -> str:
-    """``Waiting until 10:42 to try 1 parent again (the server said: 450 ...). Press
-    Ctrl-C to stop safely: nobody is sent twice, and the same command carries on later.``"""
-    said = reply or "try later"
-    return (f"Waiting until {time_words(until)} to try {count:,} "
-            f"parent{'s' if count != 1 else ''} again (the server said: {said}). Press "
-            "Ctrl-C to stop safely: nobody is sent twice, and the same command carries on "
-            "later.")
-
-
-def rate_words(done: int, first: float | None, now: float) -> str:
-    """``12/min``: the rate messages are going at, from the first outcome to now (``done``
-    outcomes, the first at monotonic time ``first``). Counting from the first outcome, not
-    from the start, gives the pacing in use (a limit of 12 a minute shows 12/min, not the
-    60/min that one message in the first second would suggest); "" until two are done."""
-    if first is None or done < 2 or now <= first:
-        return ""
-    return f"{(done - 1) * 60.0 / (now - first):.0f}/min"
-
-
-def _counts(result: RunResult) -> tuple[int, int, int, int]:
-    return (result.count(State.SENT), result.count(State.FAILED),
-            result.count(State.DEFERRED), result.count(State.UNCERTAIN))
-
-
 class LineProgress:
     """``  100 of 1,482 done: 98 sent, 1 failed, 1 deferred, 0 uncertain`` every
-    :data:`LINE_EVERY` recipients, and once at the end."""
+    :data:`LINE_EVERY` recipients, and once at the end (the words are
+    :func:`mailer.sendwords.progress_words`)."""
 
     def __init__(self, total: int, stream: TextIO | None = None) -> None:
         self.total = total
@@ -73,11 +48,8 @@ class LineProgress:
         print(f"  {waiting_words(until, count, reply)}", file=self.stream, flush=True)
 
     def _line(self, result: RunResult) -> None:
-        sent, failed, deferred, uncertain = _counts(result)
-        done = result.tried
-        self._printed = done
-        print(f"  {done:,} of {self.total:,} done: {sent:,} sent, {failed:,} failed, "
-              f"{deferred:,} deferred, {uncertain:,} uncertain", file=self.stream, flush=True)
+        self._printed = result.tried
+        print(f"  {progress_words(result, self.total)}", file=self.stream, flush=True)
 
 
 class BarProgress:
@@ -117,13 +89,9 @@ class BarProgress:
 
     def update(self, result: RunResult) -> None:
         """Called by the engine after each outcome."""
-        sent, failed, deferred, uncertain = _counts(result)
         done = result.tried
         now = time.monotonic()
-        counts = f"{sent} sent, {failed} failed, {deferred} deferred"
-        if uncertain:
-            counts += f", {uncertain} uncertain"
-        self._progress.update(self._task, completed=done, counts=counts,
+        self._progress.update(self._task, completed=done, counts=bar_words(result),
                               rate=rate_words(done, self._first, now))
         if self._first is None:
             self._first = now

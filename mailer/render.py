@@ -48,7 +48,7 @@ cssutils.ser.prefs.minimizeColorHash = False
 cssutils.log.setLevel(logging.CRITICAL)
 
 #: Personal fields a template may use as ``{{ recipient.NAME }}``. See
-#: :meth:`mailer.recipients.Recipient.fields` for their values.
+#: :meth:`mailer.lists.Recipient.fields` for their values.
 PERSONAL_FIELDS: tuple[str, ...] = (
     "greeting", "email", "name", "title", "forename", "surname", "children", "children_details",
 )

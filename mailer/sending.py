@@ -2,8 +2,10 @@
 check the journal, pre-flight every message), then run (journal + engine), or send one
 ``--test-to`` proof.
 
-The CLI prints :meth:`PreparedSend.summary_text`, asks for confirmation when
-:attr:`PreparedSend.needs_confirmation`, gets the password, then calls :func:`run_send`.
+:func:`send` is the whole of ``mailer send``: the CLI calls it with a
+:class:`SendScreen` (how to show words, ask, and draw progress), prints its
+:class:`SendOutcome` and maps its :class:`Ending` to the exit status. The words are
+:mod:`mailer.sendwords`'.
 """
 
 from __future__ import annotations
@@ -14,47 +16,44 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from email import policy
 from email.parser import BytesParser
+from enum import Enum
+from typing import Protocol
 
 from email_validator import EmailNotValidError, validate_email
 
+from mailer import sendwords
+from mailer.advice import send_warnings
 from mailer.campaign import (
-    OUTBOX,
     Plan,
     SendSummary,
     check_campaign_name,
     check_fields,
     content_hash,
     default_campaign_name,
-    duration_words,
-    estimate_seconds,
     file_hash,
-    journal_broke_error,
     plan_campaign,
     preflight,
     summarise,
-    time_words,
 )
 from mailer.checks import compose_sample, run_checks
 from mailer.compose import Composed, Composer
 from mailer.config import Config, SmtpConfig, missing_postal_address
-from mailer.credentials import credentials_for
-from mailer.engine import Engine, EngineSettings, ProgressSink, StoppedAtOnce
+from mailer.credentials import credentials_for, silent_sign_in, smtp_password_for
+from mailer.engine import Engine, EngineSettings, ProgressSink, StoppedAtOnce, needs_login
 from mailer.errors import ConfigError, MailerError, ServerBusyError, TransportError
-from mailer.jobs import read_workspace_list, render_snippet
-from mailer.journal import Journal, JournalError, SendLock, State, journal_path
+from mailer.jobs import builtin_notice, read_workspace_list, render_snippet
+from mailer.journal import Journal, JournalError, SendLock, journal_path
 from mailer.language_plan import LanguageComposer, LanguagePlan, plan_languages
-from mailer.lists import require_recipients
+from mailer.lists import ListReport, require_recipients, summary_text
+from mailer.outcome import Outcome, State
 from mailer.ratelimit import DAY_S, Clock, DailyCap, SystemClock
-from mailer.recipients import ListReport
 from mailer.render import Rendered
-from mailer.transports import Delivery, TransportChoice, choose_transport
+from mailer.transports import TransportChoice, choose_transport
+from mailer.transports.base import OUTBOX
 from mailer.workspace import Workspace
 
 #: The folder (inside the outbox folder) that ``--test-to`` proofs go to without a server.
 PROOFS = "proofs"
-
-#: At most this many earlier failed/uncertain recipients are named in the summary.
-LIST_AT_MOST = 20
 
 
 @dataclass(frozen=True)
@@ -143,72 +142,11 @@ class PreparedSend:
                    if self.journal is not None else [])
         return DailyCap(smtp.daily_cap, earlier, clock).remaining()
 
-    def question(self) -> str:
-        """``Send 1,482 emails as office@school via smtp.office365.com?``"""
-        n = len(self.plan.due)
-        what = (f" of the BUILT-IN advisory '{self.rendered.snippet.id}'"
-                if self.builtin_notice else "")
-        return (f"Send {n:,} email{'s' if n != 1 else ''}{what} as "
-                f"{self.config.sender.address.addr_spec} via {self.config.smtp.host}?")
-
     @property
     def builtin_notice(self) -> str | None:
         """The notice when the advisory is the built-in one, not the workspace's own copy
         (see :meth:`Workspace.builtin_snippet_notice`)."""
         return self.ws.builtin_snippet_notice(self.rendered.snippet.path)
-
-    def summary_text(self) -> str:
-        """The summary shown before sending (several lines); its first line says so when
-        the advisory is the built-in one rather than the workspace's own copy."""
-        plan = self.plan
-        smtp = self.config.smtp
-        due = len(plan.due)
-        status = "new" if plan.existing is None else (
-            "starting afresh: the earlier run only wrote to the outbox folder"
-            if plan.restart else f"resumed, begun {time_words(plan.existing.created)}")
-        notice = self.builtin_notice
-        lines = [f"NOTE:       {notice}"] if notice else []
-        lines += [
-            f"Campaign:   {plan.campaign} ({status})",
-            f"Recipients: {len(plan.recipients):,} on the list; {due:,} to send now",
-        ]
-        if plan.already_sent:
-            lines.append(f"            {plan.already_sent:,} already sent before: skipped")
-        if plan.failed_before:
-            lines.append(f"            {len(plan.failed_before):,} failed before, not tried "
-                         "again (add --retry-failed to try them):")
-            lines += _name_rows(plan.failed_before)
-        if plan.uncertain_before:
-            lines.append(f"            {len(plan.uncertain_before):,} uncertain (the message "
-                         "may have arrived; add --resend-uncertain to send again):")
-            lines += _name_rows(plan.uncertain_before)
-        if plan.list_changed:
-            lines.append("            the list changed since the campaign began"
-                         + (f"; {plan.not_on_list:,} earlier addresses are no longer on it "
-                            "and are not sent" if plan.not_on_list else ""))
-        lines.append(f"From:       {self.config.sender.address}")
-        if self.is_smtp:
-            conns = smtp.connections
-            lines.append(f"Server:     {self.server}, {conns} connection{'s' if conns > 1 else ''}")
-            rate = (f"{smtp.rate_per_minute:,} messages a minute" if smtp.rate_per_minute
-                    else "no limit set (rate_per_minute)")
-            left = self.daily_left()
-            if left is not None:
-                rate += f"; at most {smtp.daily_cap:,} a day ({left:,} left now)"
-            lines.append(f"Rate:       {rate}")
-            seconds = estimate_seconds(min(due, left) if left is not None else due,
-                                       smtp.rate_per_minute)
-            took = duration_words(seconds) if seconds is not None else (
-                "depends on the server (no rate_per_minute set)")
-            if left is not None and due > left:
-                took += (f"; the daily limit lets {left:,} go now, mailer then stops and "
-                         "tells you when to run the same command again for the rest")
-            lines.append(f"Time:       {took}")
-        else:
-            lines.append(f"Delivery:   {self.server} (nothing leaves this computer)")
-        if self.languages is not None:
-            lines += self.languages.summary_lines(self.plan.recipients)
-        return "\n".join(lines)
 
     def dry_run_dict(self) -> dict[str, object]:
         """``--dry-run --json``: the counts and the first message's headers and text."""
@@ -225,38 +163,12 @@ class PreparedSend:
             "to_send": len(self.plan.due),
             "skipped": self.plan.skipped,
             "already_sent": self.plan.already_sent,
-            "transport": "smtp" if self.is_smtp else "outbox",
+            "transport": "smtp" if self.is_smtp else OUTBOX,
             "server": self.server,
             "built_in_advisory": self.builtin_notice is not None,
             **(self.languages.counts(self.plan.recipients) if self.languages else {}),
             "first_message": first,
         }
-
-    def dry_run_text(self) -> str:
-        """The first message's headers and plain text, for ``--dry-run``."""
-        if self.first is None:
-            return "No message would be sent."
-        msg = BytesParser(policy=policy.default).parsebytes(self.first.data)
-        lines = ["First message:"]
-        for name, value in msg.items():
-            if name.lower() in ("content-type", "content-transfer-encoding", "mime-version"):
-                continue
-            lines.append(f"  {name}: {value}")
-        body = msg.get_body(("plain",))
-        text = body.get_content() if body is not None else ""
-        lines.append("")
-        lines += [f"  {line}" if line else "" for line in text.rstrip().splitlines()]
-        return "\n".join(lines)
-
-
-def _name_rows(rows: list) -> list[str]:  # type: ignore[type-arg]
-    out = [f"              {r.email}: " + (
-        "the connection dropped before the server confirmed" if r.state is State.UNCERTAIN
-        else f"{r.code or ''} {r.reply}".strip()) for r in rows[:LIST_AT_MOST]]
-    if len(rows) > LIST_AT_MOST:
-        out.append(f"              and {len(rows) - LIST_AT_MOST:,} more "
-                   "(see: mailer status)")
-    return out
 
 
 def with_port_hint(exc: TransportError, smtp: SmtpConfig) -> TransportError:
@@ -267,9 +179,8 @@ def with_port_hint(exc: TransportError, smtp: SmtpConfig) -> TransportError:
         smtp.security == "starttls" and smtp.port == 465)
     if not mismatch or isinstance(exc, ServerBusyError):
         return exc
-    return TransportError(
-        f"{exc.message} Port 587 uses starttls, 465 uses tls: check smtp.security "
-        f"({smtp.security}) and smtp.port ({smtp.port}).", path=exc.path, line=exc.line)
+    return TransportError(sendwords.port_hint_words(exc.message, smtp), path=exc.path,
+                          line=exc.line)
 
 
 def refuse_broken_email(rendered: Rendered, config: Config) -> None:
@@ -282,12 +193,8 @@ def refuse_broken_email(rendered: Rendered, config: Config) -> None:
     errors = [f for f in run_checks(rendered, compose_sample(rendered, config), config)
               if f.severity == "error"]
     if errors:
-        ids = ", ".join(dict.fromkeys(f.id for f in errors))
-        raise MailerError(
-            f"the email has {len(errors)} problem(s) that would make it break or be hard to "
-            f"read for some parents (checklist {ids}). Run 'mailer check "
-            f"{rendered.snippet.id}' to see each one and what to do. Nothing was sent."
-        )
+        ids = list(dict.fromkeys(f.id for f in errors))
+        raise MailerError(sendwords.broken_email_words(len(errors), ids, rendered.snippet.id))
 
 
 def prepare_send(
@@ -399,7 +306,7 @@ def run_send(
     """
     journal = prepared.journal
     if journal is None:
-        raise MailerError("a dry run cannot send.")
+        raise MailerError(sendwords.DRY_RUN_CANNOT_SEND)
     if clock is not None:
         journal.now = clock.time  # journal times on the same clock as the pacing
     plan = prepared.plan
@@ -442,10 +349,10 @@ def run_send(
             raise StoppedAtOnce(sorted(engine.in_flight)) from None
         except JournalError as exc:
             # The disk filled (or the folder's permission went) in the middle of the run.
-            done = engine.result.count(State.SENT)
+            done = engine.result.count(State.SENT) + engine.result.count(State.WRITTEN)
             if done:
-                raise journal_broke_error(exc, done, resume_command,
-                                          prepared.is_smtp) from None
+                raise sendwords.journal_broke_error(exc, done, resume_command,
+                                                    prepared.is_smtp) from None
             raise
         except TransportError as exc:
             # The first connection failed (nothing was attempted): a new campaign must
@@ -453,9 +360,9 @@ def run_send(
             if plan.existing is None:
                 journal.purge(plan.campaign)
             raise with_port_hint(exc, smtp) from None
-    name = "smtp" if prepared.is_smtp else OUTBOX
+    name = "smtp" if prepared.is_smtp else OUTBOX  # the --json "transport"
     summary = summarise(plan, result, name, resume_command,
-                        prepared.config.sender.address.addr_spec)
+                        prepared.config.sender.address.addr_spec, journal)
     if prepared.languages is not None:
         summary.languages = prepared.languages.counts(plan.recipients)
         summary.language_lines = prepared.languages.summary_lines(plan.recipients)
@@ -465,9 +372,9 @@ def run_send(
 def send_test(
     ws: Workspace, snippet: str, list_name: str, address: str,
     password: Callable[[Config], str | None], where: tuple[str, ...] = (),
-) -> tuple[str, Delivery]:
+) -> tuple[str, Outcome]:
     """Send one proof of the first recipient's message to ``address`` with "[TEST]" before
-    the subject. Nothing is journalled. Returns ``(where, delivery)``.
+    the subject. Nothing is journalled. Returns ``(where, outcome)``.
 
     Raises:
         MailerError: bad snippet, list or address, or the server cannot be used.
@@ -475,7 +382,7 @@ def send_test(
     try:
         address = validate_email(address, check_deliverability=False).normalized
     except EmailNotValidError as exc:
-        raise MailerError(f"--test-to '{address}' is not an email address ({exc}).") from None
+        raise MailerError(sendwords.proof_address_words(address, exc)) from None
     rendered = render_snippet(ws, snippet)
     report = read_workspace_list(ws, list_name, where)
     require_recipients(report)
@@ -492,7 +399,7 @@ def send_test(
     destination = choose_transport(config, proofs)
     transport = destination(credentials_for(config, password(config)))
 
-    async def go() -> Delivery:
+    async def go() -> Outcome:
         try:
             await transport.open()
         except TransportError as exc:
@@ -504,3 +411,112 @@ def send_test(
 
     return destination.label, asyncio.run(go())
 
+
+
+# -- mailer send, from the command line's request to its outcome -----------------------
+
+
+class SendScreen(Protocol):
+    """What :func:`send` needs from the person's screen (the CLI gives it)."""
+
+    def show(self, text: str) -> None:
+        """Show ``text`` to the person (standard error: ``--json`` keeps stdout clean)."""
+        ...
+
+    def confirm(self, question: str) -> bool:
+        """Ask a yes/no question (default no). Raises
+        :class:`mailer.errors.ConfirmationError` when nobody can be asked, and
+        ``KeyboardInterrupt`` for Ctrl-C at the question."""
+        ...
+
+    def progress(self, total: int) -> AbstractContextManager[ProgressSink]:
+        """The progress display for ``total`` due recipients."""
+        ...
+
+
+class Ending(str, Enum):
+    """How a ``mailer send`` ended (the CLI maps it to the README's exit status)."""
+
+    DRY_RUN = "dry_run"              # --dry-run: nothing sent
+    PROOF = "proof"                  # --test-to: one proof, nothing journalled
+    DECLINED = "declined"            # the person answered no: nothing sent
+    ABORTED = "aborted"              # Ctrl-C at the question: nothing sent
+    RAN = "ran"                      # the run went to its end or stopped (see the summary)
+    STOPPED_AT_ONCE = "stopped_at_once"  # a second Ctrl-C while sending
+
+
+@dataclass
+class SendOutcome:
+    """What :func:`send` did.
+
+    Attributes:
+        ending: how it ended.
+        summary: the run's summary (``RAN``).
+        prepared: the checked send (``DRY_RUN``), for its words and ``--json``.
+        proof: the proof's outcome and where it went (``PROOF``).
+        campaign, resume_command: for the words after a second Ctrl-C.
+        uncertain: addresses whose message was on its way at a second Ctrl-C (``None``
+            when not known).
+    """
+
+    ending: Ending
+    summary: SendSummary | None = None
+    prepared: PreparedSend | None = None
+    proof: Outcome | None = None
+    proof_where: str = ""
+    campaign: str = ""
+    resume_command: str = ""
+    uncertain: list[str] | None = None
+
+
+def send(ws: Workspace, request: SendRequest, screen: SendScreen, *, resume_command: str,
+         yes: bool = False, test_to: str | None = None) -> SendOutcome:
+    """``mailer send`` from start to end: one ``--test-to`` proof, or prepare (showing the
+    list's report and the summary), ask (SMTP without ``yes``), sign in and run.
+
+    With ``smtp.auth: oauth2`` the sign-in is checked silently *before* the question, so
+    nobody confirms and then learns that ``mailer login`` is needed; a password is asked
+    for after it (it may be a prompt).
+
+    Raises:
+        MailerError: bad input or configuration, the server cannot be used, or nobody to
+            ask for a yes (nothing was sent), or the journal broke mid-run (exit status 1).
+    """
+    if test_to is not None and request.dry_run:
+        raise MailerError(sendwords.DRY_RUN_OR_PROOF)
+    if test_to is not None:
+        notice = builtin_notice(ws, request.snippet)
+        if notice:
+            screen.show(f"Note: {notice}")
+        where, outcome = send_test(ws, request.snippet, request.list_name, test_to,
+                                   smtp_password_for, request.where)
+        if needs_login(outcome.code, outcome.text):
+            raise MailerError(sendwords.login_words(outcome.reply) + " Nothing was sent.")
+        return SendOutcome(Ending.PROOF, proof=outcome, proof_where=where)
+    with prepare_send(ws, request,
+                      on_report=lambda report: screen.show(summary_text(report))) as prepared:
+        screen.show(sendwords.prepared_words(prepared))
+        for line in send_warnings(prepared.rendered.snippet, prepared.config.review_months):
+            screen.show(line)  # the advice may be out of date: warn, do not refuse
+        if request.dry_run:
+            return SendOutcome(Ending.DRY_RUN, prepared=prepared)
+        if not prepared.plan.due:
+            screen.show(sendwords.nothing_to_send_words(prepared.plan))
+        due = bool(prepared.plan.due)
+        password = silent_sign_in(prepared.config) if due else None
+        if prepared.needs_confirmation and not yes:
+            try:
+                if not screen.confirm(sendwords.question_words(prepared)):
+                    return SendOutcome(Ending.DECLINED)
+            except KeyboardInterrupt:
+                return SendOutcome(Ending.ABORTED)
+        if password is None and due:
+            password = smtp_password_for(prepared.config)
+        try:
+            summary = run_send(prepared, password=password, resume_command=resume_command,
+                               progress=screen.progress)
+        except KeyboardInterrupt as exc:  # a second Ctrl-C: stopped at once
+            return SendOutcome(Ending.STOPPED_AT_ONCE, campaign=prepared.plan.campaign,
+                               resume_command=resume_command,
+                               uncertain=getattr(exc, "uncertain", None))
+    return SendOutcome(Ending.RAN, summary=summary)

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from mailer.cli import main
-from mailer.journal import Journal, State, journal_path
+from mailer.journal import Journal, journal_path
+from mailer.outcome import State
 
 SNIPPET = "online-safety-webcams"
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from mailer.compose import Composer
 from mailer.config import Sender
 from mailer.render import Rendered
-from tests.test_compose_fast import DATE, MSGID, demo, fields_for  # noqa: F401
+from tests.test_compose_fast_path_matches_email_package import DATE, MSGID, demo, fields_for  # noqa: F401
 
 ENCODED_WORD = re.compile(rb"=\?[^?\s]+\?[qQbB]\?[^?\s]*\?=")
 

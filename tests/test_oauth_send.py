@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from mailer.journal import State
+from mailer.outcome import State
 from tests.conftest import REPO, run_mailer, set_smtp
 from tests.oauth_server import Accounts, OAuthServer
 from tests.sendkit import SNIPPET, CliResult, assert_agree, journal_states, write_list
@@ -359,3 +359,40 @@ def test_no_keyring_at_login(workspace: Path, ca: LocalCA, idp: OAuthServer) -> 
     assert "there is no keyring on this computer" in result.stderr
     assert "Traceback" not in result.stderr
     assert idp.accounts.seen == []  # said before anyone was asked to type a code
+
+
+def test_a_sign_in_that_no_longer_works_is_said_before_the_question(
+        mailer, workspace: Path, ca: LocalCA, idp: OAuthServer, file_keyring: Path) -> None:
+    """The silent token check runs before "Send N emails ...? [y/N]", so nobody answers yes
+    and only then learns that 'mailer login' is needed (a real process on a terminal)."""
+    import pty
+    import subprocess
+
+    from tests.test_send_process import _read_until, popen_mailer
+
+    list_arg, _ = write_list(workspace, 2)
+    with smtp_server(ca) as server:
+        use_microsoft(workspace, server, ca)
+        idp.accounts.lifetime_s = 60  # the access token kept at login runs out at once
+        assert mailer("login").returncode == 0
+        idp.accounts.revoked |= idp.accounts.refresh_tokens  # and the sign-in was withdrawn
+        master, slave = pty.openpty()
+        proc = popen_mailer("send", SNIPPET, "--list", list_arg, cwd=workspace,
+                            env=subprocess_env(ca, idp, file_keyring), stdin=slave,
+                            stderr=slave, stdout=subprocess.PIPE)
+        os.close(slave)
+        seen: list[str] = []
+        try:
+            _read_until(master, "mailer login", seen)  # before: "[y/N]", and a wait
+            code = proc.wait(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            os.close(master)
+        assert server.received == []
+    screen = "".join(seen)
+    assert code == 2, screen
+    assert "Run 'mailer login' again" in screen
+    assert "[y/N]" not in screen and "Send 2 emails" not in screen
+    assert "Traceback" not in screen

@@ -17,9 +17,10 @@ from keyring.backends import fail
 
 from mailer.config import load_config
 from mailer.credentials import smtp_password
-from mailer.engine import Outcome, RunResult
+from mailer.engine import RunResult
 from mailer.errors import ConfigError
-from mailer.journal import AWAITING_REPLY, Journal, JournalError, SendLock, State
+from mailer.journal import AWAITING_REPLY, Journal, JournalError, SendLock
+from mailer.outcome import Outcome, RecipientOutcome, State
 from mailer.progress import LineProgress, make_progress
 from mailer.ratelimit import DAY_S, DailyCap, TokenBucket
 from tests.conftest import set_smtp
@@ -155,14 +156,15 @@ def test_journal_records_every_step(tmp_path: Path) -> None:
         row = journal.recipients("c", [State.UNCERTAIN])[0]
         assert (row.reply, row.attempts, row.message_id) == (AWAITING_REPLY, 1, "<1@x>")
         clock.advance(5)
-        journal.record("c", "a@example.com", State.SENT, 250, "OK", message_id="<1@x>")
-        journal.record("c", "b@example.com", State.DEFERRED, 451, "later", new_attempt=True)
+        journal.record("c", "a@example.com", Outcome(State.SENT, 250, "OK"), message_id="<1@x>")
+        journal.record("c", "b@example.com", Outcome(State.DEFERRED, 451, "later"),
+                       new_attempt=True)
         rows = {r.email: r for r in journal.recipients("c")}
         assert rows["a@example.com"].attempts == 1 and rows["a@example.com"].state is State.SENT
         assert rows["a@example.com"].last_attempt == clock.time()
         assert rows["b@example.com"].attempts == 1 and rows["b@example.com"].code == 451
-        assert journal.counts("c") == {"pending": 1, "sent": 1, "deferred": 1, "failed": 0,
-                                       "uncertain": 0}
+        assert journal.counts("c") == {"pending": 1, "sent": 1, "written": 0, "deferred": 1,
+                                       "failed": 0, "uncertain": 0}
         assert journal.submissions_since(0) == [clock.time() - 5]
         assert journal.purge("c") == 3
         assert journal.campaign("c") is None and journal.states("c") == {}
@@ -269,7 +271,8 @@ def test_progress_off_a_terminal_is_one_line_per_100(capsys: pytest.CaptureFixtu
         assert isinstance(progress, LineProgress)
         for i in range(250):
             state = State.FAILED if i == 7 else State.SENT
-            result.set_outcome(f"p{i}@example.com", Outcome(f"p{i}@example.com", state, 0, ""))
+            result.set_outcome(f"p{i}@example.com",
+                               RecipientOutcome(f"p{i}@example.com", Outcome(state)))
             progress.update(result)
     lines = capsys.readouterr().err.splitlines()
     assert lines == [

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from mailer.journal import State
+from mailer.outcome import State
 from tests.conftest import run_mailer, set_smtp
 from tests.sendkit import SNIPPET, assert_agree, journal_states, write_list
 from tests.smtp_server import RecordingHandler, SmtpServer
@@ -41,7 +41,7 @@ def test_a_disk_that_fills_halfway_stops_with_status_1_and_carries_on_later(
     list_arg, addrs = write_list(workspace, 40)
     first = run_mailer("send", SNIPPET, "--list", list_arg, cwd=workspace)
     states = journal_states(workspace, f"{SNIPPET}--parents")
-    written = [a for a, s in states.items() if s is State.SENT]
+    written = [a for a, s in states.items() if s is State.WRITTEN]
     assert 0 < len(written) < 40, first.stderr
     assert first.returncode == 1, first.stderr
     assert "Traceback" not in first.stderr
@@ -55,7 +55,7 @@ def test_a_disk_that_fills_halfway_stops_with_status_1_and_carries_on_later(
     again = run_mailer("send", SNIPPET, "--list", list_arg, cwd=workspace)
     assert again.returncode == 0, again.stderr
     assert len(list((small_disk / "new").iterdir())) == 40
-    assert set(journal_states(workspace, f"{SNIPPET}--parents").values()) == {State.SENT}
+    assert set(journal_states(workspace, f"{SNIPPET}--parents").values()) == {State.WRITTEN}
 
 
 def test_ctrl_c_at_the_question_says_nothing_was_sent_and_exits_130(workspace: Path) -> None:

@@ -13,7 +13,8 @@ import pytest
 
 from mailer.engine import EngineSettings
 from mailer.errors import TransportError
-from mailer.journal import Journal, State, journal_path
+from mailer.journal import Journal, journal_path
+from mailer.outcome import State
 from mailer.ratelimit import DAY_S
 from mailer.sending import SendRequest, prepare_send, run_send
 from mailer.workspace import Workspace
@@ -329,3 +330,30 @@ def test_daily_cap_counts_earlier_runs_over_24_hours(workspace: Path) -> None:
     states.update(journal_states(workspace, campaign(second_list)))
     assert_agree(received, states)
     assert all(received[a] == 1 for a in second)
+
+
+class QuitCounting(RecordingHandler):
+    """Counts the QUIT commands: a connection closed with ``async with`` says goodbye."""
+
+    quits = 0
+
+    async def handle_QUIT(self, server: object, session: object, envelope: object) -> str:
+        with self.lock:
+            self.quits += 1
+        return "221 Bye"
+
+
+@pytest.mark.parametrize("throttle_after", [None, 5], ids=["to-the-end", "stopped"])
+def test_every_connection_of_the_pool_is_closed_with_quit(workspace: Path,
+                                                          throttle_after: int | None) -> None:
+    """Each of the pool's connections is opened and closed by ``async with``: QUIT on
+    every one, whether the run goes to the end or the server stops it."""
+    list_arg, _ = write_list(workspace, 12)
+    # Google's daily quota (not a 421, after which the server closes the connection itself).
+    handler = QuitCounting(throttle_after=throttle_after,
+                           throttle_reply="550 5.4.5 Daily user sending limit exceeded.")
+    with plain_server(workspace, handler, connections=3):
+        summary = send(workspace, list_arg, FakeClock(), settings=EngineSettings(connections=3))
+        made = handler.connections_made
+    assert (summary.stopped is None) is (throttle_after is None)
+    assert made == 3 and handler.quits == 3

@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from mailer.journal import State
+from mailer.outcome import State
 from tests.conftest import run_mailer, set_smtp
 from tests.sendkit import SNIPPET, assert_agree, journal_states, write_list
 from tests.smtp_server import LocalCA, RecordingHandler, SmtpServer

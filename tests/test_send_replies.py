@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from mailer.journal import Journal, State, journal_path
+from mailer.journal import Journal, journal_path
+from mailer.outcome import State
 from tests.sendkit import FakeClock, assert_agree, journal_states, write_list
 from tests.smtp_server import RecordingHandler
 from tests.test_send_faults import FAST, campaign, plain_server, send

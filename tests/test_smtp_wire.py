@@ -56,7 +56,7 @@ def test_pipelined_or_not_the_server_gets_the_same_message(
             first = await transport.deliver(message)
             second = await transport.deliver(message)
             await transport.close()
-            return used, first.status.value, second.status.value
+            return used, first.state.value, second.state.value
 
         used, first, second = asyncio.run(go())
     assert (used, first, second) == (offer, "sent", "sent")

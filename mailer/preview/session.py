@@ -37,7 +37,7 @@ from mailer.jobs import (
     snippet_translations,
 )
 from mailer.languages import best_match
-from mailer.recipients import Recipient
+from mailer.lists import Recipient
 from mailer.render import Rendered, render
 from mailer.snippets import Snippet, find_snippet, load_snippet
 from mailer.workspace import Workspace

@@ -11,10 +11,10 @@ from pathlib import Path
 
 from mailer.config import Config
 from mailer.credentials import Authenticator, credentials_for
-from mailer.transports.base import Delivery, Pacing, Transport, TransportStatus
+from mailer.transports.base import Pacing, Transport
 
-__all__ = ["Delivery", "Pacing", "Transport", "TransportChoice", "TransportStatus",
-           "choose_transport", "transport_factory"]
+__all__ = ["Pacing", "Transport", "TransportChoice", "choose_transport",
+           "transport_factory"]
 
 
 class TransportChoice:

@@ -4,53 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from enum import Enum
 from typing import Protocol
 
 from mailer.message import Message
-from mailer.replies import Action, Reply, Scope
+from mailer.outcome import Outcome
 
-
-class TransportStatus(str, Enum):
-    """Outcome of delivering one message."""
-
-    SENT = "sent"            # accepted (2xx reply, or written to the outbox)
-    DEFERRED = "deferred"    # temporary failure (4xx): try again later
-    FAILED = "failed"        # permanent failure (5xx): do not retry automatically
-    UNCERTAIN = "uncertain"  # the data went out but no reply came back
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """What happened to one message.
-
-    Attributes:
-        status: the outcome.
-        code: the SMTP reply code (RFC 5321 §4.2), 250 for the outbox, 0 if none came.
-        text: the server's reply text, or a plain description.
-        action: what the run does about the reply (:class:`mailer.replies.Action`): go on,
-            pause (rate), stop for a day (quota), stop for the settings (sign-in, sender,
-            refused), or reconnect and send again (a command out of sequence).
-        scope: what the reply is about (:class:`mailer.replies.Scope`).
-        connection_lost: True when the connection broke (or timed out) during this
-            message: the transport must reconnect. With ``DEFERRED`` the data had not been
-            sent (safe to send again); with ``UNCERTAIN`` it had.
-    """
-
-    status: TransportStatus
-    code: int = 0
-    text: str = ""
-    action: Action = Action.NONE
-    scope: Scope = Scope.NONE
-    connection_lost: bool = False
-
-    @classmethod
-    def from_reply(cls, reply: Reply) -> Delivery:
-        """A :class:`Delivery` for an SMTP reply as :func:`mailer.replies.classify` reads
-        it: 2yz sent, 4yz deferred, 5yz failed (RFC 5321 §4.2.1)."""
-        status = (TransportStatus.SENT if reply.accepted else TransportStatus.DEFERRED
-                  if reply.temporary else TransportStatus.FAILED)
-        return cls(status, reply.code, reply.text, reply.action, reply.scope)
+#: How the journal names the outbox folder as a destination (a server is ``smtp HOST``).
+OUTBOX = "outbox"
 
 
 @dataclass(frozen=True)
@@ -76,8 +36,9 @@ class Transport(Protocol):
     backends are the model). Used as ``async with transport: await transport.deliver(m)``.
 
     ``open`` raises :class:`mailer.errors.TransportError` when the transport cannot be used
-    at all (nothing sent); ``deliver`` never raises for a per-message problem, it returns a
-    :class:`Delivery`.
+    at all (nothing sent); ``deliver`` never raises for a per-message problem, it returns an
+    :class:`mailer.outcome.Outcome` (``sent`` from a server, ``written`` from the outbox
+    folder).
 
     Attributes:
         label: where mail goes, in words (``outbox folder /path``,
@@ -103,7 +64,7 @@ class Transport(Protocol):
 
     async def deliver(
         self, message: Message, on_data: Callable[[], None] | None = None
-    ) -> Delivery:
+    ) -> Outcome:
         """Deliver one message to its one recipient. ``on_data`` is called just before
         the message's data is handed over (after the server accepted the envelope), so
         the journal can say "data sent, awaiting reply" first."""

@@ -14,16 +14,17 @@ from pathlib import Path
 
 from mailer.errors import TransportError
 from mailer.message import Message
+from mailer.outcome import Outcome, State
 from mailer.replies import Action, Scope
-from mailer.transports.base import Delivery, Pacing, TransportBase, TransportStatus
+from mailer.transports.base import OUTBOX, Pacing, TransportBase
 
 
 class OutboxTransport(TransportBase):
     """Writes messages into the Maildir at ``path`` (created if missing): a look at what
     parents would get, not a send (:attr:`emails` is false); no pacing."""
 
-    name = "outbox"
-    journal_name = "outbox"
+    name = OUTBOX
+    journal_name = OUTBOX
     emails = False
     pacing = Pacing()
 
@@ -61,7 +62,7 @@ class OutboxTransport(TransportBase):
 
     async def deliver(
         self, message: Message, on_data: Callable[[], None] | None = None
-    ) -> Delivery:
+    ) -> Outcome:
         """Add the message to ``new/``; a disk problem (full, no permission) is deferred
         with :attr:`Action.DISK`, which stops the run (every message would fail alike)."""
         if self._box is None:
@@ -75,11 +76,11 @@ class OutboxTransport(TransportBase):
             os.chmod(self.path / "new" / key, 0o600)
         except OSError as exc:
             # A full disk or a lost permission fails every message alike: stop the run.
-            return Delivery(TransportStatus.DEFERRED, 0,
+            return Outcome(State.DEFERRED, 0,
                             f"the outbox folder {self.path} cannot be written "
                             f"({exc.strerror or exc})", action=Action.DISK,
                             scope=Scope.SESSION)
-        return Delivery(TransportStatus.SENT, 250, f"written to outbox as {key}")
+        return Outcome(State.WRITTEN, 250, f"written to the outbox folder as {key}")
 
     async def close(self) -> None:
         """Nothing to release."""

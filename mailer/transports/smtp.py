@@ -21,8 +21,9 @@ from mailer.credentials import Authenticator
 from mailer.errors import ServerBusyError, TransportError
 from mailer.message import Message
 from mailer.oauth.words import smtp_auth_words
+from mailer.outcome import Outcome, State
 from mailer.replies import Action, classify
-from mailer.transports.base import Delivery, Pacing, TransportBase, TransportStatus
+from mailer.transports.base import Pacing, TransportBase
 from mailer.transports.wire import ReplyPipe, command_address, smtp_data
 from mailer.transports.xoauth2 import token_expiring
 
@@ -211,7 +212,7 @@ class SmtpTransport(TransportBase):
 
     async def deliver(
         self, message: Message, on_data: Callable[[], None] | None = None
-    ) -> Delivery:
+    ) -> Outcome:
         """Send one message to its one recipient (MAIL, RCPT, DATA; RFC 5321 §3.3) and
         classify the server's reply. ``on_data`` is called after MAIL, RCPT and DATA were
         accepted (354) and before the message's data is written.
@@ -240,7 +241,7 @@ class SmtpTransport(TransportBase):
             mail = b"MAIL FROM:<%s>%s\r\n" % (command_address(message.envelope_from), size)
             rcpt = b"RCPT TO:<%s>\r\n" % command_address(message.recipient)
         except ValueError as exc:  # an address that cannot go in a command
-            return Delivery(TransportStatus.FAILED, 0, f"the address cannot be used ({exc})")
+            return Outcome(State.FAILED, 0, f"the address cannot be used ({exc})")
         wire = smtp_data(message.data)
         data_started = False
         try:
@@ -267,22 +268,22 @@ class SmtpTransport(TransportBase):
             self._drop()
             what = str(exc) or type(exc).__name__
             if data_started:
-                return Delivery(
-                    TransportStatus.UNCERTAIN, 0,
+                return Outcome(
+                    State.UNCERTAIN, 0,
                     f"connection lost after the message was sent, before the server "
                     f"replied ({what})",
                     connection_lost=True,
                 )
-            return Delivery(TransportStatus.DEFERRED, 0, f"connection lost ({what})",
+            return Outcome(State.DEFERRED, 0, f"connection lost ({what})",
                             connection_lost=True)
         if code == 421:
             self._drop()
-        return Delivery.from_reply(classify(code, text, "DATA"))
+        return Outcome.from_reply(classify(code, text, "DATA"))
 
     async def _envelope_refused(self, pipe: ReplyPipe,
-                                replies: list[tuple[int, str]]) -> Delivery | None:
+                                replies: list[tuple[int, str]]) -> Outcome | None:
         """``None`` when MAIL and RCPT got 2xx and DATA 354; else the refusal's
-        :class:`Delivery`, after ending the transaction (RFC 2920 §3.1, RFC 5321 §4.1.1.5).
+        :class:`Outcome`, after ending the transaction (RFC 2920 §3.1, RFC 5321 §4.1.1.5).
         """
         names = ("MAIL", "RCPT", "DATA")
         for index, (code, text) in enumerate(replies):
@@ -294,14 +295,14 @@ class SmtpTransport(TransportBase):
                 # The server took DATA although the envelope failed: end an empty message.
                 pipe.write(b".\r\n")
                 await pipe.reply()
-            delivery = Delivery.from_reply(classify(code, text, names[index]))
-            if delivery.action is Action.RECONNECT:
+            outcome = Outcome.from_reply(classify(code, text, names[index]))
+            if outcome.action is Action.RECONNECT:
                 # Out of sequence (503): this connection's state is not what we think.
                 self._drop()
-                return replace(delivery, status=TransportStatus.DEFERRED,
+                return replace(outcome, state=State.DEFERRED,
                                connection_lost=True)
             await self._reset(code)
-            return delivery
+            return outcome
         return None
 
     async def _reset(self, code: int) -> None:

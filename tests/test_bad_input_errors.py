@@ -94,9 +94,3 @@ def test_a_folder_given_as_the_list_is_named_as_a_folder(workspace: Path) -> Non
     (workspace / "lists" / "archive").mkdir()
     result = run_mailer("lists", "check", "lists/archive", cwd=workspace)
     assert_clean_failure(result, "is a folder, not a list file")
-
-
-def test_outbox_summary_says_written_not_sent(workspace: Path) -> None:
-    result = run_mailer(*SEND, cwd=workspace)
-    assert result.returncode == 0, result.stderr
-    assert "15 written to the outbox folder (not emailed)" in result.stdout

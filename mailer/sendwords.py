@@ -1,0 +1,552 @@
+"""Every sentence ``mailer send`` and ``mailer status`` show a person about sending: the
+summary before sending and the question, progress, why a run stopped and what to do next,
+the summary after, and the status of a campaign (like :mod:`mailer.oauth.words` and
+:mod:`mailer.yamlwords`). The outcome names are :mod:`mailer.outcome`'s; a message written
+to the outbox folder is never called "sent".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from email import policy
+from email.parser import BytesParser
+from typing import TYPE_CHECKING, Any
+
+from mailer.errors import MailerError
+from mailer.outcome import Outcome, RecipientOutcome, State, StopReason
+from mailer.transports.base import OUTBOX
+
+if TYPE_CHECKING:
+    from mailer.campaign import Plan, SendSummary
+    from mailer.config import SmtpConfig
+    from mailer.engine import RunResult
+    from mailer.journal import CampaignInfo
+    from mailer.sending import PreparedSend
+
+#: What a message written to the outbox folder is, in words, everywhere.
+WRITTEN_WORDS = "written to the outbox folder, not emailed"
+
+
+#: What an uncertain recipient's reply means, in words.
+UNCERTAIN_WORDS = ("the message may have arrived (the connection dropped before the server "
+                   "confirmed)")
+
+
+def reply_words(row: RecipientOutcome) -> str:
+    """``uncertain: the message may have arrived (...)`` for an uncertain recipient (whose
+    journal reply is only "data sent, awaiting reply"), else ``state (code text)`` without
+    a code of 0."""
+    if row.state is State.UNCERTAIN:
+        return f"uncertain: {UNCERTAIN_WORDS}"
+    reply = row.outcome.reply
+    return f"{row.state.value} ({reply})" if reply else row.state.value
+
+
+def _when(ts: float) -> str:
+    return dt.datetime.fromtimestamp(ts).strftime("%d %b %Y %H:%M")
+
+
+def estimate_seconds(messages: int, rate_per_minute: int) -> float | None:
+    """Seconds a send of ``messages`` takes at ``rate_per_minute`` (the first message goes
+    at once), or ``None`` without a rate."""
+    if messages <= 0:
+        return 0.0
+    if rate_per_minute <= 0:
+        return None
+    return (messages - 1) * 60.0 / rate_per_minute
+
+
+def duration_words(seconds: float) -> str:
+    """``under a minute``, ``about 50 minutes``, ``about 2 hours 10 minutes``."""
+    minutes = round(seconds / 60)
+    if minutes < 1:
+        return "under a minute"
+    if minutes < 60:
+        return f"about {minutes} minute{'s' if minutes != 1 else ''}"
+    hours, mins = divmod(minutes, 60)
+    text = f"about {hours} hour{'s' if hours != 1 else ''}"
+    return text + (f" {mins} minute{'s' if mins != 1 else ''}" if mins else "")
+
+
+def time_words(ts: float) -> str:
+    """A local time people can act on: ``14:35`` today, else ``Tue 14 Oct 14:35``."""
+    when = dt.datetime.fromtimestamp(ts)
+    if when.date() == dt.date.today():
+        return when.strftime("%H:%M")
+    return when.strftime("%a %d %b %H:%M")
+
+
+def login_words(reply: str) -> str:
+    """After ``530 5.7.0 Authentication required`` (RFC 4954 §6): what to set; after
+    Microsoft 365's ``550 5.7.30`` / ``5.7.139`` (passwords turned off), how to switch to
+    OAuth2 (:func:`mailer.oauth.words.stopped_sign_in_words`)."""
+    from mailer.oauth.words import stopped_sign_in_words
+
+    words = stopped_sign_in_words(reply)
+    if words is not None:
+        return words
+    return ("the server needs you to log in: set smtp.username in mailer.yaml (and the "
+            f"password in MAILER_SMTP_PASSWORD) ({reply}).")
+
+
+def stop_words(summary: SendSummary) -> str:
+    """What to tell the person when the run stopped early, with the command to go on; when
+    it was not stopped but left deferred or failed recipients, the next step for them
+    (:func:`next_step_words`)."""
+    if summary.stopped is None:
+        return next_step_words(summary)
+    reason = summary.stopped
+    left = summary.pending + summary.deferred
+    after = (f" after {time_words(summary.retry_after)}"
+             if summary.retry_after is not None and reason is not StopReason.INTERRUPTED
+             else "")
+    lead = {
+        StopReason.THROTTLED: f"The server asked mailer to slow down or stop for now "
+                              f"({summary.stop_text}).",
+        StopReason.DAILY_CAP: f"Stopped: {summary.stop_text}.",
+        StopReason.CONNECTION: f"Stopped: the server cannot be reached ({summary.stop_text}).",
+        StopReason.INTERRUPTED: "Stopped after the messages in flight.",
+        StopReason.LOGIN_REQUIRED: f"Stopped: {login_words(summary.stop_text)}",
+        StopReason.SENDER_REFUSED: f"Stopped: the server will not send as "
+                                   f"{summary.sender} ({summary.stop_text}). Check "
+                                   "sender.from in mailer.yaml and that the account you log "
+                                   "in with may send as that address.",
+        StopReason.DISK: f"Stopped: {summary.stop_text}. Make room on the disk (or fix the "
+                         "folder's permissions).",
+        StopReason.REFUSED: f"Stopped: the server refuses mail from this account or this "
+                            f"computer ({summary.stop_text}). Check smtp.host and "
+                            "smtp.username in mailer.yaml, or ask whoever runs the email "
+                            "account.",
+    }[reason]
+    return (
+        f"{lead} {left:,} recipient{'s are' if left != 1 else ' is'} still to send; nobody "
+        f"is sent twice. Run the same command again{after} to carry on:\n"
+        f"  {summary.resume_command}"
+    )
+
+
+def next_step_words(summary: SendSummary) -> str:
+    """After a run that went to the end: what to do about this run's deferred recipients
+    (run the same command later) and failed ones (``--retry-failed``); "" when none."""
+    parts = []
+    if summary.deferred:
+        n = summary.deferred
+        parts.append(
+            f"{n:,} parent{'s were' if n != 1 else ' was'} deferred (the server said: try "
+            "later). Run the same command again later to try "
+            f"{'them' if n != 1 else 'it'}; nobody is sent twice:\n  {summary.resume_command}")
+    if summary.failed:
+        n = summary.failed
+        command = summary.resume_command
+        if "--retry-failed" not in command.split():
+            command += " --retry-failed"
+        parts.append(
+            f"{n:,} parent{'s' if n != 1 else ''} failed (the server's reply is shown "
+            "above). Once the address is corrected or the problem is fixed, --retry-failed "
+            f"tries {'them' if n != 1 else 'it'} again:\n  {command}")
+    return "\n".join(parts)
+
+
+def journal_broke_error(exc: MailerError, done: int, resume_command: str,
+                        emailed: bool) -> MailerError:
+    """The journal could not be written after ``done`` messages went (a full disk): exit
+    status 1, not 2, since something was sent; says how to carry on."""
+    what = "sent" if emailed else "written to the outbox folder"
+    err = MailerError(
+        f"{exc.message} {done:,} message{'s were' if done != 1 else ' was'} {what} before "
+        "this and are recorded; nothing more was sent. Make room on the disk, then run the "
+        f"same command again to carry on (nobody is sent twice):\n  {resume_command}",
+        path=exc.path)
+    err.exit_code = 1
+    return err
+
+
+def stopped_at_once_words(campaign: str, resume_command: str,
+                          uncertain: list[str] | None = None) -> str:
+    """After a second Ctrl-C (no waiting for the messages in flight). ``uncertain``: the
+    parents whose message was on its way (``None`` when not known)."""
+    if uncertain is None:
+        middle = ("A parent whose message was being sent at that moment is marked uncertain "
+                  f"(the message may have arrived; see: mailer status {campaign}).")
+    elif uncertain:
+        who = ", ".join(uncertain)
+        middle = (f"The message to {who} was on its way at that moment, so "
+                  f"{'they are' if len(uncertain) > 1 else 'it is'} marked uncertain (the "
+                  f"message may have arrived; see: mailer status {campaign}).")
+    else:
+        middle = "No message was on its way at that moment."
+    return (f"Stopped. {middle} Nobody is sent twice. Run the same command again to carry "
+            f"on:\n  {resume_command}")
+
+
+def nothing_to_send_words(plan: Plan) -> str:
+    """Why a run has nobody to send to, and what would change that."""
+    parts = [f"Nothing to send: {plan.already_sent:,} of {len(plan.recipients):,} recipients "
+             f"of campaign {plan.campaign} were sent before"]
+    if plan.failed_before:
+        parts.append(f"{len(plan.failed_before):,} failed (add --retry-failed to try again)")
+    if plan.uncertain_before:
+        parts.append(f"{len(plan.uncertain_before):,} uncertain (add --resend-uncertain)")
+    text = "; ".join(parts) + "."
+    return text + " To send the advisory again to everyone, use --campaign NEW-NAME."
+
+
+def content_changed_words(info: CampaignInfo, sent: int) -> str:
+    """The advisory, templates or settings changed after ``sent`` messages went."""
+    return (
+        f"the advisory, its templates or mailer.yaml changed since campaign '{info.name}' "
+        f"began on {_when(info.created)} ({sent} already sent with the earlier version), "
+        "so nothing was sent. Put the earlier version back to finish this campaign, or "
+        "start a new one with --campaign NEW-NAME (everyone on the list then gets the "
+        "new version, including those already sent).")
+
+
+def destination_changed_words(info: CampaignInfo, transport: str) -> str:
+    """The campaign went elsewhere before (``transport``: the journal's name for where
+    it goes now)."""
+    where = "the outbox folder" if info.transport == OUTBOX else info.transport
+    return (
+        f"campaign '{info.name}' went to {where} before, not to {transport}, so nothing "
+        f"was sent. To send it this way, start a new campaign with --campaign "
+        f"{info.name}--2, or forget the earlier run with: mailer status {info.name} --purge")
+
+
+def list_changed_words(info: CampaignInfo, sent: int) -> str:
+    """The list file changed after ``sent`` messages went, without --list-changed."""
+    return (
+        f"the list changed since campaign '{info.name}' began on {_when(info.created)} "
+        f"({sent} already sent), so nothing was sent. Add --list-changed to go on with "
+        "the new list (those already sent are skipped, new people are sent, people "
+        "taken off the list are not sent), or start a new campaign with "
+        "--campaign NEW-NAME.")
+
+
+def port_hint_words(message: str, smtp: SmtpConfig) -> str:
+    """``message`` and a hint that ``smtp.security`` does not suit the well-known port
+    (587 STARTTLS, RFC 6409 / RFC 3207; 465 implicit TLS, RFC 8314 §3.3)."""
+    return (f"{message} Port 587 uses starttls, 465 uses tls: check smtp.security "
+            f"({smtp.security}) and smtp.port ({smtp.port}).")
+
+
+def broken_email_words(count: int, ids: list[str], snippet_id: str) -> str:
+    """``mailer check`` found ``count`` errors (checklist ``ids``): nothing was sent."""
+    return (f"the email has {count} problem(s) that would make it break or be hard to "
+            f"read for some parents (checklist {', '.join(ids)}). Run 'mailer check "
+            f"{snippet_id}' to see each one and what to do. Nothing was sent.")
+
+
+def proof_address_words(address: str, why: object) -> str:
+    """``--test-to ADDRESS`` is not an email address."""
+    return f"--test-to '{address}' is not an email address ({why})."
+
+
+#: ``--dry-run`` with ``--test-to``.
+DRY_RUN_OR_PROOF = ("--dry-run sends nothing and --test-to sends one proof: choose one. "
+                    "Nothing was sent.")
+
+#: After the person answered no, or pressed Ctrl-C at the question.
+NOTHING_SENT = "Nothing was sent."
+
+#: ``mailer send`` to a server without ``--yes`` and no terminal to ask on.
+NO_TERMINAL_WORDS = ("sending needs a yes, and there is no terminal to ask on. Check the "
+                     "summary above, then run the same command with --yes. Nothing was sent.")
+
+
+def proof_words(address: str, where: str, outcome: Outcome) -> str:
+    """``Test message to ADDRESS via WHERE: sent (250 OK)`` after ``--test-to``; a proof
+    written to the outbox folder is ``written to the outbox folder, not emailed``."""
+    what = WRITTEN_WORDS if outcome.state is State.WRITTEN else outcome.state.value
+    return f"Test message to {address} via {where}: {what} ({outcome.reply})"
+
+
+def summary_lines(summary: SendSummary) -> list[str]:
+    """The words after a run (standard output): the counts, the language of the messages,
+    then each parent not sent with the server's reply, this run's first, then those left by
+    earlier runs."""
+    done = (f"{summary.written} written to the outbox folder (not emailed)"
+            if summary.transport == OUTBOX else f"{summary.sent} sent")
+    lines = [f"{'So far' if summary.stopped else 'Done'}: {done}, {summary.failed} failed, "
+             f"{summary.deferred} deferred, {summary.uncertain} uncertain, "
+             f"{summary.skipped} skipped (campaign {summary.campaign})."]
+    lines += summary.language_lines
+    lines += [f"  {f.email}: {reply_words(f)}" for f in summary.failures if not f.earlier]
+    earlier = [f for f in summary.failures if f.earlier]
+    if earlier:
+        lines.append("From earlier runs:")
+    lines += [f"  {f.email}: {reply_words(f)}" for f in earlier]
+    return lines
+
+
+#: A dry run was asked to send (a programming mistake, never a person's).
+DRY_RUN_CANNOT_SEND = "a dry run cannot send."
+
+
+def daily_cap_words(cap: int) -> str:
+    """Why a run stopped at ``smtp.daily_cap``."""
+    return f"the daily limit of {cap:,} messages in 24 hours is reached"
+
+
+def keeps_breaking_words(reply: str) -> str:
+    """Why a run stopped after the connection broke again and again."""
+    return f"the connection keeps breaking ({reply})"
+
+
+def waiting_words(until: float, count: int, reply: str) -> str:
+    """``Waiting until 10:42 to try 1 parent again (the server said: 450 ...). Press
+    Ctrl-C to stop safely: nobody is sent twice, and the same command carries on later.``"""
+    said = reply or "try later"
+    return (f"Waiting until {time_words(until)} to try {count:,} "
+            f"parent{'s' if count != 1 else ''} again (the server said: {said}). Press "
+            "Ctrl-C to stop safely: nobody is sent twice, and the same command carries on "
+            "later.")
+
+
+def rate_words(done: int, first: float | None, now: float) -> str:
+    """``12/min``: the rate messages are going at, from the first outcome to now (``done``
+    outcomes, the first at monotonic time ``first``). Counting from the first outcome, not
+    from the start, gives the pacing in use (a limit of 12 a minute shows 12/min, not the
+    60/min that one message in the first second would suggest); "" until two are done."""
+    if first is None or done < 2 or now <= first:
+        return ""
+    return f"{(done - 1) * 60.0 / (now - first):.0f}/min"
+
+
+def progress_words(result: RunResult, total: int) -> str:
+    """``100 of 1,482 done: 98 sent, 1 failed, 1 deferred, 0 uncertain``; for the outbox
+    folder ``15 of 15 done: 15 written to the outbox folder, not emailed, ...``."""
+    counts = {s.value: result.count(s) for s in State}
+    states = (State.SENT, State.WRITTEN, State.FAILED, State.DEFERRED, State.UNCERTAIN)
+    return (f"{result.tried:,} of {total:,} done: "
+            + counts_words(counts, not result.emails, states))
+
+
+def bar_words(result: RunResult) -> str:
+    """The counts beside the progress bar: ``98 sent, 1 failed, 1 deferred`` (and the
+    uncertain ones, when there are any); written, not sent, for the outbox folder."""
+    counts = {s.value: result.count(s) for s in State}
+    states = [State.SENT, State.WRITTEN, State.FAILED, State.DEFERRED]
+    if counts[State.UNCERTAIN.value]:
+        states.append(State.UNCERTAIN)
+    return counts_words(counts, not result.emails, states)
+
+
+#: At most this many earlier failed/uncertain recipients are named in the summary.
+LIST_AT_MOST = 20
+
+
+def _name_rows(rows: list) -> list[str]:  # type: ignore[type-arg]
+    out = [f"              {r.email}: " + (
+        "the connection dropped before the server confirmed" if r.state is State.UNCERTAIN
+        else f"{r.code or ''} {r.reply}".strip()) for r in rows[:LIST_AT_MOST]]
+    if len(rows) > LIST_AT_MOST:
+        out.append(f"              and {len(rows) - LIST_AT_MOST:,} more "
+                   "(see: mailer status)")
+    return out
+
+
+def question_words(prepared: PreparedSend) -> str:
+    """``Send 1,482 emails as office@school via smtp.office365.com?``"""
+    n = len(prepared.plan.due)
+    what = (f" of the BUILT-IN advisory '{prepared.rendered.snippet.id}'"
+            if prepared.builtin_notice else "")
+    return (f"Send {n:,} email{'s' if n != 1 else ''}{what} as "
+            f"{prepared.config.sender.address.addr_spec} via {prepared.config.smtp.host}?")
+
+
+def prepared_words(prepared: PreparedSend) -> str:
+    """The summary shown before sending (several lines); its first line says so when
+    the advisory is the built-in one rather than the workspace's own copy."""
+    plan = prepared.plan
+    smtp = prepared.config.smtp
+    due = len(plan.due)
+    status = "new" if plan.existing is None else (
+        "starting afresh: the earlier run only wrote to the outbox folder"
+        if plan.restart else f"resumed, begun {time_words(plan.existing.created)}")
+    notice = prepared.builtin_notice
+    lines = [f"NOTE:       {notice}"] if notice else []
+    lines += [
+        f"Campaign:   {plan.campaign} ({status})",
+        f"Recipients: {len(plan.recipients):,} on the list; {due:,} to send now",
+    ]
+    if plan.already_sent:
+        lines.append(f"            {plan.already_sent:,} already sent before: skipped")
+    if plan.failed_before:
+        lines.append(f"            {len(plan.failed_before):,} failed before, not tried "
+                     "again (add --retry-failed to try them):")
+        lines += _name_rows(plan.failed_before)
+    if plan.uncertain_before:
+        lines.append(f"            {len(plan.uncertain_before):,} uncertain (the message "
+                     "may have arrived; add --resend-uncertain to send again):")
+        lines += _name_rows(plan.uncertain_before)
+    if plan.list_changed:
+        lines.append("            the list changed since the campaign began"
+                     + (f"; {plan.not_on_list:,} earlier addresses are no longer on it "
+                        "and are not sent" if plan.not_on_list else ""))
+    lines.append(f"From:       {prepared.config.sender.address}")
+    if prepared.is_smtp:
+        conns = smtp.connections
+        lines.append(f"Server:     {prepared.server}, {conns} connection{'s' if conns > 1 else ''}")
+        rate = (f"{smtp.rate_per_minute:,} messages a minute" if smtp.rate_per_minute
+                else "no limit set (rate_per_minute)")
+        left = prepared.daily_left()
+        if left is not None:
+            rate += f"; at most {smtp.daily_cap:,} a day ({left:,} left now)"
+        lines.append(f"Rate:       {rate}")
+        seconds = estimate_seconds(min(due, left) if left is not None else due,
+                                   smtp.rate_per_minute)
+        took = duration_words(seconds) if seconds is not None else (
+            "depends on the server (no rate_per_minute set)")
+        if left is not None and due > left:
+            took += (f"; the daily limit lets {left:,} go now, mailer then stops and "
+                     "tells you when to run the same command again for the rest")
+        lines.append(f"Time:       {took}")
+    else:
+        lines.append(f"Delivery:   {prepared.server} (nothing leaves this computer)")
+    if prepared.languages is not None:
+        lines += prepared.languages.summary_lines(prepared.plan.recipients)
+    return "\n".join(lines)
+
+
+def dry_run_words(prepared: PreparedSend) -> str:
+    """The first message's headers and plain text, for ``--dry-run``."""
+    if prepared.first is None:
+        return "No message would be sent."
+    msg = BytesParser(policy=policy.default).parsebytes(prepared.first.data)
+    lines = ["First message:"]
+    for name, value in msg.items():
+        if name.lower() in ("content-type", "content-transfer-encoding", "mime-version"):
+            continue
+        lines.append(f"  {name}: {value}")
+    body = msg.get_body(("plain",))
+    text = body.get_content() if body is not None else ""
+    lines.append("")
+    lines += [f"  {line}" if line else "" for line in text.rstrip().splitlines()]
+    return "\n".join(lines)
+
+
+#: Words for each state's count.
+STATE_WORDS = {State.PENDING: "pending", State.SENT: "sent", State.WRITTEN: WRITTEN_WORDS,
+               State.DEFERRED: "deferred", State.FAILED: "failed",
+               State.UNCERTAIN: "uncertain"}
+
+
+def counts_words(counts: Mapping[str, int], outbox: bool,
+                 states: Iterable[State] = tuple(State)) -> str:
+    """``3 pending, 12 sent, 0 deferred, 1 failed, 0 uncertain``: the count of each of
+    ``states``; messages are ``written to the outbox folder, not emailed`` for a campaign
+    that went to the outbox folder (``outbox``) and ``sent`` otherwise (a count of the other
+    one is shown only when it is not 0)."""
+    hidden = State.SENT if outbox else State.WRITTEN
+    return ", ".join(f"{counts.get(s.value, 0):,} {STATE_WORDS[s]}" for s in states
+                     if s is not hidden or counts.get(s.value, 0))
+
+
+def campaign_status_words(data: dict[str, Any]) -> str:
+    """Words for :func:`mailer.status.campaign_status`."""
+    created = dt.datetime.fromisoformat(data["created"]).timestamp()
+    lines = [
+        f"{data['campaign']}: {data['snippet']} to {data['list']} via "
+        + ("the outbox folder (a look: nothing was emailed)" if data["transport"] == OUTBOX
+           else data["transport"].removeprefix("smtp ")),
+        f"  begun {_when(created)}; {data['recipients']:,} recipients: "
+        f"{counts_words(data['counts'], data['transport'] == OUTBOX)}",
+    ]
+    lines += language_table(data.get("languages", {}), data["transport"] == OUTBOX)
+    for row in data["not_sent"]:
+        reply = (UNCERTAIN_WORDS if row["state"] == State.UNCERTAIN.value
+                 else f"{row['code'] or ''} {row['reply']}".strip())
+        lines.append(f"  {row['state']:9} {row['email']}: {reply} "
+                     f"({row['attempts']} attempt{'s' if row['attempts'] != 1 else ''})")
+    return "\n".join(lines)
+
+
+def language_table(languages: Mapping[str, Mapping[str, Any]], outbox: bool) -> list[str]:
+    """How many parents got each language (``languages`` as
+    :func:`mailer.status.campaign_status` gives it), as a small table under the counts;
+    nothing for a campaign in one language."""
+    if len(languages) < 2:
+        return []
+    done = State.WRITTEN.value if outbox else State.SENT.value
+    width = max(len("Language"), *(len(v["name"]) for v in languages.values()))
+    lines = [f"  {'Language':<{width}}  {'Parents':>7}  {done.capitalize():>7}  "
+             f"{'Not ' + done:>11}"]
+    for v in languages.values():
+        lines.append(f"  {v['name']:<{width}}  {v['recipients']:>7,}  {v[done]:>7,}  "
+                     f"{v['recipients'] - v[done]:>11,}")
+    return lines
+
+
+def all_status_words(data: dict[str, Any]) -> str:
+    """Words for :func:`mailer.status.all_status`."""
+    if not data["campaigns"]:
+        return "Nothing has been sent from this workspace yet."
+    lines = []
+    for c in data["campaigns"]:
+        lines.append(f"{c['campaign']}: {c['recipients']:,} recipients: "
+                     f"{counts_words(c['counts'], c['transport'] == OUTBOX)}")
+        if len(c.get("languages", {})) > 1:
+            lines.append("  in " + ", ".join(f"{v['name']} {v['recipients']:,}"
+                                             for v in c["languages"].values()))
+    lines.append("Details of one campaign: mailer status CAMPAIGN")
+    return "\n".join(lines)
+
+
+def problem_words(row: RecipientOutcome) -> str:
+    """``failed: 550 5.1.1 No such user`` for the ``--problems`` file."""
+    reply = UNCERTAIN_WORDS if row.state is State.UNCERTAIN else row.outcome.reply
+    return f"{row.state.value}: {reply}"
+
+
+def no_such_campaign_words(name: str, names: list[str]) -> str:
+    """``mailer status NAME`` for a campaign the journal does not have."""
+    return (f"there is no campaign called '{name}'. Campaigns: "
+            f"{', '.join(names) or 'none yet'}.")
+
+
+#: What to do about each kind of parent not sent, for the ``--problems`` file.
+TODO_WORDS = {
+    "failed": "Check the address with the family and correct it in the list; then run the "
+              "same send again with --retry-failed.",
+    "deferred": "Nothing yet: the server said try later. Run the same send command again "
+                "later; nobody is sent twice.",
+    "uncertain": "Ask the family whether the email arrived. To send it again (they may get "
+                 "it twice), run the same send with --resend-uncertain.",
+}
+
+
+# -- mailer status --purge / --problems --------------------------------------------------
+
+NEEDS_CAMPAIGN_TO_PURGE = "--purge needs the campaign's name: mailer status CAMPAIGN --purge"
+NEEDS_CAMPAIGN_FOR_PROBLEMS = ("--problems needs the campaign's name: mailer status CAMPAIGN "
+                               "--problems FILE.csv")
+NOTHING_DELETED = "Nothing was deleted."
+NOTHING_SENT_YET = "nothing has been sent from this workspace yet."
+
+
+def purge_question_words(campaign: str, data: Mapping[str, Any]) -> str:
+    """``Delete the records of campaign C (15 parents, 15 sent)? ...`` (``data`` as
+    :func:`mailer.status.campaign_status` gives it)."""
+    counts = data["counts"]
+    done = (f"{counts.get('written', 0):,} {WRITTEN_WORDS}" if counts.get("written")
+            else f"{counts.get('sent', 0):,} sent")
+    return (f"Delete the records of campaign {campaign} ({data['recipients']:,} parents, "
+            f"{done})? Sending it again would send to everyone again.")
+
+
+def purge_no_terminal_words(campaign: str) -> str:
+    """``--purge`` without ``--yes`` and no terminal to ask on."""
+    return (f"--purge deletes the records of campaign {campaign}, and there is no terminal "
+            "to ask on. Check 'mailer status' first, then run the same command with --yes. "
+            "Nothing was deleted.")
+
+
+def purged_words(campaign: str, count: int) -> str:
+    """After ``--purge``: ``count`` recipient records deleted."""
+    return (f"Deleted campaign {campaign} and its {count:,} recipient records. Sending it "
+            "again would send to everyone again.")
+
+
+def problems_written_words(count: int, path: object) -> str:
+    """After ``--problems FILE``: ``count`` parents written."""
+    return f"Wrote {count:,} parent{'s' if count != 1 else ''} not sent to {path}."
