@@ -50,7 +50,8 @@ def write_schools(path: Path, count: int, seed: int = 15) -> None:
             website = f"https://www.{domain}/" if i % 10 else f"www.{domain}"
             colour = rng.choice(LIGHT) if i % 5 == 0 else rng.choice(COLOURS)
             out.writerow([name, website, f"{i} School Lane", "Exampleton", f"EX{i % 9 + 1} 1AA",
-                          f"https://www.{domain}/logo.png" if i % 3 == 0 else "", colour,
+                          # A logo file in the workspace: a web address would be looked up.
+                          "logos/crest.png" if i % 3 == 0 else "", colour,
                           "cy" if i % 25 == 0 else "", f"Ms Lead {i}", "",
                           f"dsl@{domain}", f"01632 96{i:04d}"])
 
@@ -70,6 +71,10 @@ def make_authority(root: Path) -> Path:
                     "email": "onlinesafety@example.gov.uk", "phone": "03000 410000"}}
     cfg["sender"] = {"from": "Exampleshire County Council <onlinesafety@example.gov.uk>"}
     (ws / "mailer.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+    from tests.pictures import badge_png
+
+    (ws / "logos").mkdir()
+    (ws / "logos" / "crest.png").write_bytes(badge_png())
     return ws
 
 

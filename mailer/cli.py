@@ -6,6 +6,7 @@ were deferred; 2 bad input or configuration (nothing was sent); 130 stopped with
 
 from __future__ import annotations
 
+import functools
 import json
 import shlex
 import sys
@@ -174,7 +175,10 @@ def render_cmd(
         from mailer.packs import write_docx
 
         out_dir = out if out is not None else ws.build_dir(Path(snippet).stem)
-        typer.echo(f"Wrote {write_docx(ws, snippet, out_dir)}")
+        written, warnings = write_docx(ws, snippet, out_dir, language=lang or "")
+        for warning in warnings:
+            typer.echo(f"Warning: {warning}.", err=True)
+        typer.echo(f"Wrote {written}")
         return
     formats = list(RENDER_FILES) if fmt == "all" else [fmt]
     if any(f not in RENDER_FILES for f in formats):
@@ -481,18 +485,31 @@ def letters_cmd(
     """Write paper copies: one addressed letter per household that will not get the email
     (no email address, an invalid one, or prefers post), a page break between letters.
     Never for a contact with a no-contact or court-order flag."""
-    from mailer.jobs import read_workspace_letters
+    from mailer.jobs import load_language, read_workspace_letters
+    from mailer.languages import english_name
+    from mailer.letters import language_counts, letter_problem_rows, write_letters
+    from mailer.letters import summary_text as letters_summary
+    from mailer.packs import letter_logo
 
     ws = _ws(ctx)
     plan, snippet_obj = read_workspace_letters(ws, snippet, list_name, where or [])
     target = out if out is not None else ws.build_dir(snippet_obj.id) / "letters.docx"
-    from mailer.letters import summary_text as letters_summary
-    from mailer.letters import write_letters, write_problems
-
-    written = write_letters(plan, snippet_obj, ws.config, target)
+    logo, trouble = letter_logo(ws.config.organisation.logo_url, ws.root) if \
+        plan.households else (None, "")
+    if trouble:
+        typer.echo(f"Warning: {trouble}.", err=True)
+    # Each household's letter in its language: a translation is read once.
+    translate = functools.lru_cache(maxsize=None)(
+        lambda tag: load_language(ws, snippet_obj, tag))
+    written = write_letters(plan, snippet_obj, ws.config, target, translate=translate,
+                            template_dirs=ws.template_dirs, logo=logo)
     typer.echo(letters_summary(plan, written))
+    by_language = language_counts(plan, translate, snippet_obj)
+    if written is not None and set(by_language) != {snippet_obj.language}:
+        typer.echo("Letters by language: " + ", ".join(
+            f"{english_name(tag)} {n}" for tag, n in sorted(by_language.items())) + ".")
     if problems is not None:
-        count = write_problems(plan, problems)
+        count = write_problems_csv(problems, letter_problem_rows(plan))
         typer.echo(f"Wrote {count} row{'s' * (count != 1)} to fix to {problems}.")
 
 

@@ -92,3 +92,7 @@ class ConfirmationError(MailerError):
 
 class CampaignChangedError(MailerError):
     """The snippet, templates, configuration or list changed since the campaign began."""
+
+
+class LogoError(MailerError):
+    """A school's logo cannot be fetched or read (the letter is written without it)."""

@@ -15,6 +15,7 @@ unchanged. A catalog's header says whether a native speaker has reviewed it::
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import gettext
 import hashlib
@@ -179,3 +180,20 @@ def greetings(catalog: Catalog | None) -> Greetings | None:
     named = catalog.pgettext(GREETING_CONTEXT, NAMED_GREETING)
     plural = catalog.pgettext(GREETING_CONTEXT, PLURAL_GREETING)
     return Greetings(named=named if named != NAMED_GREETING else "", plural=plural)
+
+
+def long_date(value: dt.date, language: str) -> str:
+    """``value`` as a letter in ``language`` (BCP 47) writes it: ``1 December 2026`` in
+    English (the British order), ``1 grudnia 2026`` in Polish, ``١ ديسمبر ٢٠٢٦`` or
+    ``1 ديسمبر 2026`` in Arabic, as CLDR's long date format says through Babel; the
+    English form for a language Babel does not know."""
+    english = f"{value.day} {value.strftime('%B %Y')}"
+    if not language or is_english(language):
+        return english
+    from babel.core import UnknownLocaleError
+    from babel.dates import format_date
+
+    try:
+        return str(format_date(value, format="long", locale=language.replace("-", "_")))
+    except (UnknownLocaleError, ValueError):
+        return english

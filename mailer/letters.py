@@ -21,17 +21,17 @@ Every data row is accounted for (:class:`LetterPlan.counts`); rows that reach no
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 
 from mailer.config import Config
 from mailer.docx_letter import Addressee, add_letter, new_document, save
-from mailer.errors import ListError, MailerError
+from mailer.errors import ListError
+from mailer.languages import parse_language
 from mailer.lists.addresses import Address, check_address, split_cell
 from mailer.lists.columns import (
     FLAG_FIELDS,
@@ -51,9 +51,11 @@ from mailer.lists.people import (
     split_carer_name,
     split_pupil_name,
 )
+from mailer.lists.problems import ProblemRow
 from mailer.lists.reader import FLAG_OFF, flag_is_set
 from mailer.lists.suppression import Suppression
 from mailer.lists.table import RawRow, open_table
+from mailer.logos import Logo
 from mailer.render import message_language
 from mailer.snippets import Snippet
 
@@ -116,8 +118,15 @@ def normalise_postcode(value: str) -> str:
 def postal_lines(cells: list[str], slot: Slot) -> tuple[str, ...]:
     """The contact's postal address as lines: the ``Postal Address`` cell split at line
     breaks (or commas, when it is one line), or the line, town, county and postcode
-    columns; empty parts dropped, the postcode normalised."""
-    f = slot.fields
+    columns; empty parts dropped, the postcode normalised. A wide export's numbered
+    contact with no address of their own in this row gets the pupil's home address."""
+    lines = _postal_lines(cells, slot.fields)
+    if not lines and slot.home:  # a numbered contact with no address of its own here
+        lines = _postal_lines(cells, slot.home)
+    return lines
+
+
+def _postal_lines(cells: list[str], f: dict[str, int]) -> tuple[str, ...]:
     whole = cells[f["postal_address"]].strip() if "postal_address" in f else ""
     if whole and not any(k in f and cells[f[k]].strip() for k in POSTAL_FIELDS[1:]):
         parts = re.split(r"\r\n|\r|\n", whole)
@@ -150,6 +159,8 @@ class ContactOutcome:
     child: Child | None = None
     address: tuple[str, ...] = ()
     prefers_post: bool = False
+    language: str = ""
+    email: str = ""
 
 
 @dataclass
@@ -174,7 +185,14 @@ class Household:
                                    for c in self.recipient.children if c.forename])
             unnamed = f"The Parent/Carer of {children}" if children else "The Parent/Carer"
             name = join_names([name, unnamed]) if name else unnamed
-        return Addressee(name=name, address=self.address, greeting=self.recipient.greeting)
+        return Addressee(name=name, address=self.address, greeting=self.recipient.greeting,
+                         formal=self.recipient.addressee)
+
+    @property
+    def language(self) -> str:
+        """The household's language (BCP 47) from the list's language column: the first
+        of its letter contacts that gives one; ``""`` when none does."""
+        return self.recipient.language
 
 
 @dataclass
@@ -333,6 +351,11 @@ class _Rows:
             salutation = salutation[5:].strip()
         return Carer(title, forename, surname, salutation)
 
+    def language(self, cells: list[str], slot: Slot) -> str:
+        """The contact's language (BCP 47) from the language column, ``""`` when none."""
+        index = slot.fields.get("language")
+        return parse_language(clean_text(cells[index])).tag if index is not None else ""
+
     def flag(self, cells: list[str], slot: Slot) -> str:
         for fname in FLAG_FIELDS:
             index = slot.fields.get(fname)
@@ -361,7 +384,9 @@ def _contact(helper: _Rows, line: int, cells: list[str], slot: Slot, child: Chil
     valid = [a for a in (check_address(p) for p in pieces) if isinstance(a, Address)]
     invalid = [p for p in pieces if not isinstance(check_address(p), Address)]
     sendable = [a for a in valid if a.key not in suppressed]
-    common = {"carer": carer, "child": child, "address": address, "prefers_post": wants_post}
+    common = {"carer": carer, "child": child, "address": address, "prefers_post": wants_post,
+              "language": helper.language(cells, slot),
+              "email": clean_text(cells[slot.fields["email"]])}
     if valid and not sendable:
         return ContactOutcome(line, LetterFate.SUPPRESSED,
                               f"{valid[0].display} is on the suppression list", **common)
@@ -401,6 +426,7 @@ def _households(outcomes: list[ContactOutcome]) -> list[Household]:
             by_key[key] = house
             order.append(house)
         house.recipient.add(o.carer or Carer(), o.child, o.line)
+        house.recipient.language = house.recipient.language or o.language
         if o.line not in house.lines:
             house.lines.append(o.line)
         house.prefers_post = house.prefers_post or o.prefers_post
@@ -453,47 +479,67 @@ def summary_text(plan: LetterPlan, out: Path | None) -> str:
 
 
 def write_letters(plan: LetterPlan, snippet: Snippet, config: Config, out: Path, *,
-                  date: dt.date | None = None, language: str | None = None) -> Path | None:
+                  date: dt.date | None = None,
+                  translate: Callable[[str], Snippet] | None = None,
+                  template_dirs: Sequence[Path] = (), logo: Logo | None = None
+                  ) -> Path | None:
     """Write every household's letter into ``out`` (one .docx, a page break between
-    letters). Returns ``out``, or ``None`` (nothing written) when there are no letters.
+    letters). Each letter is in its household's language (the list's language column)
+    when ``translate`` gives a translation into it (``translate(tag)`` returns the snippet
+    for a reader of ``tag``, the English one when there is none): the advisory, and the
+    words the letter adds, date and direction with it. Returns ``out``, or ``None``
+    (nothing written) when there are no letters.
 
     Raises:
-        MailerError: when the file cannot be written.
+        MailerError: when the file cannot be written, or a translation cannot be read.
     """
     if not plan.households:
         return None
-    lang = language or message_language(snippet, config)
+    lang = message_language(snippet, config)
     doc = new_document(lang)
     doc.core_properties.title = f"{snippet.title}: letters"
     doc.core_properties.author = config.organisation.name
     day = date or dt.date.today()
+    chosen: dict[str, Snippet] = {}
     for i, house in enumerate(plan.households):
-        add_letter(doc, snippet, config, date=day, addressee=house.addressee, language=lang,
-                   page_break=i > 0)
+        own = snippet
+        if house.language and translate is not None:
+            if house.language not in chosen:
+                chosen[house.language] = translate(house.language)
+            own = chosen[house.language]
+        add_letter(doc, own, config, date=day, addressee=house.addressee,
+                   language=message_language(own, config), page_break=i > 0,
+                   template_dirs=template_dirs, logo=logo)
     return save(doc, out)
 
 
-def write_problems(plan: LetterPlan, path: Path) -> int:
-    """Write the contacts to fix (:meth:`LetterPlan.problems`) as a CSV Excel opens
-    (UTF-8 with BOM): ``Line``, ``Name``, ``Pupil``, ``Problem``. Returns the count.
-
-    Raises:
-        MailerError: when the file cannot be written.
-    """
-    problems = plan.problems()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("w", encoding="utf-8-sig", newline="") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(["Line", "Name", "Pupil", "Problem"])
-            for o in problems:
-                pupil = (" ".join(p for p in (o.child.forename, o.child.surname) if p)
-                         if o.child else "")
-                writer.writerow([o.line, o.carer.full_name if o.carer else "", pupil,
-                                 o.reason])
-    except OSError as exc:
-        raise MailerError(f"cannot write the problems file ({exc.strerror}).",
-                          path=path) from None
-    return len(problems)
+def language_counts(plan: LetterPlan, translate: Callable[[str], Snippet] | None,
+                    snippet: Snippet) -> dict[str, int]:
+    """Letters per language they are written in (``{"en": 3, "ar": 1}``)."""
+    out: dict[str, int] = {}
+    for house in plan.households:
+        tag = snippet.language
+        if house.language and translate is not None:
+            tag = translate(house.language).language
+        out[tag] = out.get(tag, 0) + 1
+    return out
 
 
+def letter_problem_rows(plan: LetterPlan) -> Iterator[ProblemRow]:
+    """The contacts to fix (:meth:`LetterPlan.problems`) as rows of the shared problems
+    CSV (:func:`mailer.lists.problems.write_problems_csv`: the columns of ``mailer lists
+    check --problems``, cells Excel would read as formulas escaped), in list order."""
+    for o in plan.problems():
+        pupil = " ".join(p for p in (o.child.forename, o.child.surname) if p) if o.child else ""
+        carer = o.carer.full_name if o.carer is not None else ""
+        if o.fate is LetterFate.UNREADABLE:
+            todo = ("Open the list in Excel and check this row: a value with a comma must be "
+                    "in quotes. Or export the list again from the MIS.")
+        elif o.fate is LetterFate.NOWHERE:
+            todo = ("Add the family's email address or postal address in the school's "
+                    "records (SIMS, Arbor...), then export the list again.")
+        else:
+            todo = ("A paper letter is written for now. Correct the email address in the "
+                    "school's records (SIMS, Arbor...), then export the list again.")
+        problem = o.reason[:1].upper() + o.reason[1:]
+        yield ProblemRow(o.line, pupil, carer, o.email, problem.rstrip(".") + ".", todo)

@@ -15,6 +15,12 @@ For each school of the file (:mod:`mailer.schools`) a folder ``OUT/<school>/`` w
 plus ``OUT/<school>.zip`` holding that folder, and ``OUT/index.html`` for the officer: every
 school with links to its files and a button that copies its newsletter block.
 
+Every pack folder holds ``.mailer-pack.json``, listing the files mailer wrote there, and
+``OUT/.mailer-packs.json`` lists the folders and zips of the last run. Run again into the
+same folder, mailer removes the packs of schools no longer in the file, but only the files
+it wrote: a folder without the marker (one the officer made) is left alone with a warning,
+and so is a pack holding files mailer did not write (such as a test send's ``outbox/``).
+
 The school's ``mailer.yaml`` is written first and the pack is rendered from it as read
 back by :func:`mailer.config.load_config`, so the pack's email is exactly what the
 workspace sends.
@@ -39,8 +45,9 @@ from typing import Any
 
 from mailer.config import CONFIG_NAME, Config, load_config
 from mailer.docx_letter import write_letter
-from mailer.errors import MailerError
+from mailer.errors import LogoError, MailerError
 from mailer.jobs import write_render
+from mailer.logos import Logo, fetch_logo
 from mailer.render import render
 from mailer.scaffold import SUPPRESSED
 from mailer.schools import FIELD_WORDS, School, SchoolsFile, read_schools
@@ -71,17 +78,35 @@ def load_snippet_for(ws: Workspace, name: str, language: str = "") -> tuple[Snip
                   f"'{base.language}'")
 
 
+def letter_logo(source: str, root: Path) -> tuple[Logo | None, str]:
+    """The letterhead logo at ``source`` (see :func:`mailer.logos.fetch_logo`; a file is
+    taken inside ``root``), or ``None`` and a warning when it cannot be had: the letter is
+    then written without it. ``(None, "")`` when there is no logo."""
+    if not source:
+        return None, ""
+    try:
+        return fetch_logo(source, root), ""
+    except LogoError as exc:
+        return None, f"the letter has no logo: {exc.message.rstrip('.')}"
+
+
 def write_docx(ws: Workspace, name: str, out_dir: Path, *, date: dt.date | None = None,
-               language: str = "") -> Path:
-    """``mailer render SNIPPET --format docx``: write ``out_dir/letter.docx`` for the
-    workspace's organisation. Returns its path.
+               language: str = "") -> tuple[Path, list[str]]:
+    """``mailer render SNIPPET --format docx [--lang LANG]``: write ``out_dir/letter.docx``
+    for the workspace's organisation, in ``language`` when the snippet has a translation
+    into it (the letter's own words follow). Returns its path and warnings (a logo that
+    could not be fetched, a language with no translation).
 
     Raises:
         MailerError: for a missing snippet, a configuration mistake or an unwritable file.
     """
-    snippet, _ = load_snippet_for(ws, name, language)
-    return write_letter(out_dir / "letter.docx", snippet, ws.config, date=date,
-                        language=language or None)
+    snippet, problem = load_snippet_for(ws, name, language)
+    org = ws.config.organisation
+    logo, trouble = letter_logo(org.logo_url, ws.root)
+    trouble = trouble and f"{org.name}: {trouble}"
+    path = write_letter(out_dir / "letter.docx", snippet, ws.config, date=date,
+                        template_dirs=ws.template_dirs, logo=logo)
+    return path, [w for w in (problem, trouble) if w]
 
 
 def slug(name: str) -> str:
@@ -187,10 +212,28 @@ the outbox/ folder, so you can look at them first. Nothing is sent.
 """
 
 
-def _copy_tree(src: Path, dest: Path) -> None:
+def _copy_tree(src: Path, dest: Path) -> list[Path]:
+    """Copy ``src`` into ``dest`` (hidden files and Python caches left out); returns the
+    files written."""
+    written = []
     if src.is_dir():
-        shutil.copytree(src, dest, dirs_exist_ok=True,
-                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".*"))
+        for path in sorted(src.rglob("*")):
+            rel = path.relative_to(src)
+            if (path.is_file() and not path.is_symlink() and "__pycache__" not in rel.parts
+                    and not any(part.startswith(".") for part in rel.parts)
+                    and path.suffix != ".pyc"):
+                target = dest / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path, target)
+                written.append(target)
+    return written
+
+
+#: In each pack folder: the files mailer wrote there (so a stale pack can be removed
+#: without touching anything else).
+PACK_MARKER = ".mailer-pack.json"
+#: In the output folder: the pack folders and zips of the last run.
+RUN_MANIFEST = ".mailer-packs.json"
 
 
 @dataclass
@@ -210,6 +253,8 @@ class PackResult:
     written: list[tuple[School, str]] = field(default_factory=list)
     warnings: list[tuple[int, str, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    left: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     @property
@@ -244,6 +289,11 @@ class PackResult:
         for line, school, message in self.warnings:
             lines.append(f"Warning: line {line} ({school}): {message}.")
         lines.extend(f"Note: {n}" for n in self.notes)
+        if self.removed:
+            lines.append(f"Removed {len(self.removed)} pack{'s' * (len(self.removed) != 1)} "
+                         f"of schools no longer in {s.path.name} (only the files mailer "
+                         f"wrote): {', '.join(self.removed)}.")
+        lines.extend(f"Warning: {w}" for w in self.left)
         if self.written:
             lines.append(f"Open {self.index} to see every school's pack and copy its block.")
         if s.skipped:
@@ -264,6 +314,7 @@ class _Job:
     date: dt.date
     out_dir: Path
     schools: list[tuple[School, str]]  # (school, folder name)
+    root: Path  # the officer's workspace: a logo file must be inside it
 
 
 def _pack(job: _Job, index: int) -> list[str]:
@@ -279,29 +330,133 @@ def _pack(job: _Job, index: int) -> list[str]:
     work = folder / "workspace"
     (work / "snippets").mkdir(parents=True, exist_ok=True)
     (work / "lists").mkdir(exist_ok=True)
-    shutil.copyfile(job.snippet_path, work / "snippets" / job.snippet_path.name)
+    written: list[Path] = []
+
+    def copy(src: Path, dest: Path) -> None:
+        shutil.copyfile(src, dest)
+        written.append(dest)
+
+    copy(job.snippet_path, work / "snippets" / job.snippet_path.name)
     # Every translation goes with the advisory, so the school's parents get their language.
     base_id = job.snippet_path.name.split(".")[0]
     for path in list_translations(base_id, [job.snippet_path.parent]).values():
-        shutil.copyfile(path, work / "snippets" / path.name)
+        copy(path, work / "snippets" / path.name)
     if snippet.path != job.snippet_path:
-        shutil.copyfile(snippet.path, work / "snippets" / snippet.path.name)
+        copy(snippet.path, work / "snippets" / snippet.path.name)
     if job.templates is not None:
-        _copy_tree(job.templates, work / "templates")
+        written += _copy_tree(job.templates, work / "templates")
     suppressed = work / "lists" / "suppressed.txt"
     if not suppressed.exists():
         suppressed.write_text(SUPPRESSED, encoding="utf-8")
+        written.append(suppressed)
+    elif _recorded(folder, suppressed):
+        written.append(suppressed)  # ours from an earlier run (the school may add to it)
     config_path = work / CONFIG_NAME
     config_path.write_text(school_config_text(school, job.authority, snippet.id),
                            encoding="utf-8")
+    written.append(config_path)
     config = load_config(config_path)
     rendered = render(snippet, config, job.template_dirs)
     write_render(rendered, folder, ["html", "text", "block"])
-    write_letter(folder / "letter.docx", snippet, config, date=job.date)
+    logo, trouble = letter_logo(school.logo_path or school.logo_url, job.root)
+    if trouble:
+        warnings.append(trouble)
+    write_letter(folder / "letter.docx", snippet, config, date=job.date,
+                 template_dirs=job.template_dirs, logo=logo)
     (folder / "README.txt").write_text(_readme(school, job.authority, snippet, folder.name),
                                        encoding="utf-8")
+    written += [folder / f for f in (*PACK_FILES, "README.txt")]
+    _write_marker(folder, school, written)
     _zip(folder)
     return warnings
+
+
+def _recorded(folder: Path, path: Path) -> bool:
+    """True when ``folder``'s marker lists ``path`` as written by mailer."""
+    return path.relative_to(folder).as_posix() in _marker_files(folder)
+
+
+def _marker_files(folder: Path) -> set[str]:
+    """The files ``folder``'s marker says mailer wrote (relative POSIX paths); empty when
+    there is no readable marker."""
+    try:
+        data = json.loads((folder / PACK_MARKER).read_text(encoding="utf-8"))
+        return {str(f) for f in data.get("files", []) if isinstance(f, str)}
+    except (OSError, ValueError, AttributeError):
+        return set()
+
+
+def _write_marker(folder: Path, school: School, written: list[Path]) -> None:
+    files = sorted({p.relative_to(folder).as_posix() for p in written}
+                   | _marker_files(folder) & {p.relative_to(folder).as_posix()
+                                               for p in folder.rglob("*") if p.is_file()})
+    (folder / PACK_MARKER).write_text(json.dumps({
+        "written_by": "mailer render --schools", "school": school.name, "files": files,
+    }, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+
+
+def remove_stale(out_dir: Path, keep: set[str]) -> tuple[list[str], list[str]]:
+    """Remove the packs in ``out_dir`` that are not in ``keep`` (folder names): in a folder
+    with mailer's marker, the files the marker lists (never a symbolic link, never a path
+    leading out of the folder), then the folders left empty, then its zip when the last
+    run's manifest lists it. Returns ``(removed, warnings)``: the folder names removed
+    whole, and sentences about what was left alone (a folder without the marker, a pack
+    holding other files, a zip mailer did not write)."""
+    removed: list[str] = []
+    left: list[str] = []
+    try:
+        manifest = json.loads((out_dir / RUN_MANIFEST).read_text(encoding="utf-8"))
+        zips = {str(z) for z in manifest.get("zips", []) if isinstance(z, str)}
+    except (OSError, ValueError, AttributeError):
+        zips = set()
+    for entry in sorted(out_dir.iterdir()) if out_dir.is_dir() else []:
+        name = entry.name
+        if name.startswith(".") or name == "index.html":
+            continue
+        if entry.is_dir() and not entry.is_symlink() and name not in keep:
+            if not (entry / PACK_MARKER).is_file():
+                left.append(f"{entry} is not a pack mailer wrote, so it was left alone.")
+                continue
+            rest = _remove_pack(entry)
+            if rest:
+                shown = ", ".join(rest[:3]) + (" ..." if len(rest) > 3 else "")
+                left.append(f"{entry} is the pack of a school no longer in the file, but it "
+                            f"holds files mailer did not write ({shown}), so they were "
+                            "kept; delete the folder yourself if it is not needed.")
+            else:
+                removed.append(name)
+            stale_zip = out_dir / f"{name}.zip"
+            if stale_zip.name in zips and stale_zip.is_file() and not stale_zip.is_symlink():
+                stale_zip.unlink()
+        elif entry.suffix == ".zip" and entry.stem not in keep and entry.is_file():
+            if name in zips and not entry.is_symlink():
+                entry.unlink()
+            else:
+                left.append(f"{entry} is not a zip mailer wrote, so it was left alone.")
+    return removed, left
+
+
+def _remove_pack(folder: Path) -> list[str]:
+    """Delete the files ``folder``'s marker lists, then the marker and the folders left
+    empty; returns the files that remain (relative paths), ``[]`` when the folder is
+    gone."""
+    base = folder.resolve()
+    for rel in sorted(_marker_files(folder)):
+        path = folder / rel
+        if (Path(rel).is_absolute() or ".." in Path(rel).parts or path.is_symlink()
+                or not path.is_file() or not path.resolve().is_relative_to(base)):
+            continue
+        path.unlink()
+    (folder / PACK_MARKER).unlink()
+    for sub in sorted((p for p in folder.rglob("*") if p.is_dir() and not p.is_symlink()),
+                      key=lambda p: len(p.parts), reverse=True):
+        if not any(sub.iterdir()):
+            sub.rmdir()
+    rest = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")
+                  if p.is_file() or p.is_symlink())
+    if not rest and not any(folder.iterdir()):
+        folder.rmdir()
+    return rest
 
 
 #: The job of the current run, for worker processes (inherited when they are forked).
@@ -318,7 +473,7 @@ def _zip(folder: Path) -> Path:
     tmp = target.with_suffix(".zip.part")
     with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
         for path in sorted(folder.rglob("*")):
-            if path.is_file():
+            if path.is_file() and path.name != PACK_MARKER:
                 zf.write(path, f"{folder.name}/{path.relative_to(folder).as_posix()}")
     tmp.replace(target)
     return target
@@ -375,7 +530,7 @@ def render_packs(ws: Workspace, snippet_name: str, schools_path: Path, out: Path
         snippets={lang: load_snippet_for(ws, snippet_name, lang)
                   for lang in {s.language for s in found.schools}},
         template_dirs=ws.template_dirs, templates=templates if templates.is_dir() else None,
-        date=date or dt.date.today(), out_dir=out_dir, schools=planned)
+        date=date or dt.date.today(), out_dir=out_dir, schools=planned, root=ws.root)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         bar = progress(len(planned)) if progress else _NoProgress()
@@ -386,7 +541,13 @@ def render_packs(ws: Workspace, snippet_name: str, schools_path: Path, out: Path
                 result.written.append((school, name))
                 bar.advance(school.name)
         result.written.sort(key=lambda pair: pair[0].line)
+        result.removed, result.left = remove_stale(out_dir, {name for _, name in planned})
         result.index.write_text(index_html(result, snippet_id), encoding="utf-8")
+        (out_dir / RUN_MANIFEST).write_text(json.dumps({
+            "written_by": "mailer render --schools", "schools": str(path),
+            "folders": [name for _, name in result.written],
+            "zips": [f"{name}.zip" for _, name in result.written],
+        }, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     except OSError as exc:
         raise MailerError(f"cannot write the packs ({exc.strerror}).",
                           path=exc.filename or out_dir) from None

@@ -36,8 +36,9 @@ from mailer.i18n import (
     Greetings,
     greetings,
     load_catalog,
+    long_date,
 )
-from mailer.languages import direction, is_english
+from mailer.languages import direction
 from mailer.linktext import PDF_LABEL, label_pdf_links, link_label
 from mailer.plaintext import markdown_to_text, wrap
 from mailer.snippets import Snippet, markdown_to_html
@@ -311,17 +312,8 @@ def _isolate_runs(ctx: jinja2.runtime.Context, value: Any) -> Any:
 @jinja2.pass_context
 def _longdate(ctx: jinja2.runtime.Context, value: Any) -> str:
     """A date as the message's language writes it: ``12 May 2015`` in English, ``12 maja
-    2015`` in Polish (CLDR long format through Babel)."""
-    lang = ctx.get("lang", "en")
-    if is_english(lang):
-        return f"{value.day} {value.strftime('%B %Y')}"
-    from babel.core import UnknownLocaleError
-    from babel.dates import format_date
-
-    try:
-        return str(format_date(value, format="long", locale=lang.replace("-", "_")))
-    except (UnknownLocaleError, ValueError):
-        return f"{value.day} {value.strftime('%B %Y')}"
+    2015`` in Polish (CLDR long format through Babel; :func:`mailer.i18n.long_date`)."""
+    return long_date(value, ctx.get("lang", "en"))
 
 
 def message_language(snippet: Snippet, config: Config) -> str:

@@ -29,6 +29,7 @@ from mailer.errors import ListError
 from mailer.lists.columns import column_key
 from mailer.lists.people import clean_text
 from mailer.lists.table import read_table
+from mailer.logos import is_local
 from mailer.snippets import LANGUAGE_TAG
 
 #: The colour a school gets when its own is missing, unreadable or too light.
@@ -97,6 +98,8 @@ FIELD_WORDS = {
 _ALIAS_KEYS = {f: [column_key(a) for a in names] for f, names in SCHOOL_COLUMNS.items()}
 _HEX3 = re.compile(r"#?([0-9a-fA-F]{3})")
 _HEX6 = re.compile(r"#?([0-9a-fA-F]{6})")
+#: A logo cell ending so, and not a web address, names a file in the workspace.
+LOGO_FILE_SUFFIXES = (".png", ".jpg", ".jpeg")
 _POSTCODE = re.compile(r"^([A-Za-z]{1,2}[0-9][A-Za-z0-9]?)\s*([0-9][A-Za-z]{2})$")
 
 
@@ -107,6 +110,9 @@ class School:
     Attributes:
         line: the 1-based line of its row.
         name, website, postal_address, logo_url: as written (website and logo ``https://``).
+        logo_path: the logo as a file in the officer's workspace (``logos/oak.png``), when
+            the logo column names a PNG or JPEG file rather than a web address; it goes in
+            the Word letter only (an email's logo must be on the web).
         brand_colour: 6-digit lower-case hex, at least 4.5:1 against white (else the default).
         language: BCP 47 tag, or ``""`` for the advisory's own language.
         dsl_name, dsl_role, dsl_email, dsl_phone: the designated safeguarding lead.
@@ -126,6 +132,7 @@ class School:
     logo_url: str = ""
     brand_colour: str = DEFAULT_COLOUR
     language: str = ""
+    logo_path: str = ""
 
 
 @dataclass(frozen=True)
@@ -314,9 +321,14 @@ def read_schools(path: Path) -> SchoolsFile:
         website, problem = _web(cell("website"), "website")
         if problem:
             warn(problem)
-        logo, problem = _web(cell("logo_url"), "logo URL")
-        if problem:
-            warn(problem)
+        logo_path = cell("logo_url")
+        if is_local(logo_path) and Path(logo_path).suffix.lower() in LOGO_FILE_SUFFIXES:
+            logo = ""
+        else:
+            logo_path = ""
+            logo, problem = _web(cell("logo_url"), "logo URL")
+            if problem:
+                warn(problem)
         colour, problem = check_colour(cell("brand_colour"))
         if problem:
             warn(problem)
@@ -332,6 +344,6 @@ def read_schools(path: Path) -> SchoolsFile:
             line=raw.line, name=name, dsl_name=dsl, dsl_role=cell("dsl_role") or DEFAULT_ROLE,
             dsl_email=dsl_email, dsl_phone=cell("dsl_phone") or cell("phone"), sender=sender,
             website=website, postal_address=postal, logo_url=logo, brand_colour=colour,
-            language=language,
+            language=language, logo_path=logo_path,
         ))
     return out

@@ -19,6 +19,7 @@ Paths:
     /loop             302 -> /loop
     /slow             answers after ``slow_s`` seconds
     /wait/ANY         200 after 0.2 s (to count requests in flight)
+    any path in ``files``: that body with that Content-Type (logos, for the letter)
 Every request is recorded (method, path, User-Agent); ``in_flight_max`` is the most
 requests handled at the same time.
 """
@@ -62,6 +63,19 @@ class _Handler(BaseHTTPRequestHandler):
             srv.in_flight_max = max(srv.in_flight_max, srv.in_flight)
         try:
             path = self.path.split("?")[0]
+            if path in srv.files:
+                ctype, body, sized = srv.files[path]
+                self.send_response(200)
+                if ctype:
+                    self.send_header("Content-Type", ctype)
+                if sized:
+                    self.send_header("Content-Length", str(len(body)))
+                else:
+                    self.send_header("Connection", "close")
+                self.end_headers()
+                if method == "GET":
+                    self.wfile.write(body)
+                return
             if path == "/slow":
                 time.sleep(srv.slow_s)
                 status = 200
@@ -112,6 +126,8 @@ class LinkServer(ThreadingHTTPServer):
         self.slow_s = slow_s
         self.lock = threading.Lock()
         self.requests: list[tuple[str, str, str]] = []
+        #: path -> (Content-Type or "", body, send Content-Length): files to serve as is.
+        self.files: dict[str, tuple[str, bytes, bool]] = {}
         self.in_flight = 0
         self.in_flight_max = 0
         host = "localhost" if tls else "127.0.0.1"

@@ -10,7 +10,9 @@ import pytest
 import yaml
 
 from mailer.config import load_config
-from mailer.docx_letter import long_date, new_document, write_letter
+from mailer.docx_letter import new_document, write_letter
+from mailer.i18n import long_date
+from mailer.linktext import link_label
 from mailer.snippets import load_snippet
 from tests.conftest import run_mailer
 
@@ -50,8 +52,8 @@ def test_every_link_of_the_advisory_is_a_hyperlink_with_its_address_written_out(
     assert missing == []
     text = "\n".join(p.text for p in document.paragraphs)
     for link in snippet.all_links():
-        # The title is the link, and the address follows it in print.
-        assert f"{link.title} ({link.url})" in text
+        # The title is the link, a PDF is said to be one, and the address follows in print.
+        assert f"{link_label(link.title, link.url)} ({link.url})" in text
     # Hyperlinks use the Hyperlink character style, and are real external relationships.
     rels = {r.target_ref for r in document.part.rels.values() if r.is_external}
     assert set(wanted) <= rels
@@ -66,7 +68,7 @@ def test_the_letter_has_letterhead_date_greeting_contact_block_and_sign_off(lett
     head = paragraphs[0].split("\n")
     assert head[0] == org.name
     assert head[1:4] == ["1 Orchard Lane", "Exampleton", "EX1 2AB"]
-    assert long_date(dt.date.today()) in paragraphs
+    assert long_date(dt.date.today(), "en-GB") in paragraphs
     assert "Dear Parent/Carer," in paragraphs
     text = "\n".join(paragraphs)
     contact_at = text.index("Who to contact")
@@ -132,7 +134,8 @@ def test_markdown_links_headings_and_numbered_lists(tmp_path: Path, workspace: P
     out = write_letter(tmp_path / "l.docx", snippet, config, date=dt.date(2026, 3, 5))
     document = docx.Document(str(out))
     texts = [p.text for p in document.paragraphs]
-    assert "5 March 2026" in texts
+    # A Welsh letter: the date and greeting in Welsh (Babel, the cy catalog).
+    assert "5 Mawrth 2026" in texts and "Annwyl rieni a gofalwyr," in texts
     assert "Read the guide (https://example.org/guide) and this." in texts
     assert styled(document, "Heading 3") == ["Small heading"]
     assert styled(document, "List Number") == ["first", "second with bold"]

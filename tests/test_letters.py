@@ -12,6 +12,7 @@ from docx.oxml.ns import qn
 
 from mailer.letters import LetterFate, plan_letters, postal_lines, prefers_post
 from mailer.lists.columns import map_columns
+from mailer.lists.problems import PROBLEM_COLUMNS
 from tests.conftest import run_mailer
 
 SNIPPET = "online-safety-webcams"
@@ -119,11 +120,26 @@ def test_problems_csv_lists_the_rows_to_fix(run):
     assert "Wrote 2 rows to fix to fix.csv." in done.stdout
     with (ws / "fix.csv").open(encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.reader(fh))
-    assert rows == [
-        ["Line", "Name", "Pupil", "Problem"],
-        ["5", "Jo Wilson", "Cara Wilson", "invalid email address 'jo.wilson@invalid'"],
-        ["9", "Ada Grey", "Finn Grey", "no email address and no postal address"],
+    # The shared problems CSV: the columns of `lists check --problems`.
+    assert rows[0] == list(PROBLEM_COLUMNS)
+    assert [r[:5] for r in rows[1:]] == [
+        ["5", "Cara Wilson", "Jo Wilson", "jo.wilson@invalid",
+         "Invalid email address 'jo.wilson@invalid'."],
+        ["9", "Finn Grey", "Ada Grey", "", "No email address and no postal address."],
     ]
+    assert rows[1][5].startswith("A paper letter is written for now.")
+    assert "email address or postal address" in rows[2][5]
+
+
+def test_problems_csv_escapes_a_name_excel_would_run_as_a_formula(workspace: Path):
+    # A name typed as a formula (OWASP "CSV injection"): written with an apostrophe.
+    write_list(workspace, rows=[*ROWS[:2], "Zoe,Null,6,,=1+2,Doe,,,,,,,,"])
+    done = run_mailer("letters", SNIPPET, "--list", "lists/post.csv", "--problems", "fix.csv",
+                      cwd=workspace)
+    assert done.returncode == 0, done.stderr
+    with (workspace / "fix.csv").open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[1][:3] == ["4", "Zoe Null", "'=1+2 Doe"]
 
 
 def test_everyone_on_email_writes_no_file(workspace: Path):
@@ -210,3 +226,39 @@ def test_a_wide_export_shares_the_home_address_between_its_contacts(tmp_path: Pa
         ("Mrs Sadia Khan and Mr Imran Khan", ("1 Oak Road", "Exampleton", "EX1 1AA"))]
     # Mr Ode has no email, but Ms Ode at the same home gets it.
     assert plan.rows == {2: LetterFate.LETTER, 3: LetterFate.EMAIL}
+
+
+def test_wide_exports_number_each_carers_postal_address(tmp_path: Path):
+    # As SIMS/Bromcom put it: one block of numbered columns per carer, each with its own
+    # address lines 1-5, town and postcode; the pupil's home in unnumbered columns.
+    path = tmp_path / "wide.csv"
+    header = ["Legal Forename", "Legal Surname", "Contact 1 Title", "Contact 1 Surname",
+              "Contact 1 Email", "Contact 1 Address Line 1", "Contact 1 Address Line 2",
+              "Contact 1 Town", "Contact 1 Postcode",
+              "Contact 2 Title", "Contact 2 Surname", "Contact 2 Email",
+              "Contact2AddressLine1", "Contact 2 Address Line 2", "Contact 2 Address Line 3",
+              "Contact 2 Address Line 4", "Contact 2 Address Line 5", "Contact 2 Post Code",
+              "Address Line 1", "Address Line 4", "Address Line 5", "Postcode"]
+    rows = [
+        # Mum has email; Dad lives elsewhere with no email: his letter goes to his home.
+        ["Amy", "Khan", "Mrs", "Khan", "s.khan@example.com", "1 Oak Road", "", "Exampleton",
+         "EX1 1AA", "Mr", "Khan", "", "Flat 2", "Mill House", "9 Quay Street", "Riverside",
+         "Porthaven", "px9 9zz", "1 Oak Road", "", "", "EX1 1AA"],
+        # No contact has an address of their own: the pupil's home, lines 1, 4 and 5.
+        ["Ben", "Ode", "Ms", "Ode", "", "", "", "", "", "", "", "", "", "", "", "", "", "",
+         "The Old Barn", "Lower Farm", "Westcombe", "EX5 5EE"],
+    ]
+    path.write_text("\n".join(",".join(r) for r in [header, *rows]) + "\n", encoding="utf-8")
+    plan = plan_letters(path)
+    slot2 = plan.column_map.slots[1]
+    assert {f: plan.column_map.header[i] for f, i in slot2.fields.items()
+            if f.startswith(("address", "postcode", "town"))} == {
+        "address_line_1": "Contact2AddressLine1", "address_line_2": "Contact 2 Address Line 2",
+        "address_line_3": "Contact 2 Address Line 3", "address_line_4": "Contact 2 Address Line 4",
+        "address_line_5": "Contact 2 Address Line 5", "postcode": "Contact 2 Post Code"}
+    assert [(h.addressee.name, h.addressee.address) for h in plan.households] == [
+        ("Mr Khan", ("Flat 2", "Mill House", "9 Quay Street", "Riverside", "Porthaven",
+                     "PX9 9ZZ")),
+        ("Ms Ode", ("The Old Barn", "Lower Farm", "Westcombe", "EX5 5EE")),
+    ]
+    assert plan.rows == {2: LetterFate.LETTER, 3: LetterFate.LETTER}

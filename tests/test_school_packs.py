@@ -5,6 +5,7 @@ outbox of each school's workspace)."""
 from __future__ import annotations
 
 import email
+import json
 import re
 import shutil
 import zipfile
@@ -37,7 +38,7 @@ SCHOOLS_CSV = (
     "0b6e4f,en,Mrs Ann Oakley,Deputy Headteacher,a.oakley@oakfield.example.sch.uk,"
     "01632 960001\r\n"
     "\"St Mary's C of E Primary, Exampleton\",https://stmarys.example.sch.uk/,2 Church Lane,"
-    "Exampleton,EX2 2BB,https://stmarys.example.sch.uk/logo.png,#FFCC00,,Mr Bob Marley-Smith,,"
+    "Exampleton,EX2 2BB,https://stmarys.example/logo.png,#FFCC00,,Mr Bob Marley-Smith,,"
     "b.marley@stmarys.example.sch.uk,\r\n"
     "\r\n"
     "Riverside Academy,https://riverside.example.sch.uk/,3 River Walk,Exampleton,EX3 3CC,,"
@@ -63,6 +64,18 @@ def make_authority(ws: Path) -> None:
     }
     cfg["sender"] = {"from": f"{AUTHORITY} <{TEAM_EMAIL}>"}
     (ws / "mailer.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+
+
+def authority_workspace(root: Path) -> Path:
+    """The officer's workspace in ``root/authority``: the demo's files, the authority's
+    organisation and team."""
+    ws = root / "authority"
+    ws.mkdir()
+    shutil.copy(REPO / "mailer.yaml", ws / "mailer.yaml")
+    for folder in ("snippets", "templates", "lists"):
+        shutil.copytree(REPO / folder, ws / folder)
+    make_authority(ws)
+    return ws
 
 
 @pytest.fixture(scope="module")
@@ -335,3 +348,55 @@ def test_the_copy_button_puts_that_schools_block_on_the_clipboard(packs, browser
         context.close()
         server.shutdown()
         server.server_close()
+
+
+def test_a_second_run_removes_only_the_packs_mailer_wrote_for_schools_gone(tmp_path: Path):
+    ws = authority_workspace(tmp_path)
+    (ws / "schools.csv").write_bytes(SCHOOLS_CSV.encode("utf-8-sig"))
+    first = run_mailer("render", SNIPPET, "--schools", "schools.csv", "--out", "packs",
+                       cwd=ws)
+    assert first.returncode == 0, first.stderr
+    out = ws / "packs"
+    oak, mary, river = ("oakfield-primary-school", "st-marys-c-of-e-primary-exampleton",
+                        "riverside-academy")
+    assert (out / mary / ".mailer-pack.json").is_file()
+    with zipfile.ZipFile(out / f"{mary}.zip") as zf:  # the marker is not for the school
+        assert not any(n.endswith(".mailer-pack.json") for n in zf.namelist())
+    # The officer's own things beside the packs, and a test send in Riverside's workspace.
+    (out / "my-notes").mkdir()
+    (out / "my-notes" / "todo.txt").write_text("call the schools")
+    (out / "other.zip").write_bytes(b"PK\x05\x06" + b"\0" * 18)
+    sent = out / river / "workspace" / "outbox" / "new" / "1.eml"
+    sent.parent.mkdir(parents=True)
+    sent.write_text("Subject: test\n\nhello\n")
+    # A tampered marker naming a file outside the pack: never deleted.
+    precious = tmp_path / "precious.txt"
+    precious.write_text("keep me")
+    marker = out / mary / ".mailer-pack.json"
+    data = json.loads(marker.read_text())
+    data["files"] += ["../../../precious.txt", str(precious)]
+    marker.write_text(json.dumps(data))
+    # Only Oakfield is left in the file.
+    (ws / "schools.csv").write_text("\r\n".join(SCHOOLS_CSV.split("\r\n")[:2]) + "\r\n",
+                                    encoding="utf-8")
+    second = run_mailer("render", SNIPPET, "--schools", "schools.csv", "--out", "packs",
+                        cwd=ws)
+    assert second.returncode == 0, second.stderr
+    said = " ".join(second.stdout.split())
+    assert ("Removed 1 pack of schools no longer in schools.csv (only the files mailer "
+            f"wrote): {mary}.") in said
+    assert not (out / mary).exists() and not (out / f"{mary}.zip").exists()
+    assert precious.read_text() == "keep me"
+    # Riverside's pack is emptied of mailer's files but keeps the test send, with a warning.
+    assert sent.is_file() and not (out / river / "letter.docx").exists()
+    assert not (out / f"{river}.zip").exists()
+    assert (f"Warning: packs/{river} is the pack of a school no longer in the file, but it "
+            "holds files mailer did not write (workspace/outbox/new/1.eml), so they were "
+            "kept") in said
+    assert (out / "my-notes" / "todo.txt").is_file() and (out / "other.zip").is_file()
+    assert "Warning: packs/my-notes is not a pack mailer wrote, so it was left alone." \
+        in said
+    assert "Warning: packs/other.zip is not a zip mailer wrote" in said
+    assert (out / oak / "letter.docx").is_file() and (out / f"{oak}.zip").is_file()
+    index = (out / "index.html").read_text()
+    assert oak in index and mary not in index and river not in index

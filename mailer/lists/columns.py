@@ -45,6 +45,8 @@ FIELDS: dict[str, str] = {
     "address_line_1": "address line 1",
     "address_line_2": "address line 2",
     "address_line_3": "address line 3",
+    "address_line_4": "address line 4",
+    "address_line_5": "address line 5",
     "town": "town",
     "county": "county",
     "postcode": "postcode",
@@ -70,7 +72,7 @@ INVERSE_FLAG = "receives_correspondence"
 #: A contact's postal address (for ``mailer letters``: paper copies for households
 #: that get no email), and the flag of a contact who prefers letters to email.
 POSTAL_FIELDS = ("postal_address", "address_line_1", "address_line_2", "address_line_3",
-                 "town", "county", "postcode")
+                 "address_line_4", "address_line_5", "town", "county", "postcode")
 
 CONTACT_FIELDS = (
     "email", "salutation", "title", "forename", "surname", "name", "relationship",
@@ -133,6 +135,11 @@ COLUMN_ALIASES: dict[str, list[str]] = {
                        *_with(_HOME, ("address line 2", "address 2"))],
     "address_line_3": ["address line 3", "address 3", "addr 3",
                        *_with(_HOME, ("address line 3", "address 3"))],
+    # SIMS and Bromcom exports run to Address Line 5.
+    "address_line_4": ["address line 4", "address 4", "addr 4",
+                       *_with(_HOME, ("address line 4", "address 4"))],
+    "address_line_5": ["address line 5", "address 5", "addr 5",
+                       *_with(_HOME, ("address line 5", "address 5"))],
     "town": ["town", "town/city", "city", "post town", "town or city", "address town",
              *_with(_HOME, ("town", "city", "town/city"))],
     "county": ["county", "address county", *_with(_HOME, ("county",))],
@@ -247,10 +254,13 @@ class Slot:
     Attributes:
         number: ``None`` for unnumbered columns, else the number in the column names.
         fields: contact field -> 0-based column index.
+        home: postal field -> column of the pupil's home address, for a numbered contact
+            whose own postal columns may be empty in a row (``mailer letters``).
     """
 
     number: int | None
     fields: dict[str, int]
+    home: dict[str, int] = field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -337,6 +347,23 @@ def _guess_address_column(header: list[str], sample: list[list[str]]) -> str | N
     return next((h for h in header if "mail" in column_key(h)), None)
 
 
+def _numbered_field(name: str) -> tuple[int, str] | None:
+    """The contact number and field of a wide export's numbered column: ``Contact 2
+    Email`` and ``Email2`` -> ``(2, "email")``; ``Contact 2 Address Line 1`` -> ``(2,
+    "address_line_1")`` (of two numbers, the contact's is the one whose removal leaves a
+    known column name); ``None`` for any other name."""
+    numbers = list(re.finditer(r"\d+", name))
+    if len(numbers) == 1:
+        fname = _CONTACT_KEY_FIELD.get(column_key(re.sub(r"\d+", " ", name)))
+        return (int(numbers[0].group()), fname) if fname else None
+    if len(numbers) == 2:
+        for m in numbers:
+            fname = _CONTACT_KEY_FIELD.get(column_key(f"{name[:m.start()]} {name[m.end():]}"))
+            if fname:
+                return int(m.group()), fname
+    return None
+
+
 def map_columns(
     header: list[str],
     overrides: dict[str, list[str]] | None = None,
@@ -402,12 +429,9 @@ def map_columns(
     for i, name in enumerate(header):
         if i in used or keys[i] in _KNOWN_KEYS:
             continue
-        numbers = re.findall(r"\d+", name)
-        if len(numbers) != 1:
-            continue
-        fname = _CONTACT_KEY_FIELD.get(column_key(re.sub(r"\d+", " ", name)))
-        if fname and fname not in numbered.setdefault(int(numbers[0]), {}):
-            numbered[int(numbers[0])][fname] = i
+        found = _numbered_field(name)
+        if found and found[1] not in numbered.setdefault(found[0], {}):
+            numbered[found[0]][found[1]] = i
     numbered = {n: f for n, f in numbered.items() if "email" in f}
     wide = bool(numbered)
     for fields in numbered.values():
@@ -471,7 +495,15 @@ def map_columns(
         if f in (*FLAG_FIELDS, INVERSE_FLAG, *POSTAL_FIELDS, "prefers_post", "language")
     }
     for number in sorted(numbered):
-        slots.append(Slot(number, {**shared, **numbered[number]}))
+        own = numbered[number]
+        # A contact with a postal address of its own takes none of the shared one's parts.
+        # (The shared one stays its fallback, for rows where the contact's is empty.)
+        if any(f in own for f in POSTAL_FIELDS):
+            home = {f: c for f, c in shared.items() if f in POSTAL_FIELDS}
+            base = {f: c for f, c in shared.items() if f not in POSTAL_FIELDS}
+            slots.append(Slot(number, {**base, **own}, home))
+        else:
+            slots.append(Slot(number, {**shared, **own}))
     if not slots:
         seen = ", ".join(f"'{h}'" for h in header if h) or "none"
         guess = _guess_address_column(header, sample or [])
