@@ -36,6 +36,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from mailer.dates import NotADate, parse_date
 from mailer.errors import MailerError, SnippetError
 from mailer.jobs import snippet_translations
 from mailer.languages import direction, english_name
@@ -354,8 +355,11 @@ def _date_finding(value: str, field: str, label: str, required: bool) -> list[Fi
     if not value:
         return [FieldFinding(field, "error", f"Choose the {label}.")] if required else []
     try:
-        dt.date.fromisoformat(value)
-    except ValueError:
+        parse_date(value)
+    except NotADate as exc:
+        if exc.reason:
+            return [FieldFinding(field, "error", f"{exc.text} is not a real date: "
+                                                 f"{exc.reason}.")]
         return [FieldFinding(field, "error", f"Write the {label} as year-month-day, "
                                              "e.g. 2026-09-14.")]
     return []
