@@ -21,7 +21,7 @@ from mailer import __version__, sendwords
 from mailer.advice import base_id, review_months, review_state
 from mailer.checks import check_snippet
 from mailer.cliusage import MailerTyper
-from mailer.errors import ConfirmationError, MailerError
+from mailer.errors import ConfirmationError, ListError, MailerError
 from mailer.jobs import (
     RENDER_FILES,
     builtin_notice,
@@ -34,6 +34,7 @@ from mailer.jobs import (
 from mailer.journal import Journal, SendLock, journal_path
 from mailer.lists import summary_json, summary_text
 from mailer.lists.problems import list_problem_rows, write_problems_csv
+from mailer.lists.summary import empty_error
 from mailer.outcome import StopReason
 from mailer.progress import BarProgress, LineProgress, make_progress
 from mailer.sending import Ending, SendOutcome, SendRequest, send
@@ -313,7 +314,8 @@ def lists_check_cmd(
         "address, problem, what to do) to FILE.csv, to correct the school's records; it "
         "opens in Excel.")] = None,
 ) -> None:
-    """Read a list and report what happens to every row (exit 0 even with no recipients)."""
+    """Read a list and report what happens to every row. Exit status 2 when no row gives
+    a recipient: sending that list would reach nobody."""
     report = read_workspace_list(_ws(ctx), list_name, where or [])
     if problems is not None:
         n = write_problems_csv(problems, list_problem_rows(report))
@@ -323,7 +325,12 @@ def lists_check_cmd(
     if as_json:
         typer.echo(json.dumps(summary_json(report), indent=2, ensure_ascii=False))
     else:
-        typer.echo(summary_text(report))
+        typer.echo(summary_text(report, empty=False))
+    nobody = empty_error(report)
+    if nobody:
+        # A list that reaches nobody is a mistake in the input (README: exit status 2), not
+        # a list to send: said after the row-by-row report.
+        raise ListError(nobody, path=report.path)
 
 
 @app.command("send")

@@ -635,3 +635,23 @@ def load_config(path: Path) -> Config:
         )
     data = load_yaml(path, ConfigError)
     return parse_config(data, path, raw_text=path.read_text(encoding="utf-8-sig"))
+
+
+def missing_postal_address(config: Config) -> tuple[str, int | None] | None:
+    """``(message, line of organisation: in mailer.yaml)`` when ``organisation.
+    postal_address`` is missing or blank, else ``None``.
+
+    The design (``organisation: {name, website, postal_address, ...}``) and the README
+    make it required: the footer of every email and the top of the printed letter show
+    it, so that a parent can tell the message really comes from the school (and is not a
+    phishing email using the school's name). ``mailer check`` reports it as an error and
+    ``mailer send`` refuses to send without it.
+    """
+    if config.organisation.postal_address.strip():
+        return None
+    line = next((n for n, text in enumerate(config.raw_text.splitlines(), start=1)
+                 if re.match(r"organisation\s*:", text)), None)
+    return ("organisation.postal_address is missing: the footer of every email shows the "
+            "school's postal address, so that parents can tell the email really comes from "
+            "the school. Add it under organisation:, for example "
+            "'postal_address: 1 School Lane, Exampletown, EX1 1AA'.", line)

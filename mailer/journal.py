@@ -62,6 +62,7 @@ CREATE TABLE IF NOT EXISTS recipients (
     message_id TEXT,
     first_attempt REAL,
     last_attempt REAL,
+    language TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (campaign, email)
 );
 CREATE TABLE IF NOT EXISTS submissions (
@@ -178,6 +179,8 @@ class Journal:
         JournalError: when the file cannot be created or opened.
     """
 
+    _has_language = False
+
     def __init__(
         self, path: Path, *, now: Callable[[], float] = time.time, create: bool = True
     ) -> None:
@@ -217,6 +220,7 @@ class Journal:
             check = self._db.execute("PRAGMA quick_check(1)").fetchone()
             if check is None or check[0] != "ok":
                 raise sqlite3.DatabaseError(check[0] if check else "no answer")
+            self._has_language = self._add_language_column()
         except sqlite3.DatabaseError as exc:
             self._db_close_quietly()
             raise JournalError(damaged_words(path, str(exc)), path=path) from None
@@ -243,6 +247,21 @@ class Journal:
         return True
 
     # -- plumbing ---------------------------------------------------------------------
+
+    def _add_language_column(self) -> bool:
+        """Give a journal written before languages were recorded its ``language`` column
+        (empty: not recorded). The schema version stays 1: older mailers name their
+        columns and keep working with it. False when the file cannot be changed (opened
+        read-only for ``status``): then languages are simply not shown."""
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(recipients)")}
+        if "language" in columns:
+            return True
+        try:
+            self._db.execute(
+                "ALTER TABLE recipients ADD COLUMN language TEXT NOT NULL DEFAULT ''")
+        except sqlite3.OperationalError:
+            return False
+        return True
 
     def _db_close_quietly(self) -> None:
         db = getattr(self, "_db", None)
@@ -358,6 +377,33 @@ class Journal:
                 "VALUES (?, ?, 'pending')",
                 ((name, e.lower()) for e in emails),
             )
+
+    def set_languages(self, name: str, languages: Iterable[tuple[str, str]]) -> None:
+        """Record the language of the message each recipient is about to be sent:
+        (address, BCP 47 tag of the message: ``en``, ``pl``) pairs, in one commit. Rows
+        already ``sent`` (or ``written``) keep the language they were sent in."""
+        if not self._has_language:
+            return
+        with self._transaction() as db:
+            db.executemany(
+                "UPDATE recipients SET language = ? "
+                "WHERE campaign = ? AND email = ? AND state NOT IN ('sent', 'written')",
+                ((tag, name, email.lower()) for email, tag in languages),
+            )
+
+    def language_counts(self, name: str) -> dict[str, dict[str, int]]:
+        """Message language (``""``: not recorded, a journal from before languages were
+        recorded) -> recipients per state (every state present), most recipients first."""
+        if not self._has_language:
+            rows = [("", state, n) for state, n in self.counts(name).items() if n]
+        else:
+            rows = self._db.execute(
+                "SELECT language, state, COUNT(*) FROM recipients WHERE campaign = ? "
+                "GROUP BY language, state", (name,)).fetchall()
+        out: dict[str, dict[str, int]] = {}
+        for language, state, n in rows:
+            out.setdefault(language, {s.value: 0 for s in State})[state] = n
+        return dict(sorted(out.items(), key=lambda kv: (-sum(kv[1].values()), kv[0])))
 
     def states(self, name: str) -> dict[str, State]:
         """Address (lower-case) -> state, for every recipient row of the campaign."""

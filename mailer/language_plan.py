@@ -56,6 +56,16 @@ class LanguagePlan:
         """The rendered message ``recipient`` gets."""
         return self.rendered[self.key_for(recipient)]
 
+    def message_languages(self, recipients: Iterable[Recipient]) -> list[tuple[str, str]]:
+        """(address, language of the message they get) for the journal: ``en`` for
+        English (with or without the note in their language), else the translation's
+        tag (``pl``, ``pt-BR``)."""
+        out = []
+        for rec in recipients:
+            key = self.key_for(rec)
+            out.append((rec.email, ENGLISH if key.startswith(ENGLISH) else key))
+        return out
+
     @property
     def english(self) -> Rendered:
         """The English message."""

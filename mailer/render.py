@@ -39,7 +39,7 @@ from mailer.i18n import (
     long_date,
 )
 from mailer.languages import direction
-from mailer.linktext import label_pdf_links, link_label
+from mailer.linktext import PDF_LABEL, label_pdf_links, link_label
 from mailer.plaintext import markdown_to_text, wrap
 from mailer.snippets import Snippet, markdown_to_html
 
@@ -232,11 +232,12 @@ def _cached_environment(template_dirs: tuple[Path, ...], digest: str,
         auto_reload=False,
     )
     env.filters["wrap"] = wrap
-    env.filters["link_label"] = link_label
+    translations = catalog.translations if catalog is not None else gettext.NullTranslations()
+    pdf_label = translations.gettext(PDF_LABEL)
+    env.filters["link_label"] = lambda title, url: link_label(title, url, pdf_label)
     env.filters["isolate"] = _isolate
     env.filters["isolate_runs"] = _isolate_runs
     env.filters["longdate"] = _longdate
-    translations = catalog.translations if catalog is not None else gettext.NullTranslations()
     env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
     return env
 
@@ -328,8 +329,10 @@ def message_language(snippet: Snippet, config: Config) -> str:
     return own
 
 
-def _context(snippet: Snippet, config: Config, note: Catalog | None = None) -> dict[str, Any]:
+def _context(snippet: Snippet, config: Config, note: Catalog | None = None,
+             catalog: Catalog | None = None) -> dict[str, Any]:
     org = config.organisation
+    pdf_label = catalog.translations.gettext(PDF_LABEL) if catalog is not None else PDF_LABEL
     lang = snippet.language
     way = direction(lang)
     return {
@@ -340,7 +343,7 @@ def _context(snippet: Snippet, config: Config, note: Catalog | None = None) -> d
         "dir": way,
         "align": "right" if way == "rtl" else "left",
         "brand": org.brand_colour,
-        "body_html": Markup(label_pdf_links(markdown_to_html(snippet.body))),
+        "body_html": Markup(label_pdf_links(markdown_to_html(snippet.body), pdf_label)),
         "body_text": markdown_to_text(snippet.body),
         "recipient": _Placeholders(),
         **_note(note, config),
@@ -463,7 +466,7 @@ def render(snippet: Snippet, config: Config, template_dirs: list[Path],
     catalog = load_catalog(snippet.language, template_dirs)
     env = _environment(tuple(template_dirs), catalog)
     note = load_catalog(note_language, template_dirs) if note_language else None
-    ctx = _context(snippet, config, note)
+    ctx = _context(snippet, config, note, catalog)
     full = _inline(_render_template(env, "email.html", ctx))
     text = _render_template(env, "email.txt", ctx).strip() + "\n"
     text = re.sub(r"\n{3,}", "\n\n", text)

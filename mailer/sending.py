@@ -37,10 +37,10 @@ from mailer.campaign import (
 )
 from mailer.checks import compose_sample, run_checks
 from mailer.compose import Composed, Composer
-from mailer.config import Config, SmtpConfig
+from mailer.config import Config, SmtpConfig, missing_postal_address
 from mailer.credentials import credentials_for, silent_sign_in, smtp_password_for
 from mailer.engine import Engine, EngineSettings, ProgressSink, StoppedAtOnce, needs_login
-from mailer.errors import MailerError, ServerBusyError, TransportError
+from mailer.errors import ConfigError, MailerError, ServerBusyError, TransportError
 from mailer.jobs import builtin_notice, read_workspace_list, render_snippet
 from mailer.journal import Journal, JournalError, SendLock, journal_path
 from mailer.language_plan import LanguageComposer, LanguagePlan, plan_languages
@@ -220,6 +220,10 @@ def prepare_send(
         on_report(report)
     require_recipients(report)
     config = ws.config
+    no_address = missing_postal_address(config)
+    if no_address is not None:
+        raise ConfigError(f"{no_address[0]} Nothing was sent.", path=config.path,
+                          line=no_address[1])
     # Each parent's language: rendered once per message kind, never per recipient.
     languages = plan_languages(ws, rendered.snippet, report.recipients, rendered)
     for each in languages.rendered.values():
@@ -321,6 +325,8 @@ def run_send(
             content_hash=prepared.content, transport=prepared.transport,
         )
     journal.add_recipients(plan.campaign, (r.email for r in plan.recipients))
+    if prepared.languages is not None:
+        journal.set_languages(plan.campaign, prepared.languages.message_languages(plan.due))
     smtp = prepared.config.smtp
     pacing = prepared.destination.pacing
     if settings is None:

@@ -464,12 +464,29 @@ def campaign_status_words(data: dict[str, Any]) -> str:
         f"  begun {_when(created)}; {data['recipients']:,} recipients: "
         f"{counts_words(data['counts'], data['transport'] == OUTBOX)}",
     ]
+    lines += language_table(data.get("languages", {}), data["transport"] == OUTBOX)
     for row in data["not_sent"]:
         reply = (UNCERTAIN_WORDS if row["state"] == State.UNCERTAIN.value
                  else f"{row['code'] or ''} {row['reply']}".strip())
         lines.append(f"  {row['state']:9} {row['email']}: {reply} "
                      f"({row['attempts']} attempt{'s' if row['attempts'] != 1 else ''})")
     return "\n".join(lines)
+
+
+def language_table(languages: Mapping[str, Mapping[str, Any]], outbox: bool) -> list[str]:
+    """How many parents got each language (``languages`` as
+    :func:`mailer.status.campaign_status` gives it), as a small table under the counts;
+    nothing for a campaign in one language."""
+    if len(languages) < 2:
+        return []
+    done = State.WRITTEN.value if outbox else State.SENT.value
+    width = max(len("Language"), *(len(v["name"]) for v in languages.values()))
+    lines = [f"  {'Language':<{width}}  {'Parents':>7}  {done.capitalize():>7}  "
+             f"{'Not ' + done:>11}"]
+    for v in languages.values():
+        lines.append(f"  {v['name']:<{width}}  {v['recipients']:>7,}  {v[done]:>7,}  "
+                     f"{v['recipients'] - v[done]:>11,}")
+    return lines
 
 
 def all_status_words(data: dict[str, Any]) -> str:
@@ -480,6 +497,9 @@ def all_status_words(data: dict[str, Any]) -> str:
     for c in data["campaigns"]:
         lines.append(f"{c['campaign']}: {c['recipients']:,} recipients: "
                      f"{counts_words(c['counts'], c['transport'] == OUTBOX)}")
+        if len(c.get("languages", {})) > 1:
+            lines.append("  in " + ", ".join(f"{v['name']} {v['recipients']:,}"
+                                             for v in c["languages"].values()))
     lines.append("Details of one campaign: mailer status CAMPAIGN")
     return "\n".join(lines)
 

@@ -22,6 +22,7 @@ from typing import Any
 
 from markdown_it import MarkdownIt
 
+from mailer.dates import NotADate, parse_date
 from mailer.errors import SnippetError
 from mailer.yamlfile import Node, check_keys, load_yaml
 
@@ -257,13 +258,12 @@ def _date(node: Node, key: str, path: Path) -> dt.date | None:
     if isinstance(value, dt.date):
         return value
     try:
-        return dt.date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise SnippetError(
-            f"'{key}' must be a date written as YYYY-MM-DD, not '{value}'.",
-            path=path,
-            line=node.line_of(key),
-        ) from None
+        return parse_date(str(value))
+    except NotADate as exc:
+        words = (f"'{key}' is {exc.text}, which is not a real date: {exc.reason}."
+                 if exc.reason else
+                 f"'{key}' must be a date written as YYYY-MM-DD, not '{value}'.")
+        raise SnippetError(words, path=path, line=node.line_of(key)) from None
 
 
 def _check_url(url: str, node: Node, path: Path, where: str) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 from mailer import sendwords
 from mailer.errors import MailerError
 from mailer.journal import CampaignInfo, Journal
+from mailer.languages import english_name
 from mailer.lists.problems import ProblemRow, write_problems_csv
 from mailer.outcome import NOT_DONE
 
@@ -27,6 +28,14 @@ def _counts(journal: Journal, info: CampaignInfo) -> dict[str, int]:
     return journal.counts(info.name)
 
 
+def _language_counts(journal: Journal, info: CampaignInfo) -> dict[str, dict[str, Any]]:
+    """Message language (``""``: not recorded) -> its English name, its recipients and
+    their count per state, named as :func:`_counts` names them."""
+    return {tag: {"name": english_name(tag) if tag else "not recorded",
+                  "recipients": sum(counts.values()), **counts}
+            for tag, counts in journal.language_counts(info.name).items()}
+
+
 def _campaign_dict(journal: Journal, info: CampaignInfo) -> dict[str, Any]:
     counts = _counts(journal, info)
     return {
@@ -38,6 +47,7 @@ def _campaign_dict(journal: Journal, info: CampaignInfo) -> dict[str, Any]:
         "updated": _iso(info.updated),
         "recipients": sum(counts.values()),
         "counts": counts,
+        "languages": _language_counts(journal, info),
     }
 
 

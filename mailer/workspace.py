@@ -11,7 +11,7 @@ from functools import cached_property
 from pathlib import Path
 
 from mailer.config import CONFIG_NAME, Config, load_config
-from mailer.errors import ListError
+from mailer.errors import ConfigError, ListError
 
 
 def defaults_dir() -> Path:
@@ -33,13 +33,34 @@ LIST_SUFFIXES = frozenset({".csv", ".tsv", ".txt", ".yaml", ".yml"})
 
 @dataclass
 class Workspace:
-    """A workspace folder. ``root`` is absolute."""
+    """A workspace folder. ``root`` is absolute.
+
+    Given the workspace's ``mailer.yaml`` itself instead of its folder (``--workspace
+    school/mailer.yaml``, what a person who was told "the workspace is configured by
+    mailer.yaml" types), the file's folder is the workspace.
+
+    Raises:
+        ConfigError: when ``root`` is some other file (a list, an advisory): the message
+            asks for the folder.
+    """
 
     root: Path
     _config: Config | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
-        self.root = self.root.expanduser().resolve()
+        root = self.root.expanduser()
+        if root.name == CONFIG_NAME and not root.is_dir():
+            root = root.parent
+        elif root.exists() and not root.is_dir():
+            holder = next((d for d in root.resolve().parents if (d / CONFIG_NAME).is_file()),
+                          None)
+            hint = (f"Did you mean --workspace {holder}?" if holder is not None else
+                    f"Give the folder that holds {CONFIG_NAME}.")
+            raise ConfigError(
+                f"--workspace takes a folder (the one holding {CONFIG_NAME}), but "
+                f"'{self.root}' is a file. {hint}"
+            )
+        self.root = root.resolve()
 
     @property
     def config_path(self) -> Path:

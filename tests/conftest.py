@@ -60,3 +60,8 @@ def set_smtp(ws: Path, **smtp: object) -> None:
 # The one browser fixture (Debian's Chromium through Playwright), shared by every browser
 # test module: defined here so every module uses the same definition.
 from tests.browser import browser  # noqa: E402, F401
+
+# The sign-in tests' CA, OAuth2 stand-in and test keyring, and the in-process CLI runner
+# of the sending tests: one definition each.
+from tests.oauth_fixtures import ca, file_keyring, idp, oauth_accounts  # noqa: E402, F401
+from tests.sendkit import mailer  # noqa: E402, F401

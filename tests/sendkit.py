@@ -107,3 +107,17 @@ def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> CliResult:
         sys.argv = old
     out, err = capsys.readouterr()
     return CliResult(code, out, err)
+
+
+@pytest.fixture
+def mailer(workspace: Path, capsys: pytest.CaptureFixture[str],
+           monkeypatch: pytest.MonkeyPatch):
+    """``mailer(*args)`` runs the command in this process (:func:`run_cli`) in the
+    workspace folder, with no SMTP password in the environment."""
+    monkeypatch.chdir(workspace)
+    monkeypatch.delenv("MAILER_SMTP_PASSWORD", raising=False)
+
+    def run(*args: str) -> CliResult:
+        return run_cli(capsys, *args)
+
+    return run

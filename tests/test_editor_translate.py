@@ -376,3 +376,131 @@ def test_texts_for_fields_the_english_no_longer_has_are_refused_not_misplaced(
     whole = [f for f in fresh["fields"] if f["key"] == "body"]
     assert whole and whole[0]["english"].startswith("A new first paragraph.\n\n")
     assert whole[0]["text"].startswith("Piszemy do wszystkich")
+
+
+# -- the translation's own record: reviewed by a native speaker, matches the English now -------
+
+def check_ids(answer: dict[str, Any]) -> set[str]:
+    return {f["check_id"] for f in answer["findings"]}
+
+
+def mailer_check_ids(workspace: Path, tag: str) -> set[str]:
+    import json
+
+    from tests.conftest import run_mailer
+
+    report = json.loads(run_mailer("check", SNIPPET, "--json", cwd=workspace).stdout)
+    found = next(t for t in report["translations"] if t["language"] == tag)
+    return {f["id"] for f in found["findings"]}
+
+
+def test_a_native_speakers_review_is_saved_as_one_line_and_clears_l6(
+        server: EditorServer, workspace: Path) -> None:
+    path = translation_path(workspace, "pl")
+    before = path.read_text(encoding="utf-8")
+    doc = tdoc(server, "pl")
+    assert doc["review"]["reviewed"] is False and doc["review"]["reviewed_by"] == ""
+    token = page_token(server)
+    status, answer = request(server, "POST", "/api/draft", {
+        "token": token, "language": "pl", "texts": texts(doc)})
+    assert status == 200 and "L6" in check_ids(answer)
+    l6 = next(f for f in answer["findings"] if f["check_id"] == "L6")
+    assert "tick \u201cA native speaker has read this translation\u201d" in l6["message"]
+    assert "native_speaker_reviewed" not in l6["message"]  # no YAML for the office manager
+    # ticked in the page: the checks in the preview no longer ask for a review
+    review = {"reviewed": True, "reviewed_by": ""}
+    status, answer = request(server, "POST", "/api/draft", {
+        "token": token, "language": "pl", "texts": texts(doc), "review": review})
+    assert status == 200 and "L6" not in check_ids(answer)
+    assert answer["language"] == "Polish"
+    assert path.read_text(encoding="utf-8") == before  # a draft writes nothing
+    status, saved = request(server, "POST", "/api/save", {
+        "token": token, "language": "pl", "texts": texts(doc), "path": doc["path"],
+        "sha": doc["sha"], "review": review})
+    assert status == 200, saved
+    assert saved["review"]["reviewed"] is True
+    after = path.read_text(encoding="utf-8")
+    assert changed_lines(before, after) == ["-  native_speaker_reviewed: no",
+                                            "+  native_speaker_reviewed: yes"]
+    assert load_snippet(path).translation.native_speaker_reviewed is True
+    assert "L6" not in mailer_check_ids(workspace, "pl")
+    # their name, added later, is one more line in the same section
+    review["reviewed_by"] = "Agnieszka Kowalska"
+    status, saved = request(server, "POST", "/api/save", {
+        "token": token, "language": "pl", "texts": texts(doc), "path": doc["path"],
+        "sha": saved["sha"], "review": review})
+    assert status == 200, saved
+    assert changed_lines(after, path.read_text(encoding="utf-8")) == [
+        "+  reviewed_by: Agnieszka Kowalska"]
+    assert tdoc(server, "pl")["review"]["reviewed_by"] == "Agnieszka Kowalska"
+
+
+def test_a_new_translation_can_be_saved_as_reviewed(server: EditorServer,
+                                                    workspace: Path) -> None:
+    status, doc = request(server, "POST", "/api/language", {"token": page_token(server),
+                                                            "language": "French"})
+    assert status == 200, doc
+    body = texts(doc)
+    body["title"] = "Le chat vidéo et la sécurité de votre enfant"
+    status, saved = request(server, "POST", "/api/save", {
+        "token": page_token(server), "language": "fr", "texts": body, "path": doc["path"],
+        "sha": None, "review": {"reviewed": True, "reviewed_by": "Claire Martin"}})
+    assert status == 200, saved
+    info = load_snippet(translation_path(workspace, "fr")).translation
+    assert info.native_speaker_reviewed and info.reviewed_by == "Claire Martin"
+    assert info.from_english == english_digest(load_snippet(snippet_path(workspace)))
+
+
+def test_matching_the_english_now_is_saved_only_when_asked_and_clears_l5(
+        server: EditorServer, workspace: Path) -> None:
+    path = translation_path(workspace, "pl")
+    old = "0123456789ab"  # made from an English that has changed since
+    write(path, path.read_text(encoding="utf-8").replace(
+        "translation:\n", f"translation:\n  from_english: {old}\n", 1))
+    before = path.read_text(encoding="utf-8")
+    doc = tdoc(server, "pl")
+    assert doc["review"]["english_changed"] is True
+    token = page_token(server)
+    status, answer = request(server, "POST", "/api/draft", {
+        "token": token, "language": "pl", "texts": texts(doc)})
+    assert status == 200 and "L5" in check_ids(answer)
+    l5 = next(f for f in answer["findings"] if f["check_id"] == "L5")
+    assert "tick \u201cit says what the English says now\u201d" in l5["message"]
+    # an ordinary save (a title corrected) leaves the marker alone: L5 stays
+    body = texts(doc)
+    body["title"] = "Czat wideo i bezpieczeństwo dziecka"
+    status, saved = request(server, "POST", "/api/save", {
+        "token": token, "language": "pl", "texts": body, "path": doc["path"],
+        "sha": doc["sha"]})
+    assert status == 200, saved
+    assert saved["review"]["english_changed"] is True
+    after = path.read_text(encoding="utf-8")
+    assert f"  from_english: {old}\n" in after and "L5" in mailer_check_ids(workspace, "pl")
+    # the person went through it against the English and says so
+    review = {"matches_english": True}
+    status, answer = request(server, "POST", "/api/draft", {
+        "token": token, "language": "pl", "texts": body, "review": review})
+    assert status == 200 and "L5" not in check_ids(answer)
+    status, saved = request(server, "POST", "/api/save", {
+        "token": token, "language": "pl", "texts": body, "path": doc["path"],
+        "sha": saved["sha"], "review": review})
+    assert status == 200, saved
+    digest = english_digest(load_snippet(snippet_path(workspace)))
+    assert changed_lines(after, path.read_text(encoding="utf-8")) == [
+        f"-  from_english: {old}", f"+  from_english: {digest}"]
+    assert saved["review"]["english_changed"] is False
+    assert "L5" not in mailer_check_ids(workspace, "pl")
+    assert before != after
+
+
+@pytest.mark.parametrize("review", ["yes", {"reviewed": "yes"}, {"matches_english": 1},
+                                    {"reviewed_by": ["x"]}])
+def test_a_review_not_in_the_pages_format_is_refused(server: EditorServer, workspace: Path,
+                                                     review: Any) -> None:
+    doc = tdoc(server, "pl")
+    before = translation_path(workspace, "pl").read_bytes()
+    status, answer = request(server, "POST", "/api/save", {
+        "token": page_token(server), "language": "pl", "texts": texts(doc),
+        "path": doc["path"], "sha": doc["sha"], "review": review})
+    assert status == 400, answer
+    assert translation_path(workspace, "pl").read_bytes() == before

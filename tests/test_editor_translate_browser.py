@@ -200,3 +200,55 @@ def test_a_language_that_is_no_language_is_refused(context: Any,  # noqa: F811
         }""")
         assert answer[0] == 403 and answer[1].startswith("Refused")
     assert sorted(p.name for p in (workspace / "snippets").iterdir()) == before
+
+
+def test_review_and_matching_the_english_are_ticked_and_the_checks_are_the_languages(
+        context: Any, workspace: Path) -> None:  # noqa: F811
+    import json
+
+    from mailer.snippets import english_digest
+
+    path = polish(workspace)
+    old = "0123456789ab"  # made from an English that has changed since
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        "translation:\n", f"translation:\n  from_english: {old}\n", 1), encoding="utf-8")
+    before = path.read_text(encoding="utf-8")
+    card = "#checks .finding .sev"
+    with editing(workspace, context) as (page, _):
+        page.locator("#checks-title").filter(has_text="Checks of the English").wait_for()
+        page.locator("#checks .summary").first.wait_for()
+        assert not any("L6" in s for s in page.locator(card).all_inner_texts())
+        choose(page, "pl")
+        checked(page)
+        # the Checks card beside the preview now checks the Polish, and says so
+        page.locator("#checks-title").filter(has_text="Checks of the Polish translation"
+                                             ).wait_for()
+        page.locator(card).filter(has_text="L6").wait_for()
+        assert any("L5" in s for s in page.locator(card).all_inner_texts())
+        assert not page.locator("#ed-reviewed-name").is_visible()
+        page.get_by_label("A native speaker has read this translation and it is right"
+                          ).check()
+        page.fill("#ed-reviewed-name", "Agnieszka Kowalska")
+        page.get_by_label("I have gone through the Polish and it says what the English "
+                          "says now").check()
+        page.wait_for_function("""() => ![...document.querySelectorAll('#checks .sev')]
+            .some((s) => /L5|L6/.test(s.textContent))""")
+        assert path.read_text(encoding="utf-8") == before  # nothing written before Save
+        page.click("#ed-save")
+        page.locator("#ed-status").filter(has_text="Polish saved at").wait_for()
+        # matched: the offer goes away until the English changes again
+        assert page.locator("#ed-matches-english").count() == 0
+        assert page.locator("#ed-reviewed-native").is_checked()
+        choose(page, "")
+        page.locator("#checks-title").filter(has_text="Checks of the English").wait_for()
+    after = path.read_text(encoding="utf-8")
+    diff = [line for line in difflib.unified_diff(before.splitlines(), after.splitlines(),
+                                                  lineterm="", n=0)
+            if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+    digest = english_digest(load_snippet(snippet_path(workspace)))
+    assert diff == [f"-  from_english: {old}", "-  native_speaker_reviewed: no",
+                    f"+  from_english: {digest}", "+  native_speaker_reviewed: yes",
+                    "+  reviewed_by: Agnieszka Kowalska"]
+    report = json.loads(run_mailer("check", SNIPPET, "--json", cwd=workspace).stdout)
+    found = next(t for t in report["translations"] if t["language"] == "pl")
+    assert not {"L5", "L6"} & {f["id"] for f in found["findings"]}

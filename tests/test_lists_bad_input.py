@@ -139,12 +139,12 @@ def test_lists_check_errors_too(workspace: Path) -> None:
     assert_error(result, "the list file 'lists/missing.csv' does not exist")
 
 
-def test_header_only_warns_for_check_and_refuses_send(workspace: Path) -> None:
+def test_header_only_is_refused_by_check_and_send(workspace: Path) -> None:
     copy_fixtures(workspace, "header-only.csv")
     check = run_mailer("lists", "check", "lists/header-only.csv", cwd=workspace)
-    assert check.returncode == 0, check.stderr
     assert "header-only.csv: 0 data rows -> 0 recipients" in check.stdout
-    assert "Warning:" in check.stdout and "no data rows" in check.stdout
+    assert_error(check, "header-only.csv: the list has a header line but no data rows, so "
+                        "a send would reach nobody.")
     send = run_mailer("send", "online-safety-webcams", "--list", "lists/header-only.csv",
                       cwd=workspace)
     assert_error(send, "header-only.csv: the list has a header line but no data rows, so "

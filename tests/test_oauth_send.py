@@ -10,14 +10,12 @@ import os
 import sys
 from pathlib import Path
 
-import keyring
 import pytest
 
 from mailer.outcome import State
 from tests.conftest import REPO, run_mailer, set_smtp
-from tests.keyring_backend import FileKeyring
 from tests.oauth_server import Accounts, OAuthServer
-from tests.sendkit import SNIPPET, CliResult, assert_agree, journal_states, run_cli, write_list
+from tests.sendkit import SNIPPET, CliResult, assert_agree, journal_states, write_list
 from tests.smtp_server import LocalCA
 from tests.xoauth2_server import (
     MS_BASIC_NOT_SUPPORTED,
@@ -33,38 +31,9 @@ GOOGLE_CLIENT = "123-abc.apps.googleusercontent.com"
 
 
 @pytest.fixture
-def ca(tmp_path: Path) -> LocalCA:
-    return LocalCA(tmp_path)
-
-
-@pytest.fixture
-def idp(ca: LocalCA, monkeypatch: pytest.MonkeyPatch):
-    with OAuthServer(ca.server_context(), Accounts(user=MAILBOX)) as server:
-        monkeypatch.setenv("MAILER_OAUTH_ENDPOINT", server.base_url)
-        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(ca.ca_file))
-        yield server
-
-
-@pytest.fixture
-def file_keyring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    path = tmp_path / "keyring.json"
-    monkeypatch.setenv("MAILER_TEST_KEYRING", str(path))
-    previous = keyring.get_keyring()
-    keyring.set_keyring(FileKeyring())
-    yield path
-    keyring.set_keyring(previous)
-
-
-@pytest.fixture
-def mailer(workspace: Path, capsys: pytest.CaptureFixture[str],
-           monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.chdir(workspace)
-    monkeypatch.delenv("MAILER_SMTP_PASSWORD", raising=False)
-
-    def run(*args: str) -> CliResult:
-        return run_cli(capsys, *args)
-
-    return run
+def oauth_accounts() -> Accounts:
+    """The sign-in stand-in signs people in as the demo workspace's mailbox."""
+    return Accounts(user=MAILBOX)
 
 
 def smtp_server(ca: LocalCA, **handler: object) -> XOAuth2Server:
@@ -76,6 +45,19 @@ def use_microsoft(ws: Path, server: XOAuth2Server, ca: LocalCA, **extra: object)
     set_smtp(ws, provider="microsoft365", host="127.0.0.1", port=server.port,
              ca_file=str(ca.ca_file), username=MAILBOX, auth="oauth2", client_id=MS_CLIENT,
              tenant="school.org.uk", rate_per_minute=0, connections=1, **extra)
+
+
+def accept_new_tokens(idp: OAuthServer, server: XOAuth2Server) -> None:
+    """From now on the SMTP stand-in accepts every access token the sign-in stand-in
+    issues, as Microsoft's and Google's servers accept tokens their sign-in issued."""
+    issue = idp.accounts.new_tokens
+
+    def issue_and_accept(prefix: str) -> tuple[str, str]:
+        access, refresh = issue(prefix)
+        server.handler.tokens.add(access)
+        return access, refresh
+
+    idp.accounts.new_tokens = issue_and_accept  # type: ignore[method-assign]
 
 
 def no_token_shown(idp: OAuthServer, *results: CliResult) -> None:
@@ -137,14 +119,7 @@ def test_token_refused_halfway_is_refreshed_without_losing_anyone(
         server.handler.tokens.add(first)
         server.handler.drop_after = 3
         server.handler.expire_token = first
-        original_add = idp.accounts.new_tokens
-
-        def issue_and_accept(prefix: str) -> tuple[str, str]:
-            access, refresh = original_add(prefix)
-            server.handler.tokens.add(access)
-            return access, refresh
-
-        idp.accounts.new_tokens = issue_and_accept  # type: ignore[method-assign]
+        accept_new_tokens(idp, server)
         sent = mailer("send", SNIPPET, "--list", list_arg, "--yes", "--json")
         received = server.handler.received_by_recipient()
         attempts = list(server.handler.attempts)
@@ -174,14 +149,7 @@ def test_token_about_to_expire_means_signing_in_again_between_messages(
     with smtp_server(ca) as server:
         use_microsoft(workspace, server, ca)
         assert mailer("login").returncode == 0
-        original = idp.accounts.new_tokens
-
-        def issue_and_accept(prefix: str) -> tuple[str, str]:
-            access, refresh = original(prefix)
-            server.handler.tokens.add(access)
-            return access, refresh
-
-        idp.accounts.new_tokens = issue_and_accept  # type: ignore[method-assign]
+        accept_new_tokens(idp, server)
         sent = mailer("send", SNIPPET, "--list", list_arg, "--yes", "--json")
         received = list(server.received)
         attempts = list(server.handler.attempts)
@@ -334,14 +302,7 @@ def test_google_login_and_send_as_a_real_process(workspace: Path, ca: LocalCA,
         assert f"Signed in to Google as {MAILBOX}" in status.stdout
         # The first token is refused by the server (revoked by the user's admin, say).
         server.handler.tokens.clear()
-        original = idp.accounts.new_tokens
-
-        def issue_and_accept(prefix: str) -> tuple[str, str]:
-            access, refresh = original(prefix)
-            server.handler.tokens.add(access)
-            return access, refresh
-
-        idp.accounts.new_tokens = issue_and_accept  # type: ignore[method-assign]
+        accept_new_tokens(idp, server)
         env.pop("MAILER_OAUTH_CLIENT_SECRET")
         sent = run_mailer("send", SNIPPET, "--list", list_arg, "--yes", cwd=workspace, env=env)
         assert sent.returncode == 0, sent.stderr

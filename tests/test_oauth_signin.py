@@ -18,36 +18,11 @@ from mailer.oauth.base import AccessToken
 from mailer.oauth.google import GoogleSignIn
 from mailer.oauth.microsoft import MicrosoftSignIn
 from tests.conftest import REPO, set_smtp
-from tests.keyring_backend import FileKeyring
-from tests.oauth_server import TENANT_ID, Accounts, OAuthServer
+from tests.oauth_server import TENANT_ID, OAuthServer
 from tests.smtp_server import LocalCA
 
 # A trailing "&": webbrowser runs it in the background, as a real browser returns at once.
 BROWSER = f"{sys.executable} {REPO / 'tests' / 'fake_browser.py'} %s &"
-
-
-@pytest.fixture
-def ca(tmp_path: Path) -> LocalCA:
-    return LocalCA(tmp_path)
-
-
-@pytest.fixture
-def idp(ca: LocalCA, monkeypatch: pytest.MonkeyPatch):
-    """The sign-in stand-in on 127.0.0.1, with MSAL and google-auth pointed at it."""
-    with OAuthServer(ca.server_context(), Accounts()) as server:
-        monkeypatch.setenv("MAILER_OAUTH_ENDPOINT", server.base_url)
-        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(ca.ca_file))
-        yield server
-
-
-@pytest.fixture
-def file_keyring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    path = tmp_path / "keyring.json"
-    monkeypatch.setenv("MAILER_TEST_KEYRING", str(path))
-    previous = keyring.get_keyring()
-    keyring.set_keyring(FileKeyring())
-    yield path
-    keyring.set_keyring(previous)
 
 
 def microsoft(**changes: object) -> SmtpConfig:

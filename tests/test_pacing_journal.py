@@ -24,7 +24,6 @@ from mailer.outcome import Outcome, RecipientOutcome, State
 from mailer.progress import LineProgress, make_progress
 from mailer.ratelimit import DAY_S, DailyCap, TokenBucket
 from tests.conftest import set_smtp
-from tests.keyring_backend import FileKeyring
 from tests.sendkit import FakeClock
 
 # -- rate limit ---------------------------------------------------------------------------
@@ -196,16 +195,6 @@ def smtp_config(workspace: Path):
     set_smtp(workspace, host="smtp.example.org", username="office@school.example",
              password_env="MAILER_TEST_PW")
     return load_config(workspace / "mailer.yaml").smtp
-
-
-@pytest.fixture
-def file_keyring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    store = tmp_path / "keyring.json"
-    monkeypatch.setenv("MAILER_TEST_KEYRING", str(store))
-    previous = keyring.get_keyring()
-    keyring.set_keyring(FileKeyring())
-    yield store
-    keyring.set_keyring(previous)
 
 
 def test_password_from_environment_first(smtp_config, file_keyring, monkeypatch) -> None:

@@ -17,22 +17,8 @@ from keyring.backends import fail
 from mailer.outcome import State
 from tests.conftest import set_smtp
 from tests.keyring_backend import FileKeyring
-from tests.sendkit import SNIPPET, CliResult, assert_agree, journal_states, run_cli, write_list
+from tests.sendkit import SNIPPET, assert_agree, journal_states, write_list
 from tests.smtp_server import LocalCA, RecordingHandler, SmtpServer
-
-
-@pytest.fixture
-def mailer(workspace: Path, capsys: pytest.CaptureFixture[str],
-           monkeypatch: pytest.MonkeyPatch):
-    """``mailer(*args)`` runs the command in the workspace folder."""
-    monkeypatch.chdir(workspace)
-    for name in ("MAILER_SMTP_PASSWORD",):
-        monkeypatch.delenv(name, raising=False)
-
-    def run(*args: str) -> CliResult:
-        return run_cli(capsys, *args)
-
-    return run
 
 
 def outbox_count(ws: Path) -> int:

@@ -9,21 +9,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import set_smtp
-from tests.sendkit import SNIPPET, CliResult, journal_states, run_cli, write_list
+from tests.sendkit import SNIPPET, journal_states, write_list
 from tests.smtp_server import SmtpServer, free_port
-
-
-@pytest.fixture
-def mailer(workspace: Path, capsys: pytest.CaptureFixture[str],
-           monkeypatch: pytest.MonkeyPatch):
-    """``mailer(*args)`` runs the command in the workspace folder."""
-    monkeypatch.chdir(workspace)
-    monkeypatch.delenv("MAILER_SMTP_PASSWORD", raising=False)
-
-    def run(*args: str) -> CliResult:
-        return run_cli(capsys, *args)
-
-    return run
 
 
 @pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")

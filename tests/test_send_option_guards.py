@@ -10,24 +10,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from tests.conftest import set_smtp
-from tests.sendkit import SNIPPET, CliResult, journal_states, run_cli
+from tests.sendkit import SNIPPET, journal_states
 from tests.smtp_server import SmtpServer
-
-
-@pytest.fixture
-def mailer(workspace: Path, capsys: pytest.CaptureFixture[str],
-           monkeypatch: pytest.MonkeyPatch):
-    """``mailer(*args)`` runs the command in the workspace folder."""
-    monkeypatch.chdir(workspace)
-    monkeypatch.delenv("MAILER_SMTP_PASSWORD", raising=False)
-
-    def run(*args: str) -> CliResult:
-        return run_cli(capsys, *args)
-
-    return run
 
 
 def test_dry_run_with_test_to_is_refused_and_sends_nothing(mailer, workspace: Path) -> None:

@@ -7,15 +7,13 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-import pytest
-
 from mailer.engine import EngineSettings
 from mailer.progress import BarProgress, LineProgress
 from mailer.sending import SendRequest, prepare_send, run_send
 from mailer.sendwords import stop_words, time_words
 from mailer.workspace import Workspace
 from tests.conftest import set_smtp
-from tests.sendkit import SNIPPET, CliResult, FakeClock, run_cli, write_list
+from tests.sendkit import SNIPPET, FakeClock, write_list
 from tests.smtp_server import RecordingHandler, SmtpServer
 
 
@@ -24,19 +22,6 @@ def plain_server(ws: Path, handler: RecordingHandler) -> SmtpServer:
     server = SmtpServer(handler=handler)
     set_smtp(ws, host="127.0.0.1", port=server.port, security="none", timeout_s=5)
     return server
-
-
-@pytest.fixture
-def mailer(workspace: Path, capsys: pytest.CaptureFixture[str],
-           monkeypatch: pytest.MonkeyPatch):
-    """``mailer(*args)`` runs the command in the workspace folder."""
-    monkeypatch.chdir(workspace)
-    monkeypatch.delenv("MAILER_SMTP_PASSWORD", raising=False)
-
-    def run(*args: str) -> CliResult:
-        return run_cli(capsys, *args)
-
-    return run
 
 
 def test_waiting_for_a_retry_is_announced_and_the_end_gives_next_steps(

@@ -49,7 +49,8 @@ def test_an_impossible_date_is_named_with_its_line(workspace: Path) -> None:
     with pytest.raises(SnippetError) as err:
         load_snippet(path)
     assert err.value.line == line_of(path, "date: 2024-02-30")
-    assert "YYYY-MM-DD" in str(err.value)
+    assert "'date' is 2024-02-30, which is not a real date: February 2024 has 29 days." in (
+        str(err.value))
     result = run_mailer("check", "online-safety-webcams", cwd=workspace)
     assert result.returncode == 2 and "Traceback" not in result.stderr
 

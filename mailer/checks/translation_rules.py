@@ -91,8 +91,9 @@ def compare(english: Snippet, translated: Snippet, path: Path | None = None,
     if info is None or not info.native_speaker_reviewed:
         out.append(warning("L6", path.name if path else translated.id,
                            f"this {english_name(translated.language)} translation has not "
-                           "been reviewed by a native speaker. Ask one to read it, then set "
-                           "translation: native_speaker_reviewed: yes."))
+                           "been reviewed by a native speaker. Ask one to read it, then tick "
+                           "\u201cA native speaker has read this translation\u201d in the "
+                           "editor (mailer edit) and save."))
     return out
 
 
@@ -122,18 +123,30 @@ def _age(english: Snippet, translated: Snippet, path: Path | None,
     """L5: the English changed since the translation was made. Known for sure when the
     translation records the English it came from (``from_english``, written by ``mailer
     translate import``); otherwise an older ``date`` or an older file says so."""
+    said = _age_found(english, translated, path, english_path)
+    if not said:
+        return []
+    return [warning("L5", path.name if path else translated.id, said + _IN_EDITOR)]
+
+
+#: How an L5 is cleared in the editor (the translation view's own control).
+_IN_EDITOR = (" Or, in the editor (mailer edit), bring each field up to date with the English "
+              "beside it, tick \u201cit says what the English says now\u201d and save.")
+
+
+def _age_found(english: Snippet, translated: Snippet, path: Path | None,
+               english_path: Path | None) -> str:
+    """The L5 message without :data:`_IN_EDITOR`, or ``""``."""
     info = translated.translation
-    element = path.name if path else translated.id
     if info is not None and info.from_english:
         if info.from_english != english_digest(english):
-            return [warning("L5", element, "the English has changed since this translation "
-                            "was made: export it again (mailer translate export) and ask the "
-                            "translator to update the strings that changed.")]
-        return []
+            return ("the English has changed since this translation was made: export it "
+                    "again (mailer translate export) and ask the translator to update the "
+                    "strings that changed.")
+        return ""
     if translated.date < english.date:
-        return [warning("L5", element, f"the translation is dated {translated.date}, "
-                        f"older than the English ({english.date}): check it says what the "
-                        "English says now.")]
+        return (f"the translation is dated {translated.date}, older than the English "
+                f"({english.date}): check it says what the English says now.")
     if path is not None and english_path is not None:
         try:
             older = path.stat().st_mtime + 1 < english_path.stat().st_mtime
@@ -141,10 +154,10 @@ def _age(english: Snippet, translated: Snippet, path: Path | None,
             older = False
         if older:
             changed = dt.datetime.fromtimestamp(english_path.stat().st_mtime)
-            return [warning("L5", element, "the English file was changed after this "
-                            f"translation was last saved (on {changed:%d %b %Y %H:%M}): "
-                            "check it says what the English says now.")]
-    return []
+            return ("the English file was changed after this translation was last saved "
+                    f"(on {changed:%d %b %Y %H:%M}): check it says what the English says "
+                    "now.")
+    return ""
 
 
 def catalog_findings(catalog: Catalog | None, language: str) -> list[Finding]:
@@ -157,9 +170,13 @@ def catalog_findings(catalog: Catalog | None, language: str) -> list[Finding]:
                         f"{language}.po (copy templates/locale/mailer.pot).")]
     out = []
     if not catalog.reviewed:
-        out.append(warning("L7", catalog.path.name, f"the {name} catalog of the email's fixed "
-                           "words has not been reviewed by a native speaker. When one has "
-                           "checked it, set X-Native-Speaker-Reviewed: yes in its header."))
+        out.append(warning("L7", catalog.path.name, f"nobody who speaks {name} has yet "
+                           "checked the words every email has around the advisory (the "
+                           "greeting, 'Who to contact', the footer). Ask a native speaker "
+                           f"to read an email in {name} in this preview; when they say the "
+                           "words are right, ask whoever looks after mailer for your "
+                           "school to mark them as checked (the line "
+                           f"X-Native-Speaker-Reviewed: yes in {catalog.path.name})."))
     missing = [m for m in catalog.untranslated if m != "Dear %(name)s"]
     if missing:
         out.append(warning("L7", catalog.path.name, f"the {name} catalog leaves "

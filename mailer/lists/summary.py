@@ -39,9 +39,24 @@ def empty_warning(report: ListReport) -> str:
     return ""
 
 
-def summary_text(report: ListReport) -> str:
+def empty_error(report: ListReport) -> str:
+    """For ``mailer lists check``: why a list that gives nobody to send to is refused
+    (exit status 2, a mistake in the input), else ``""``."""
+    if not report.rows:
+        return ("the list has a header line but no data rows, so a send would reach "
+                "nobody. Export the list again with the parents' rows.")
+    if not report.recipients:
+        fix = ("the addresses, or the --where filter," if report.where else "the addresses")
+        return (f"none of the {len(report.rows)} data rows gave a recipient (see the rows "
+                f"left out above), so a send would reach nobody. Correct {fix} and check "
+                "the list again.")
+    return ""
+
+
+def summary_text(report: ListReport, *, empty: bool = True) -> str:
     """The row summary: counts per fate (adding up to the data rows), how the file was
-    read, every row left out with its line and reason, notes and warnings."""
+    read, every row left out with its line and reason, notes and warnings (with
+    ``empty=False``, not :func:`empty_warning`: the caller reports it as an error)."""
     rows = len(report.rows)
     recipients = len(report.recipients)
     lines = [f"{report.path.name}: {rows} data row{'s' * (rows != 1)} -> {recipients} "
@@ -82,9 +97,9 @@ def summary_text(report: ListReport) -> str:
                          "lists them all).")
     lines.extend(f"Note: {note}" for note in report.notes)
     lines.extend(f"Warning: {warning}" for warning in report.warnings)
-    empty = empty_warning(report)
-    if empty:
-        lines.append(f"Warning: {report.path}: {empty}")
+    nobody = empty_warning(report) if empty else ""
+    if nobody:
+        lines.append(f"Warning: {report.path}: {nobody}")
     return "\n".join(lines)
 
 

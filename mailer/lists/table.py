@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import yaml
+
 from mailer.errors import ListError
 from mailer.lists.decode import decode_list_bytes
 from mailer.yamlfile import Node, parse_yaml
@@ -56,7 +58,7 @@ class Table:
         format: ``csv`` or ``yaml``.
         encoding: see :class:`mailer.lists.decode.Decoded`.
         delimiter: the CSV field separator (``""`` for YAML).
-        header_line: 1-based line of the header (0 for YAML).
+        header_line: 1-based line of the header (for YAML, of the first entry; 0 when none).
     """
 
     path: Path
@@ -182,7 +184,7 @@ def open_table(path: Path) -> TableStream:
         table = _read_yaml(decoded.text, path, decoded.encoding)
         stream = TableStream(path, table.header, iter(table.rows),
                              blank_lines=table.blank_lines, format="yaml",
-                             encoding=table.encoding, delimiter="", header_line=0)
+                             encoding=table.encoding, delimiter="", header_line=table.header_line)
         stream.warnings.extend(table.warnings)
         return stream
     return _open_csv(decoded.text, path, decoded.encoding)
@@ -256,6 +258,58 @@ def unclosed_quote_line(text: str, start_line: int, delimiter: str) -> int | Non
     return opened if quoted else None
 
 
+def oversized_field(text: str, start_line: int, delimiter: str,
+                    limit: int) -> tuple[int, int] | None:
+    """Scan the CSV record starting on ``start_line`` as a CSV reader would; return
+    (1-based line where the first field longer than ``limit`` characters starts, its
+    1-based column), or ``None`` when no field of the record is that long."""
+    i = _offset_of_line(text, start_line)
+    line = field_line = start_line
+    column, size, quoted, field_start = 1, 0, False, True
+    n = len(text)
+    while i < n:
+        ch = text[i]
+        if quoted:
+            if ch == '"' and i + 1 < n and text[i + 1] == '"':
+                i += 1
+            elif ch == '"':
+                quoted = False
+                i += 1
+                continue
+            elif ch in "\r\n":
+                if ch == "\r" and i + 1 < n and text[i + 1] == "\n":
+                    i += 1
+                line += 1
+        elif ch in "\r\n":
+            return None
+        elif ch == delimiter:
+            column, size, field_start, field_line = column + 1, 0, True, line
+            i += 1
+            continue
+        elif ch == '"' and field_start:
+            quoted = True
+            field_start = False
+            i += 1
+            continue
+        field_start = False
+        size += 1
+        if size > limit:
+            return field_line, column
+        i += 1
+    return None
+
+
+def _column_words(column: int, names: list[str]) -> str:
+    """``column C ('Notes')``: a 1-based column as Excel letters it, with its heading when
+    there is one."""
+    letters, k = "", column
+    while k:
+        k, rest = divmod(k - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    name = names[column - 1] if 0 < column <= len(names) and names[column - 1] else ""
+    return f"column {letters}" + (f" ('{name}')" if name else "")
+
+
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
 
 
@@ -266,9 +320,10 @@ def physical_lines(text: str) -> Iterator[str]:
     return (match.group() for match in _LINE.finditer(text))
 
 
-def _csv_records(text: str, path: Path, delimiter: str) -> Iterator[tuple[int, list[str]]]:
+def _csv_records(text: str, path: Path, delimiter: str,
+                 names: list[str] | None = None) -> Iterator[tuple[int, list[str]]]:
     """(first line, fields) of each CSV record; a csv error becomes a :class:`ListError`
-    naming the line."""
+    naming the line. ``names``: the header's column names once known (for messages)."""
     reader = csv.reader(physical_lines(text), delimiter=delimiter, strict=True)
     prev = 0
     try:
@@ -285,6 +340,20 @@ def _csv_records(text: str, path: Path, delimiter: str) -> Iterator[tuple[int, l
                 "a field is written twice: \"\").",
                 path=path,
                 line=opened,
+            ) from None
+        # Python's csv module refuses a field over csv.field_size_limit() (131,072
+        # characters). No cell of a parent list (an address, a name, a year group) comes
+        # near that; such a cell is a pasted document or a damaged export, so it is
+        # refused in words rather than read with a higher limit.
+        big = oversized_field(text, start, delimiter, csv.field_size_limit())
+        if big is not None:
+            raise ListError(
+                f"the cell in {_column_words(big[1], names or [])} is over "
+                f"{csv.field_size_limit():,} characters long. No cell of a parent list comes "
+                "near that: it is probably a document pasted into the cell, or a damaged "
+                "export. Correct the cell and save the list again.",
+                path=path,
+                line=big[0],
             ) from None
         raise ListError(
             f"this line cannot be read as CSV ({exc}). A field that contains a quote mark "
@@ -317,7 +386,8 @@ def _open_csv(text: str, path: Path, encoding: str) -> TableStream:
     first = text[: newline.start()] if newline else text
     sep_line = re.fullmatch(r"\s*sep=(.)\s*", first)
     delimiter = sep_line.group(1) if sep_line else sniff_delimiter(_first_record_line(text))
-    records = _csv_records(text, path, delimiter)
+    header: list[str] = []
+    records = _csv_records(text, path, delimiter, header)
     for start, cells in records:
         if sep_line and start == 1:
             continue
@@ -326,6 +396,7 @@ def _open_csv(text: str, path: Path, encoding: str) -> TableStream:
         names = [clean_header(c) for c in cells]
         while names and not names[-1]:
             names.pop()
+        header[:] = names
         blank = [0]
         return TableStream(path, names, _csv_rows(records, len(names), blank),
                            format="csv", encoding=encoding, delimiter=delimiter,
@@ -374,7 +445,9 @@ def _read_yaml(text: str, path: Path, encoding: str) -> Table:
     for number, item in enumerate(data, start=1):
         if not isinstance(item, Node):
             raise ListError(
-                f"entry {number} of the list is not a set of 'name: value' lines.", path=path
+                f"entry {number} of the list is not a set of 'name: value' lines (such as "
+                "'- email: parent@example.org' with the entry's other lines under it).",
+                path=path, line=_yaml_entry_line(text, number - 1),
             )
         for key in item:
             name = clean_header(str(key))
@@ -393,6 +466,21 @@ def _read_yaml(text: str, path: Path, encoding: str) -> Table:
             rows.append(RawRow(item.line or 0, cells, len(header)))
         else:
             blank += 1
+    # The "header" of a YAML list is the names used by its entries: problems with it (no
+    # address among them) are reported at the first entry.
+    first = data[0].line if data and isinstance(data[0], Node) else None
     return Table(path=path, header=header, rows=rows, blank_lines=blank, format="yaml",
                  encoding=encoding,
-                 delimiter="", header_line=0)
+                 delimiter="", header_line=first or 0)
+
+
+def _yaml_entry_line(text: str, index: int) -> int | None:
+    """1-based line where entry ``index`` (0-based) of a YAML list starts; only used for
+    messages, on a file that has already been parsed."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except (yaml.YAMLError, RecursionError):
+        return None
+    if isinstance(node, yaml.SequenceNode) and index < len(node.value):
+        return int(node.value[index].start_mark.line) + 1
+    return None

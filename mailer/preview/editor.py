@@ -36,6 +36,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from mailer.dates import NotADate, parse_date
 from mailer.errors import MailerError, SnippetError
 from mailer.jobs import snippet_translations
 from mailer.languages import direction, english_name
@@ -43,10 +44,13 @@ from mailer.preview.server import _PAGE_CSP, PreviewServer, _Handler
 from mailer.preview.session import PreviewSession, Problem
 from mailer.preview.translation import (
     Field,
+    Review,
+    clean_review,
     clean_texts,
     finding_field,
     language_entry,
     language_tag,
+    review_state,
     text_findings,
     translation_fields,
     translation_text,
@@ -351,8 +355,11 @@ def _date_finding(value: str, field: str, label: str, required: bool) -> list[Fi
     if not value:
         return [FieldFinding(field, "error", f"Choose the {label}.")] if required else []
     try:
-        dt.date.fromisoformat(value)
-    except ValueError:
+        parse_date(value)
+    except NotADate as exc:
+        if exc.reason:
+            return [FieldFinding(field, "error", f"{exc.text} is not a real date: "
+                                                 f"{exc.reason}.")]
         return [FieldFinding(field, "error", f"Write the {label} as year-month-day, "
                                              "e.g. 2026-09-14.")]
     return []
@@ -806,16 +813,20 @@ class Editor:
             "limits": {"subject_warn": SUBJECT_WARN, "subject_max": SUBJECT_MAX,
                        "preheader_warn": PREHEADER_WARN}}
         try:
-            fields = tdoc.fields(self.english_snippet())
+            english = self.english_snippet()
+            fields = tdoc.fields(english)
             out["fields"] = [f.as_dict() for f in fields]
             out["fields_digest"] = fields_digest(fields)
+            out["review"] = review_state(english, tdoc.snippet())
         except MailerError as exc:
             out["problem"] = (f"Line {exc.line}: {exc.message}" if exc.line else exc.message)
         return out
 
     def _translation_input(self, tdoc: TranslationDoc, texts: Any, digest: Any,
-                           ) -> tuple[Snippet, list[Field], dict[str, str]]:
-        """The English now, the view's fields and the posted ``texts`` tidied.
+                           review: Any = None,
+                           ) -> tuple[Snippet, list[Field], dict[str, str], Review | None]:
+        """The English now, the view's fields, the posted ``texts`` tidied and the posted
+        ``review`` (see :func:`clean_review`).
 
         Raises:
             Refused: 400 when the English cannot be read or ``texts`` is not the form's;
@@ -827,25 +838,28 @@ class Editor:
             english = self.english_snippet()
             fields = tdoc.fields(english)
             clean = clean_texts(texts, fields)
+            wanted = clean_review(review)
         except MailerError as exc:
             raise Refused(HTTPStatus.BAD_REQUEST, exc.message) from None
         if digest is not None and digest != fields_digest(fields):
             raise FieldsChanged(HTTPStatus.CONFLICT, "The English has changed since this "
                                 "page showed the translation: the fields were read again. "
                                 "Check your changes, then save.")
-        return english, fields, clean
+        return english, fields, clean, wanted
 
-    def translation_draft(self, tag: Any, texts: Any, digest: Any = None) -> dict[str, Any]:
-        """Show the translation ``texts`` (``{field key: text}``) in the preview without
-        saving, and check it as ``mailer check`` checks a translation. Returns the same
-        shape as :meth:`draft`, plus ``untranslated`` (the keys of empty fields)."""
+    def translation_draft(self, tag: Any, texts: Any, digest: Any = None,
+                          review: Any = None) -> dict[str, Any]:
+        """Show the translation ``texts`` (``{field key: text}``) with what ``review`` says
+        (:func:`clean_review`) in the preview without saving, and check it as ``mailer
+        check`` checks a translation. Returns the same shape as :meth:`draft`, plus
+        ``untranslated`` (the keys of empty fields) and ``language`` (its name)."""
         tdoc = self._tdoc(tag)
-        english, fields, texts = self._translation_input(tdoc, texts, digest)
+        english, fields, texts, wanted = self._translation_input(tdoc, texts, digest, review)
         findings = [FieldFinding(**row) for row in text_findings(fields, texts)]
         session = self.session
         try:
             text = translation_text(english, tdoc.tag, fields, texts, tdoc.base_text,
-                                    tdoc.path)
+                                    tdoc.path, review=wanted)
         except MailerError as exc:
             if not any(f.severity == "error" for f in findings):  # else already at its field
                 findings.append(FieldFinding(
@@ -881,12 +895,16 @@ class Editor:
         findings.sort(key=lambda f: (f.source != "form", f.field == ""))
         answer = self._answer(findings, snap)
         answer["untranslated"] = untranslated(fields, texts)
+        answer["language"] = english_name(tdoc.tag)
         return answer
 
     def translation_save(self, tag: Any, texts: Any, rel_path: Any, base_sha: Any,
-                         overwrite: bool, digest: Any = None) -> dict[str, Any]:
+                         overwrite: bool, digest: Any = None,
+                         review: Any = None) -> dict[str, Any]:
         """Write the translation into ``tag`` to ``rel_path``, which must be its own file,
-        ``snippets/ID.TAG.yaml``.
+        ``snippets/ID.TAG.yaml``, with what ``review`` says (:func:`clean_review`) in its
+        ``translation:`` section. Returns ``saved``, ``path``, ``sha`` and the ``review``
+        state of the file now (:func:`review_state`).
 
         Raises:
             Refused: 403 for another path or a tag that is no language; 422 when the text
@@ -899,7 +917,7 @@ class Editor:
         if path != tdoc.path:
             raise Refused(HTTPStatus.FORBIDDEN, "Refused: a translation is saved only as "
                                                 f"{tdoc.rel_path}.")
-        english, fields, texts = self._translation_input(tdoc, texts, digest)
+        english, fields, texts, wanted = self._translation_input(tdoc, texts, digest, review)
         errors = [f for f in text_findings(fields, texts) if f["severity"] == "error"]
         if errors:
             raise Refused(HTTPStatus.UNPROCESSABLE_ENTITY,
@@ -911,7 +929,8 @@ class Editor:
                 "program or person saved it)." if tdoc.base_sha is not None
                 else f"There is already a translation saved as {tdoc.rel_path}."))
         try:
-            text = translation_text(english, tdoc.tag, fields, texts, tdoc.base_text, path)
+            text = translation_text(english, tdoc.tag, fields, texts, tdoc.base_text, path,
+                                    review=wanted)
         except MailerError as exc:
             raise Refused(HTTPStatus.UNPROCESSABLE_ENTITY,
                           f"Nothing was saved: {_sentence(exc.message)}") from None
@@ -920,7 +939,7 @@ class Editor:
         self.session.translation_drafts.pop(tdoc.tag, None)
         self.session.rebuild()
         return {"saved": True, "path": tdoc.rel_path, "language": tdoc.tag,
-                "sha": tdoc.base_sha}
+                "sha": tdoc.base_sha, "review": review_state(english, tdoc.snippet())}
 
     def translation_reopen(self, tag: Any) -> dict[str, Any]:
         """Forget the unsaved changes to the translation into ``tag`` and read its file
@@ -987,6 +1006,17 @@ class TranslationDoc:
         self.base_text = text
         self.base_sha = file_digest(self.path)
         self._fields = None
+
+    def snippet(self) -> Snippet | None:
+        """The translation as the page read it (``None`` for a new one).
+
+        Raises:
+            MailerError: when that text is not a valid translation (with its line).
+        """
+        if self.base_text is None:
+            return None
+        return parse_snippet(parse_yaml(self.base_text, self.path, SnippetError), self.path,
+                             self.base_text)
 
     def fields(self, english: Snippet) -> list[Field]:
         """The view's fields for ``english`` and the text the page read.
@@ -1174,13 +1204,15 @@ class _EditorHandler(_Handler):
                     answer = editor.add_language(payload.get("language"))
                 elif language and path == "/api/draft":
                     answer = editor.translation_draft(language, payload.get("texts"),
-                                                      payload.get("fields"))
+                                                      payload.get("fields"),
+                                                      payload.get("review"))
                 elif language and path == "/api/reopen":
                     answer = editor.translation_reopen(language)
                 elif language:
                     answer = editor.translation_save(language, payload.get("texts"),
                                                      payload.get("path"), payload.get("sha"),
-                                                     overwrite, payload.get("fields"))
+                                                     overwrite, payload.get("fields"),
+                                                     payload.get("review"))
                 elif path == "/api/draft":
                     answer = editor.draft(payload.get("form"))
                 elif path == "/api/reopen":

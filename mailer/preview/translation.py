@@ -19,6 +19,11 @@ changed body paragraph replaces only that paragraph's lines of the body (the res
 its own line breaks). A language without a file yet gets one written as ``mailer translate
 import`` writes it (a comment saying it has not been reviewed, ``translation:
 native_speaker_reviewed: no`` and the English's fingerprint in ``from_english``).
+
+The ``translation:`` section is changed only by the view's explicit controls (a
+:class:`Review`): "a native speaker has read this translation" (``native_speaker_reviewed``,
+and their name in ``reviewed_by``), and "it says what the English says now" (``from_english``
+set to the English's fingerprint, which clears check L5). Each changed value is one line.
 """
 
 from __future__ import annotations
@@ -61,6 +66,94 @@ KEY_ORDER: dict[str, tuple[str, ...]] = {
 #: (another number of paragraphs): the whole Markdown text, beside the English's.
 WHOLE_BODY = "body"
 _MAX_TEXT = 100_000
+
+
+#: Where a key the view adds to a file's ``translation:`` section goes.
+REVIEW_ORDER = ("from_english", "native_speaker_reviewed", "translator", "reviewed_by")
+_MAX_NAME = 200
+
+
+@dataclass(frozen=True)
+class Review:
+    """What the translation view's review controls say (``None``: leave the file as it is).
+
+    Attributes:
+        reviewed: a native speaker has read the translation (``native_speaker_reviewed``).
+        reviewed_by: their name (``reviewed_by``; ``""`` removes nothing, writes nothing
+            new).
+        matches_english: the person went through the translation against the English as
+            it is now: ``from_english`` becomes :func:`english_digest` of it (check L5).
+    """
+
+    reviewed: bool | None = None
+    reviewed_by: str | None = None
+    matches_english: bool = False
+
+
+def clean_review(value: Any) -> Review | None:
+    """The page's ``review`` object (``{"reviewed": bool, "reviewed_by": str,
+    "matches_english": bool}``, each optional) as a :class:`Review`; ``None`` when absent.
+
+    Raises:
+        MailerError: when it is not that shape.
+    """
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise MailerError("The review part of the form is not in the page's format.")
+    reviewed = value.get("reviewed")
+    name = value.get("reviewed_by")
+    matches = value.get("matches_english", False)
+    if (reviewed is not None and not isinstance(reviewed, bool)) or not isinstance(
+            matches, bool) or (name is not None and not isinstance(name, str)):
+        raise MailerError("The review part of the form is not in the page's format.")
+    if name is not None:
+        name = " ".join(name.split())[:_MAX_NAME]
+    return Review(reviewed, name, matches)
+
+
+def review_state(english: Snippet, translated: Snippet | None) -> dict[str, Any]:
+    """What the review controls start from: ``reviewed``, ``reviewed_by``, and
+    ``english_changed`` (the translation does not record the English as it is now, so
+    "it says what the English says now" is offered)."""
+    info = translated.translation if translated is not None else None
+    return {"reviewed": bool(info and info.native_speaker_reviewed),
+            "reviewed_by": info.reviewed_by if info else "",
+            "english_changed": translated is not None and (
+                info is None or info.from_english != english_digest(english))}
+
+
+def _review_values(english: Snippet, review: Review, current: Any) -> dict[str, Any]:
+    """The ``translation:`` keys ``review`` changes (those equal to ``current`` left out,
+    so an unchanged control changes no line)."""
+    current = current if isinstance(current, dict) else {}
+    out: dict[str, Any] = {}
+    if review.matches_english:
+        digest = english_digest(english)
+        if str(current.get("from_english") or "") != digest:
+            out["from_english"] = digest
+    if review.reviewed is not None:
+        now = str(current.get("native_speaker_reviewed") or "").lower() in ("yes", "true")
+        if now != review.reviewed:
+            out["native_speaker_reviewed"] = "yes" if review.reviewed else "no"
+    name = review.reviewed_by
+    if name is not None and name != str(current.get("reviewed_by") or "") and (
+            name or "reviewed_by" in current):
+        out["reviewed_by"] = name
+    return out
+
+
+def _apply_review(doc: Any, english: Snippet, review: Review | None) -> None:
+    if review is None:
+        return
+    section = doc.get("translation")
+    values = _review_values(english, review, section)
+    if not values:
+        return
+    if isinstance(section, dict):
+        update_map(section, values, {"translation": REVIEW_ORDER}, "translation", owned=())
+    else:
+        update_map(doc, {"translation": values}, KEY_ORDER, "", owned=())
 
 
 class TagRefused(MailerError):
@@ -331,7 +424,7 @@ def translation_values(english: Snippet, fields: list[Field], texts: dict[str, s
 
 
 def new_translation_text(english: Snippet, tag: str, values: dict[str, Any],
-                         today: dt.date | None = None) -> str:
+                         today: dt.date | None = None, review: Review | None = None) -> str:
     """The first text of a translation file made in the editor: written as ``mailer
     translate import`` writes one (same keys, a comment saying it is not reviewed)."""
     data: dict[str, Any] = {
@@ -347,6 +440,8 @@ def new_translation_text(english: Snippet, tag: str, values: dict[str, Any],
                            for s in english.sources]
     data["translation"] = {"from_english": english_digest(english),
                            "native_speaker_reviewed": "no", "translator": ""}
+    if review is not None:
+        data["translation"].update(_review_values(english, review, data["translation"]))
     when = (today or dt.date.today()).isoformat()
     comment = (f"{english_name(tag)} translation of {english.id}, written in the mailer "
                f"editor on {when}.\nNot yet reviewed by a native speaker: when one has "
@@ -365,9 +460,11 @@ def _base_snippet(base_text: str, path: Path) -> Snippet:
 
 
 def translation_text(english: Snippet, tag: str, fields: list[Field], texts: dict[str, str],
-                     base_text: str | None, path: Path, verify: bool = True) -> str:
+                     base_text: str | None, path: Path, verify: bool = True,
+                     review: Review | None = None) -> str:
     """The translation file's text for ``texts``: ``base_text`` (the file as it is) with
-    the changed strings merged in, or a new file when ``base_text`` is ``None``.
+    the changed strings merged in, or a new file when ``base_text`` is ``None``; with what
+    ``review`` changes in its ``translation:`` section.
 
     Raises:
         MailerError: when ``base_text`` cannot be read, or (``verify``) the text would not
@@ -377,10 +474,11 @@ def translation_text(english: Snippet, tag: str, fields: list[Field], texts: dic
     translated = _base_snippet(base_text, path) if base_text is not None else None
     values = translation_values(english, fields, texts, translated)
     if base_text is None:
-        text = new_translation_text(english, tag, values)
+        text = new_translation_text(english, tag, values, review=review)
     else:
         doc = copy.deepcopy(_base_document(base_text))  # a copy: faster than parsing again
         update_map(doc, values, KEY_ORDER, "", owned=TRANSLATED_KEYS)
+        _apply_review(doc, english, review)
         text = dump_document(doc, base_text)
     if verify:
         parse_snippet(parse_yaml(text, path, SnippetError), path, text)

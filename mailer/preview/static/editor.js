@@ -655,7 +655,8 @@
   function newState(tdoc) {
     const texts = {};
     for (const f of tdoc.fields || []) texts[f.key] = f.text;
-    return { doc: tdoc, texts, dirty: false, canSave: true, conflictSha: null, untranslated: [], timer: null, seq: 0 };
+    const review = tdoc.review || { reviewed: false, reviewed_by: "", english_changed: false };
+    return { doc: tdoc, texts, review: { reviewed: review.reviewed, reviewed_by: review.reviewed_by, matches_english: false }, dirty: false, canSave: true, conflictSha: null, untranslated: [], timer: null, seq: 0 };
   }
 
   async function openTranslation(tag) {
@@ -684,6 +685,7 @@
       $("ed-lang-note").textContent = "";
       showPath();
       if (window.mailerShowLanguage) window.mailerShowLanguage("");
+      if (window.mailerShowChecks) window.mailerShowChecks(null);
       updateSaveButton();
       sendDraft();
       return;
@@ -694,6 +696,7 @@
     checking.className = "ed-sum-line is-todo";
     checking.textContent = `Checking the ${t.doc.name}…`;
     $("ed-summary").replaceChildren(checking);
+    if (window.mailerShowChecks) window.mailerShowChecks(`${t.doc.name} translation`, null);
     if (window.mailerShowLanguage) window.mailerShowLanguage(tag);
     buildTranslationForm(t);
     $("ed-tform").hidden = false;
@@ -775,8 +778,78 @@
       wrap.append(label, pair);
       fieldset.append(wrap);
     });
+    tform.append(reviewBox(t));
     flagUntranslated(t);
     if (!tform.hidden) fitAll();
+  }
+
+  // The translation's own record (its "translation:" section), as plain controls: a native
+  // speaker has read it (and who), and, when the English changed since it was made, "it says
+  // what the English says now". Each is saved with the next Save, never silently.
+  function reviewBox(t) {
+    const d = t.doc;
+    const box = document.createElement("fieldset");
+    box.className = "ed-group ed-review";
+    box.id = "ed-review";
+    const legend = document.createElement("legend");
+    legend.textContent = "Checked by a person";
+    box.append(legend);
+    const check = (id, text, checked, help) => {
+      const row = document.createElement("div");
+      row.className = "ed-field ed-check";
+      const input = document.createElement("input");
+      input.type = "checkbox";
+      input.id = id;
+      input.checked = checked;
+      const label = document.createElement("label");
+      label.htmlFor = id;
+      label.textContent = text;
+      row.append(input, label);
+      if (help) {
+        const p = document.createElement("p");
+        p.className = "ed-help";
+        p.id = `${id}-help`;
+        p.textContent = help;
+        input.setAttribute("aria-describedby", p.id);
+        row.append(p);
+      }
+      box.append(row);
+      return input;
+    };
+    if (d.review && d.review.english_changed) {
+      const matches = check("ed-matches-english", `I have gone through the ${d.name} and it says what the English says now`, t.review.matches_english,
+        `The English was changed after this translation was made. Compare each field with the English beside it, correct what differs, then tick this and save.`);
+      matches.addEventListener("change", () => { t.review.matches_english = matches.checked; reviewChanged(t); });
+    }
+    const reviewed = check("ed-reviewed-native", "A native speaker has read this translation and it is right", t.review.reviewed, "");
+    const nameRow = document.createElement("div");
+    nameRow.className = "ed-field";
+    const nameLabel = document.createElement("label");
+    nameLabel.htmlFor = "ed-reviewed-name";
+    nameLabel.textContent = "Their name";
+    const name = document.createElement("input");
+    name.id = "ed-reviewed-name";
+    name.value = t.review.reviewed_by || "";
+    name.autocomplete = "off";
+    nameRow.append(nameLabel, name);
+    nameRow.hidden = !t.review.reviewed;
+    box.append(nameRow);
+    reviewed.addEventListener("change", () => {
+      t.review.reviewed = reviewed.checked;
+      nameRow.hidden = !reviewed.checked;
+      reviewChanged(t);
+    });
+    name.addEventListener("input", () => { t.review.reviewed_by = name.value; reviewChanged(t); });
+    return box;
+  }
+
+  function reviewChanged(t) {
+    t.dirty = true;
+    updateSaveButton();
+    setStatus("Not saved yet");
+    clearTimeout(t.timer);
+    const tag = current;
+    t.timer = setTimeout(() => sendTranslationDraft(tag), DRAFT_DELAY_MS);
   }
 
   // A field is as tall as its text (or the English, shown as its placeholder when empty).
@@ -830,12 +903,13 @@
     if (!t || !t.doc.fields) return;
     const seq = ++t.seq;
     try {
-      const { status, data } = await post("/api/draft", { language: tag, texts: t.texts, fields: t.doc.fields_digest });
+      const { status, data } = await post("/api/draft", { language: tag, texts: t.texts, fields: t.doc.fields_digest, review: t.review });
       if (seq !== t.seq || current !== tag) return;
       if (status === 409 && data.fields_changed) { await refit(tag, data.error); return; }
       if (status !== 200) { setStatus(data.error || "The preview could not update."); return; }
       t.canSave = data.can_save;
       showFindings(data.findings);
+      if (window.mailerShowChecks) window.mailerShowChecks(`${data.language || t.doc.name} translation`, data.findings);
       stale.hidden = !data.stale;
       updateSaveButton();
       if (window.mailerShowLanguage) window.mailerShowLanguage(tag);
@@ -854,7 +928,7 @@
     updateSaveButton();
     setStatus("Saving\u2026", tag);
     try {
-      const { status, data } = await post("/api/save", { language: tag, texts: t.texts, path: t.doc.path, sha: t.doc.sha, overwrite: overwrite === true, fields: t.doc.fields_digest });
+      const { status, data } = await post("/api/save", { language: tag, texts: t.texts, path: t.doc.path, sha: t.doc.sha, overwrite: overwrite === true, fields: t.doc.fields_digest, review: t.review });
       saving = false;
       if (status === 409 && data.fields_changed) { updateSaveButton(); await refit(tag, data.error); return; }
       if (status === 200) {
@@ -862,6 +936,11 @@
         t.conflictSha = null;
         t.doc.sha = data.sha;
         t.doc.is_new = false;
+        if (data.review) {
+          t.doc.review = data.review;
+          t.review = { reviewed: data.review.reviewed, reviewed_by: data.review.reviewed_by, matches_english: false };
+          if (current === tag) $("ed-review").replaceWith(reviewBox(t));
+        }
         $("ed-conflict").hidden = true;
         $("ed-file-label").textContent = "Saved in";
         setStatus(`${t.doc.name} saved at ${new Date().toLocaleTimeString()}.`, tag);
@@ -906,6 +985,7 @@
       if (englishOf[f.key] === f.english && old.texts[f.key] !== undefined) fresh.texts[f.key] = old.texts[f.key];
     }
     fresh.dirty = old.dirty;
+    fresh.review = { ...old.review, matches_english: false }; // the English changed again
     fresh.doc.is_new = old.doc.is_new;
     langs[tag] = fresh;
     if (current === tag) {

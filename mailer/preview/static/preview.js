@@ -25,6 +25,14 @@
   };
   let titleShown = false;
 
+  // While the Edit panel edits a translation, the Checks card shows that language's checks
+  // (sent by the panel with each draft), and says which language they are for.
+  let panelChecks = null; // {name: "Polish translation", findings: [...] or null (checking)}
+  window.mailerShowChecks = (name, findings) => {
+    panelChecks = name ? { name, findings } : null;
+    if (state) renderChecks(state.checks, state.status);
+  };
+
   const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
   function formatSize(chars) {
@@ -244,6 +252,15 @@
   function renderChecks(checks, status) {
     const box = $("checks");
     box.replaceChildren();
+    const translated = (state && state.languages || []).length > 1;
+    $("checks-title").textContent = panelChecks ? `Checks of the ${panelChecks.name}`
+      : translated ? "Checks of the English" : "Checks";
+    if (panelChecks) {
+      checks = panelChecks.findings === null ? { status: "pending" } : {
+        status: "ok",
+        findings: panelChecks.findings.map((f) => ({ id: f.check_id || "", severity: f.severity, message: f.message, element: "" })),
+      };
+    }
     const para = (text, cls) => {
       const p = document.createElement("p");
       p.className = cls;
