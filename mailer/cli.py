@@ -487,13 +487,19 @@ def letters_cmd(
     Never for a contact with a no-contact or court-order flag."""
     from mailer.jobs import load_language, read_workspace_letters
     from mailer.languages import english_name
-    from mailer.letters import language_counts, letter_problem_rows, write_letters
+    from mailer.letters import (
+        check_outputs,
+        language_counts,
+        letter_problem_rows,
+        write_letters,
+    )
     from mailer.letters import summary_text as letters_summary
     from mailer.packs import letter_logo
 
     ws = _ws(ctx)
     plan, snippet_obj = read_workspace_letters(ws, snippet, list_name, where or [])
     target = out if out is not None else ws.build_dir(snippet_obj.id) / "letters.docx"
+    check_outputs(plan.path, target, problems)
     logo, trouble = letter_logo(ws.config.organisation.logo_url, ws.root) if \
         plan.households else (None, "")
     if trouble:

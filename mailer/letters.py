@@ -30,7 +30,7 @@ from pathlib import Path
 
 from mailer.config import Config
 from mailer.docx_letter import Addressee, add_letter, new_document, save
-from mailer.errors import ListError
+from mailer.errors import ListError, MailerError
 from mailer.languages import parse_language
 from mailer.lists.addresses import Address, check_address, split_cell
 from mailer.lists.columns import (
@@ -543,3 +543,26 @@ def letter_problem_rows(plan: LetterPlan) -> Iterator[ProblemRow]:
                     "school's records (SIMS, Arbor...), then export the list again.")
         problem = o.reason[:1].upper() + o.reason[1:]
         yield ProblemRow(o.line, pupil, carer, o.email, problem.rstrip(".") + ".", todo)
+
+
+def check_outputs(list_path: Path, out: Path, problems: Path | None) -> None:
+    """Refuse outputs of ``mailer letters`` that would overwrite what mailer did not write:
+    the parent list itself (as ``--out`` or ``--problems``), an ``--out`` not ending in
+    ``.docx``, or a ``--problems`` not ending in ``.csv`` (an existing spreadsheet or
+    document of the school's given by mistake).
+
+    Raises:
+        MailerError: naming the option and the file; nothing has been written.
+    """
+    source = list_path.resolve()
+    for option, path, suffix in (("--out", out, ".docx"), ("--problems", problems, ".csv")):
+        if path is None:
+            continue
+        if path.resolve() == source:
+            raise MailerError(f"{option} names the parent list itself, which would be "
+                              "overwritten; nothing was written. Give another file name.",
+                              path=path)
+        if path.suffix.lower() != suffix:
+            raise MailerError(f"{option} must be a {suffix} file (such as "
+                              f"{'letters.docx' if suffix == '.docx' else 'fix.csv'}); "
+                              "nothing was written.", path=path)

@@ -76,7 +76,15 @@ def fetch_logo(source: str, root: Path, *, timeout: float = TIMEOUT_S,
     if scheme not in ("http", "https"):
         raise LogoError(f"the logo '{text}' is neither an http(s):// address nor a file in "
                         "the workspace, so it was not read.")
-    host = (urlsplit(text).hostname or "").lower().rstrip(".")
+    try:
+        host = (urlsplit(text).hostname or "").lower().rstrip(".")
+        if host:
+            host.encode("idna")
+    except (ValueError, UnicodeError):
+        host = ""
+    if not host:
+        raise LogoError(f"the logo '{text}' is not a web address with a site name in it, "
+                        "so it was not fetched.")
     if host.endswith(RESERVED_SUFFIXES) or host in RESERVED_SUFFIXES_BARE:
         raise LogoError(f"the logo {text} is on an example address reserved for "
                         "documentation (RFC 2606), not a real web site, so it was not "
@@ -133,6 +141,9 @@ def _download(url: str, timeout: float, max_bytes: int,
         raise LogoError(f"the logo {url} did not arrive within {timeout:g} seconds.") from None
     except httpx.TooManyRedirects:
         raise LogoError(f"the logo {url} redirects too many times.") from None
+    except (httpx.InvalidURL, UnicodeError) as exc:
+        raise LogoError(f"the logo {url} is not a web address that can be fetched "
+                        f"({exc}).") from None
     except httpx.HTTPError as exc:
         reason = str(exc) or type(exc).__name__
         raise LogoError(f"the logo {url} could not be fetched ({reason}).") from None

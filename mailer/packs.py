@@ -98,8 +98,12 @@ def write_docx(ws: Workspace, name: str, out_dir: Path, *, date: dt.date | None 
     could not be fetched, a language with no translation).
 
     Raises:
-        MailerError: for a missing snippet, a configuration mistake or an unwritable file.
+        MailerError: for a missing snippet, a configuration mistake, an unwritable file,
+            or a ``language`` (a tag or a name) the snippet has no translation into (as
+            ``mailer render --lang`` for the email: naming those there are).
     """
+    if language:
+        language = _translation_tag(ws, name, language)
     snippet, problem = load_snippet_for(ws, name, language)
     org = ws.config.organisation
     logo, trouble = letter_logo(org.logo_url, ws.root)
@@ -109,6 +113,25 @@ def write_docx(ws: Workspace, name: str, out_dir: Path, *, date: dt.date | None 
     return path, [w for w in (problem, trouble) if w]
 
 
+def _translation_tag(ws: Workspace, name: str, language: str) -> str:
+    """The tag of the translation of ``name`` that ``language`` (``ar``, ``Polish``) asks
+    for; ``""`` for English. Raises MailerError when there is none."""
+    from mailer.jobs import best_match, is_english, snippet_translations
+    from mailer.languages import english_name, parse_language
+
+    tag = parse_language(language).tag
+    if tag and is_english(tag):
+        return ""
+    snippet = load_snippet(find_snippet(name, ws.snippet_dirs))
+    files = snippet_translations(ws, snippet)
+    match = best_match(tag, tuple(files)) if tag else None
+    if match is None:
+        have = ", ".join(f"{english_name(t)} ({t})" for t in files) or "none"
+        raise MailerError(f"'{snippet.id}' has no translation into '{language}', so no "
+                          f"letter was written. Translations: {have}.")
+    return match
+
+
 def slug(name: str) -> str:
     """A folder name for a school: ASCII letters and digits joined by ``-`` (``St Mary's
     C of E Primary`` -> ``st-marys-c-of-e-primary``), at most 60 characters."""
@@ -116,7 +139,15 @@ def slug(name: str) -> str:
     words = "".join(ch.lower() if ch.isalnum() else (" " if ch not in "'’" else "")
                     for ch in ascii_name).split()
     out = "-".join(words)[:60].strip("-")
+    if out in _WINDOWS_RESERVED:
+        out = f"{out}-school"  # Windows cannot open a folder called CON, PRN, COM1...
     return out or "school"
+
+
+#: Names Windows reserves for devices: a folder so named in a school's zip cannot be
+#: extracted there (Microsoft, "Naming Files, Paths, and Namespaces").
+_WINDOWS_RESERVED = frozenset({"con", "prn", "aux", "nul", *(f"com{n}" for n in range(10)),
+                               *(f"lpt{n}" for n in range(10))})
 
 
 def _q(value: str) -> str:
@@ -371,6 +402,16 @@ def _pack(job: _Job, index: int) -> list[str]:
     return warnings
 
 
+def _not_ours(out_dir: Path, name: str) -> bool:
+    """True when ``OUT/name`` or ``OUT/name.zip`` exists but is not a pack mailer wrote
+    (no marker in the folder): the school's pack then takes another name, so nothing of
+    someone else's is overwritten."""
+    folder, archive = out_dir / name, out_dir / f"{name}.zip"
+    if not (folder.exists() or archive.exists() or folder.is_symlink()):
+        return False
+    return folder.is_symlink() or not (folder / PACK_MARKER).is_file()
+
+
 def _recorded(folder: Path, path: Path) -> bool:
     """True when ``folder``'s marker lists ``path`` as written by mailer."""
     return path.relative_to(folder).as_posix() in _marker_files(folder)
@@ -518,12 +559,25 @@ def render_packs(ws: Workspace, snippet_name: str, schools_path: Path, out: Path
     templates = ws.root / "templates"
     names: set[str] = set()
     planned: list[tuple[School, str]] = []
+    if out_dir.exists() and not out_dir.is_dir():
+        raise MailerError("is a file, not a folder: give --out the name of a folder for "
+                          "the packs.", path=out_dir)
+    if (out_dir / "index.html").exists() and not (out_dir / RUN_MANIFEST).is_file():
+        raise MailerError("already has an index.html that mailer did not write, so "
+                          "nothing was written: give --out a new or empty folder.",
+                          path=out_dir)
+    first_line: dict[str, int] = {}
     for school in found.schools:
-        name = slug(school.name)
+        name = base = slug(school.name)
         n = 2
-        while name in names:
-            name, n = f"{slug(school.name)}-{n}", n + 1
+        while name in names or _not_ours(out_dir, name):
+            name, n = f"{base}-{n}", n + 1
         names.add(name)
+        if base in first_line:
+            result.warnings.append((school.line, school.name, (
+                f"line {first_line[base]} has a school of the same name, so this pack is "
+                f"in {name}/; if the school is in the file twice, remove one row")))
+        first_line.setdefault(base, school.line)
         planned.append((school, name))
     job = _Job(
         authority=authority, snippet_path=find_snippet(snippet_name, ws.snippet_dirs),

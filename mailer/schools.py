@@ -16,9 +16,11 @@ without ``https://``) are warnings naming the school.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
 
@@ -26,6 +28,7 @@ from mailer.checks.config_rules import BRAND_TEXT, MIN_CONTRAST
 from mailer.checks.css import contrast_ratio, parse_colour
 from mailer.config import Organisation
 from mailer.errors import ListError
+from mailer.languages import parse_language
 from mailer.lists.columns import column_key
 from mailer.lists.people import clean_text
 from mailer.lists.table import read_table
@@ -100,6 +103,9 @@ _HEX3 = re.compile(r"#?([0-9a-fA-F]{3})")
 _HEX6 = re.compile(r"#?([0-9a-fA-F]{6})")
 #: A logo cell ending so, and not a web address, names a file in the workspace.
 LOGO_FILE_SUFFIXES = (".png", ".jpg", ".jpeg")
+#: A site name of dotted labels (RFC 1123 §2.1 host names, at most 63 characters a label;
+#: non-ASCII letters allowed for internationalised names).
+_HOST = re.compile(r"^(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)+[^\W\d_]{2,63}$")
 _POSTCODE = re.compile(r"^([A-Za-z]{1,2}[0-9][A-Za-z0-9]?)\s*([0-9][A-Za-z]{2})$")
 
 
@@ -209,6 +215,24 @@ def check_colour(value: str) -> tuple[str, str]:
     return colour, ""
 
 
+def _has_host(url: str) -> bool:
+    """True when ``url`` names a site: a dotted host name, ``localhost`` or an IP
+    address, with a valid port if any (``https://../x.png`` names none)."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        return bool(_HOST.match(host.rstrip(".")))
+
+
 def _web(value: str, what: str) -> tuple[str, str]:
     """A web address as ``https://...``, or ``""`` and why it was dropped."""
     text = value.strip()
@@ -217,12 +241,15 @@ def _web(value: str, what: str) -> tuple[str, str]:
     if any(ch.isspace() for ch in text):
         return "", f"the {what} '{text}' has a space in it, so it was left out"
     lowered = text.lower()
+    for scheme in ("https://", "http://"):
+        if lowered.startswith(scheme) and not _has_host(text):
+            return "", f"the {what} '{text}' is not a web address, so it was left out"
     if lowered.startswith("https://"):
         return text, ""
     if lowered.startswith("http://"):
         return "https://" + text[7:], (f"the {what} '{text}' starts with http://; it is "
                                        "written as https://")
-    if "://" in text or "." not in text:
+    if "://" in text or "." not in text or not _has_host("https://" + text):
         return "", f"the {what} '{text}' is not a web address, so it was left out"
     return "https://" + text, ""
 
@@ -333,10 +360,14 @@ def read_schools(path: Path) -> SchoolsFile:
         if problem:
             warn(problem)
         language = cell("language")
-        if language and not LANGUAGE_TAG.fullmatch(language):
-            warn(f"the language '{language}' is not a language code such as en, cy, pl or "
-                 "ur, so the advisory's own language is used")
-            language = ""
+        if language:
+            # A name as the officer writes it (Polish, polski, Portuguese (Brazil)) or a code,
+            # read as the parent lists' language cells are.
+            tag = parse_language(language).tag
+            if not tag or not LANGUAGE_TAG.fullmatch(tag):
+                warn(f"the language '{language}' is not a language mailer knows (write it "
+                     "as Polish or pl, for example), so the advisory's own language is used")
+            language = tag if tag and LANGUAGE_TAG.fullmatch(tag) else ""
         if not dsl_email and not (cell("dsl_phone") or cell("phone")):
             warn("the safeguarding lead has neither an email nor a phone number, so parents "
                  "are told only the lead's name")

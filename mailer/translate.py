@@ -452,6 +452,12 @@ def import_po(po_path: Path, english: Snippet, out_dir: Path, language: str = ""
                "native_speaker_reviewed: yes.")
     path = out_dir / f"{english.id}.{tag}.yaml"
     new_count = len(segments(english)) - len(untranslated)
+    if new_count == 0:
+        raise MailerError(
+            f"{po_path.name} has no translated strings (every msgstr is empty or fuzzy), so "
+            f"nothing was written: a {english_name(tag)} translation of English text would "
+            "be read to parents as if it were in their language. Send the file to the "
+            "translator and import it when it comes back.", path=po_path)
     if path.exists() and not replace:
         old_count = _translated_count(path, english)
         if new_count < old_count:

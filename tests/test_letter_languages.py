@@ -130,3 +130,21 @@ def test_paper_letters_follow_each_households_language(workspace: Path):
     bidi = [p.text for p in document.paragraphs if has(p._p.pPr, "w:bidi")]
     assert "أولياء الأمور ومقدمو الرعاية الأعزاء،" in bidi
     assert not any("Dear" in t or "Szanowni" in t for t in bidi)
+
+
+def test_a_letter_language_is_a_name_or_code_and_an_untranslated_one_is_refused(
+        workspace: Path):
+    letter = workspace / "build" / SNIPPET / "letter.docx"
+    done = run_mailer("render", SNIPPET, "--format", "docx", "--lang", "Polish",
+                      cwd=workspace)
+    assert done.returncode == 0, done.stderr
+    langs = {e.get(qn("w:val")) for e in docx.Document(str(letter)).element.iter(qn("w:lang"))}
+    assert "pl" in langs and "en-GB" not in langs
+    letter.unlink()
+    for asked in ("Klingon", "../../x", "so"):
+        done = run_mailer("render", SNIPPET, "--format", "docx", "--lang", asked,
+                          cwd=workspace)
+        assert done.returncode == 2, done.stdout
+        assert (f"'{SNIPPET}' has no translation into '{asked}', so no letter was written. "
+                "Translations: Arabic (ar), Polish (pl).") in " ".join(done.stderr.split())
+        assert not letter.exists()

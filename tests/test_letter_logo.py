@@ -178,3 +178,36 @@ def test_each_schools_pack_letter_has_its_own_logo_or_a_warning_naming_it(tmp_pa
             "Found.") in out
     assert ("Warning: line 5 (Yew School): the letter has no logo: the logo file "
             "'../outside.png' is outside the workspace") in out
+
+
+@pytest.mark.parametrize("source", [
+    "https://../../etc/passwd", "https:///etc/passwd", "http://" + "a" * 70 + ".org/x.png",
+])
+def test_an_address_with_no_usable_site_name_is_refused_in_words(source: str,
+                                                                 tmp_path: Path):
+    with pytest.raises(LogoError) as caught:
+        fetch_logo(source, tmp_path)
+    assert source in str(caught.value)
+
+
+def test_a_schools_logo_cell_that_is_a_path_to_no_picture_is_left_out(tmp_path: Path):
+    ws = authority_workspace(tmp_path)
+    (ws / "schools.csv").write_text(
+        "School,Logo,DSL,DSL Email\n"
+        "Oak School,../../etc/passwd,Ann Oak,a@oak.example.org\n"
+        "Elm School,/etc/passwd,Bo Elm,b@elm.example.org\n"
+        "Ash School,https://../x.png,Cy Ash,c@ash.example.org\n", encoding="utf-8")
+    done = run_mailer("render", SNIPPET, "--schools", "schools.csv", "--out", "packs",
+                      cwd=ws)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    out = " ".join(done.stdout.split())
+    assert ("Warning: line 2 (Oak School): the logo URL '../../etc/passwd' is not a web "
+            "address, so it was left out.") in out
+    assert ("Warning: line 3 (Elm School): the logo URL '/etc/passwd' is not a web "
+            "address, so it was left out.") in out
+    assert ("Warning: line 4 (Ash School): the logo URL 'https://../x.png' is not a web "
+            "address, so it was left out.") in out
+    for folder in ("oak-school", "elm-school", "ash-school"):
+        html = (ws / "packs" / folder / "email.html").read_text()
+        assert "etc/passwd" not in html and "https://../" not in html

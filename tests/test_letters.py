@@ -262,3 +262,55 @@ def test_wide_exports_number_each_carers_postal_address(tmp_path: Path):
         ("Ms Ode", ("The Old Barn", "Lower Farm", "Westcombe", "EX5 5EE")),
     ]
     assert plan.rows == {2: LetterFate.LETTER, 3: LetterFate.LETTER}
+
+
+def test_a_wide_exports_numbered_flags_keep_that_carer_from_letters_and_email(
+        workspace: Path):
+    # As SIMS and Arbor export them: every field of a carer, flags too, after "Contact N".
+    (workspace / "lists" / "wide.csv").write_text(
+        "Legal Forename,Legal Surname,Address Line 1,Town,Postcode,"
+        "Contact 1 Forename,Contact 1 Surname,Contact 1 Email,Contact 1 No Contact,"
+        "Contact 1 Court Order,Contact 2 Forename,Contact 2 Surname,Contact 2 Email,"
+        "Contact 2 Address Line 1,Contact 2 Town,Contact 2 Postcode,Contact 2 No Contact,"
+        "Contact 2 Court Order,Contact 2 No Correspondence\n"
+        "Ben,Khan,2 Low St,Exampleton,EX2 2BB,Sara,Khan,sara@example.org,,,"
+        "Ali,Khan,,9 Far Road,Porthaven,PX9 9ZZ,Yes,,\n"
+        "Cy,Ode,3 Elm St,Exampleton,EX3 3CC,Ada,Ode,,,Yes,Obi,Ode,,,,,,,\n"
+        "Di,Roe,4 Ash St,Exampleton,EX4 4DD,Fay,Roe,fay@example.org,,,"
+        "Gil,Roe,gil@example.org,,,,,,Y\n", encoding="utf-8")
+    done = run_mailer("letters", SNIPPET, "--list", "lists/wide.csv", "--out", "letters.docx",
+                      cwd=workspace)
+    assert done.returncode == 0, done.stderr
+    assert "'Contact 2 No Contact'" in done.stdout and "'Contact 1 Court Order'" in done.stdout
+    text = "\n".join(letters_of(workspace / "letters.docx"))
+    assert "Far Road" not in text and "Ali" not in text and "Ada" not in text
+    assert "Obi Ode" in text  # his partner's court order names only her
+    sent = run_mailer("send", SNIPPET, "--list", "lists/wide.csv", "--yes", cwd=workspace)
+    assert sent.returncode == 0, sent.stderr
+    recipients = sorted(
+        line.split(":", 1)[1].strip()
+        for path in (workspace / "outbox" / "new").iterdir()
+        for line in path.read_text().splitlines() if line.startswith("To:"))
+    assert recipients == ["Fay Roe <fay@example.org>", "Sara Khan <sara@example.org>"]
+
+
+def test_the_parent_list_or_another_kind_of_file_is_never_overwritten(workspace: Path):
+    write_list(workspace)
+    path = workspace / "lists" / "post.csv"
+    before = path.read_bytes()
+    (workspace / "budget.xlsx").write_bytes(b"the school's spreadsheet")
+    for extra, said in (
+            (("--out", "letters.docx", "--problems", "lists/post.csv"),
+             "--problems names the parent list itself, which would be overwritten"),
+            (("--out", "lists/post.csv"),
+             "--out names the parent list itself, which would be overwritten"),
+            (("--out", "budget.xlsx"), "--out must be a .docx file"),
+            (("--out", "letters.docx", "--problems", "budget.xlsx"),
+             "--problems must be a .csv file")):
+        done = run_mailer("letters", SNIPPET, "--list", "lists/post.csv", *extra,
+                          cwd=workspace)
+        assert done.returncode == 2, done.stdout
+        assert said in " ".join(done.stderr.split()) and "Traceback" not in done.stderr
+    assert path.read_bytes() == before
+    assert (workspace / "budget.xlsx").read_bytes() == b"the school's spreadsheet"
+    assert not (workspace / "letters.docx").exists()

@@ -291,6 +291,9 @@ def test_column_aliases_and_colours():
     assert slug("Ysgol Gymraeg Bro Morgannwg") == "ysgol-gymraeg-bro-morgannwg"
     assert slug("École Saint-Exupéry") == "ecole-saint-exupery"
     assert slug("St Mary’s") == "st-marys"
+    # Windows cannot extract a folder named for a device.
+    assert [slug(n) for n in ("CON", "Nul", "com1", "LPT9", "Conway")] == [
+        "con-school", "nul-school", "com1-school", "lpt9-school", "conway"]
 
 
 def test_read_schools_accounts_for_every_row(tmp_path: Path):
@@ -400,3 +403,82 @@ def test_a_second_run_removes_only_the_packs_mailer_wrote_for_schools_gone(tmp_p
     assert (out / oak / "letter.docx").is_file() and (out / f"{oak}.zip").is_file()
     index = (out / "index.html").read_text()
     assert oak in index and mary not in index and river not in index
+
+
+def test_a_folder_or_zip_of_the_same_name_not_written_by_mailer_is_never_overwritten(
+        tmp_path: Path):
+    ws = authority_workspace(tmp_path)
+    (ws / "schools.csv").write_text("School,DSL,DSL Email\nOak,Ann Oak,a@oak.example.org\n",
+                                    encoding="utf-8")
+    out = ws / "packs"
+    (out / "oak").mkdir(parents=True)
+    (out / "oak" / "email.html").write_text("my own page")
+    (out / "oak.zip").write_text("my own zip")
+    done = run_mailer("render", SNIPPET, "--schools", "schools.csv", "--out", "packs",
+                      cwd=ws)
+    assert done.returncode == 0, done.stderr
+    assert (out / "oak" / "email.html").read_text() == "my own page"
+    assert (out / "oak.zip").read_text() == "my own zip"
+    assert (out / "oak-2" / "letter.docx").is_file() and (out / "oak-2.zip").is_file()
+    # Run again: the pack mailer wrote keeps its name, the officer's things stay.
+    again = run_mailer("render", SNIPPET, "--schools", "schools.csv", "--out", "packs",
+                       cwd=ws)
+    assert again.returncode == 0, again.stderr
+    assert not (out / "oak-3").exists()
+    assert (out / "oak" / "email.html").read_text() == "my own page"
+
+
+def test_an_out_folder_with_someone_elses_index_or_a_file_is_refused(tmp_path: Path):
+    ws = authority_workspace(tmp_path)
+    (ws / "schools.csv").write_text("School,DSL,DSL Email\nOak,Ann Oak,a@oak.example.org\n",
+                                    encoding="utf-8")
+    (ws / "site").mkdir()
+    (ws / "site" / "index.html").write_text("the officer's own page")
+    done = run_mailer("render", SNIPPET, "--schools", "schools.csv", "--out", "site",
+                      cwd=ws)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert ("site: already has an index.html that mailer did not write, so nothing was "
+            "written") in " ".join(done.stderr.split())
+    assert sorted(p.name for p in (ws / "site").iterdir()) == ["index.html"]
+    assert (ws / "site" / "index.html").read_text() == "the officer's own page"
+    (ws / "notes.txt").write_text("keep")
+    done = run_mailer("render", SNIPPET, "--schools", "schools.csv", "--out", "notes.txt",
+                      cwd=ws)
+    assert done.returncode == 2
+    assert "notes.txt: is a file, not a folder" in " ".join(done.stderr.split())
+    assert (ws / "notes.txt").read_text() == "keep"
+
+
+def test_a_school_twice_in_the_file_is_a_warning_naming_both_lines(tmp_path: Path):
+    ws = authority_workspace(tmp_path)
+    (ws / "schools.csv").write_text(
+        "School,Town,DSL,DSL Email\nOak School,Exampleton,Ann Oak,a@oak.example.org\n"
+        "Elm School,Exampleton,Bo Elm,b@elm.example.org\n"
+        "Oak School,Porthaven,Cy Oak,c@oak.example.org\n",
+        encoding="utf-8")
+    done = run_mailer("render", SNIPPET, "--schools", "schools.csv", "--out", "packs",
+                      cwd=ws)
+    assert done.returncode == 0, done.stderr
+    assert ("Warning: line 4 (Oak School): line 2 has a school of the same name, so this "
+            "pack is in oak-school-2/; if the school is in the file twice, remove one row."
+            ) in " ".join(done.stdout.split())
+    assert "Cy Oak" in (ws / "packs" / "oak-school-2" / "email.html").read_text()
+
+
+def test_a_schools_language_may_be_written_as_its_name(tmp_path: Path):
+    ws = authority_workspace(tmp_path)
+    (ws / "schools.csv").write_text(
+        "School,DSL,DSL Email,Language\nOak School,Ann Oak,a@oak.example.org,Polish\n"
+        "Elm School,Bo Elm,b@elm.example.org,../../etc\n", encoding="utf-8")
+    done = run_mailer("render", SNIPPET, "--schools", "schools.csv", "--out", "packs",
+                      cwd=ws)
+    assert done.returncode == 0, done.stderr
+    said = " ".join(done.stdout.split())
+    assert "(Oak School)" not in said
+    assert ("Warning: line 3 (Elm School): the language '../../etc' is not a language "
+            "mailer knows") in said
+    config = yaml.safe_load((ws / "packs" / "oak-school" / "workspace" / "mailer.yaml")
+                            .read_text())
+    assert config["organisation"]["language"].startswith("pl")
+    assert 'lang="pl' in (ws / "packs" / "oak-school" / "email.html").read_text()

@@ -124,7 +124,7 @@ def test_fewer_translated_strings_do_not_replace_a_translation(workspace: Path) 
     assert existing.read_bytes() == before
 
     empty = _finished_po(workspace, share=0.0)
-    _refused(_import(workspace, empty), "has only 0 of 39")
+    _refused(_import(workspace, empty), "has no translated strings")
     assert existing.read_bytes() == before
 
     result = _import(workspace, half, "--replace")
@@ -150,3 +150,14 @@ def test_replace_is_documented() -> None:
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     translators = readme[readme.index("## For translators"):]
     assert "--replace" in translators.split("\n## ")[0]
+
+
+def test_a_file_with_nothing_translated_writes_no_translation(workspace: Path) -> None:
+    # The export sent straight back: importing it would label English text as Somali.
+    run_mailer("translate", "export", SNIPPET, "--lang", "so", cwd=workspace)
+    po = workspace / "translations" / f"{SNIPPET}.so.po"
+    for extra in ((), ("--replace",)):
+        result = run_mailer("translate", "import", str(po), *extra, cwd=workspace)
+        _refused(result, f"{SNIPPET}.so.po has no translated strings (every msgstr is "
+                         "empty or fuzzy), so nothing was written")
+        assert not (workspace / "snippets" / f"{SNIPPET}.so.yaml").exists()

@@ -211,6 +211,7 @@ _KNOWN_KEYS = {k for keys in ALIAS_KEYS.values() for k in keys} | {
     k for keys in _GENERIC_KEYS.values() for k in keys
 }
 _CONTACT_KEY_FIELD: dict[str, str] = {}
+_CARER_KEYS = tuple(column_key(p) for p in _CARER)
 for _f in CONTACT_FIELDS:
     for _k in ALIAS_KEYS[_f]:
         _CONTACT_KEY_FIELD.setdefault(_k, _f)
@@ -354,13 +355,29 @@ def _numbered_field(name: str) -> tuple[int, str] | None:
     known column name); ``None`` for any other name."""
     numbers = list(re.finditer(r"\d+", name))
     if len(numbers) == 1:
-        fname = _CONTACT_KEY_FIELD.get(column_key(re.sub(r"\d+", " ", name)))
+        fname = _contact_field(column_key(re.sub(r"\d+", " ", name)))
         return (int(numbers[0].group()), fname) if fname else None
     if len(numbers) == 2:
         for m in numbers:
-            fname = _CONTACT_KEY_FIELD.get(column_key(f"{name[:m.start()]} {name[m.end():]}"))
+            fname = _contact_field(column_key(f"{name[:m.start()]} {name[m.end():]}"))
             if fname:
                 return int(m.group()), fname
+    return None
+
+
+def _contact_field(key: str) -> str | None:
+    """The contact field of a numbered column's name without its number: a known name
+    (``contact email``), or a known name after a carer word (``contact no contact``,
+    ``parent court order``: SIMS and Arbor put "Contact N" before every field, flags
+    included)."""
+    found = _CONTACT_KEY_FIELD.get(key)
+    if found:
+        return found
+    for prefix in sorted(_CARER_KEYS, key=len, reverse=True):
+        if key.startswith(prefix) and len(key) > len(prefix):
+            found = _CONTACT_KEY_FIELD.get(key[len(prefix):])
+            if found:
+                return found
     return None
 
 
