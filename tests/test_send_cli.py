@@ -223,7 +223,7 @@ def test_a_proof_to_the_outbox_does_not_mix_with_the_campaign(mailer, workspace:
     proof = mailer("send", SNIPPET, "--list", "lists/example-parents.csv", "--test-to",
                    "dsl@hollybank.example.sch.uk")
     assert proof.returncode == 0, proof.stderr
-    assert f"outbox folder {workspace / 'outbox' / 'proofs'}" in proof.stdout
+    assert f"open it from {workspace / 'outbox' / 'proofs' / 'new'}\n" in proof.stdout
     assert len(list((workspace / "outbox" / "proofs" / "new").iterdir())) == 1
     assert outbox_count(workspace) == 0
     sent = mailer("send", SNIPPET, "--list", "lists/example-parents.csv")
