@@ -4,6 +4,7 @@ and the check that the server and the journal agree."""
 from __future__ import annotations
 
 import asyncio
+import csv
 import sys
 from collections import Counter
 from dataclasses import dataclass
@@ -121,3 +122,10 @@ def mailer(workspace: Path, capsys: pytest.CaptureFixture[str],
         return run_cli(capsys, *args)
 
     return run
+
+
+def excel_csv(path: Path, rows: list[list[str]]) -> Path:
+    """Write ``rows`` as Excel's "CSV UTF-8" does: BOM, CRLF, quotes where needed."""
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        csv.writer(fh, lineterminator="\r\n").writerows(rows)
+    return path

@@ -5,7 +5,6 @@ workspace option given mailer.yaml, no postal address, a list that reaches nobod
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 from pathlib import Path
@@ -13,14 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run_mailer
-from tests.sendkit import SNIPPET
-
-
-def excel_csv(path: Path, rows: list[list[str]]) -> Path:
-    """Write ``rows`` as Excel's "CSV UTF-8" does: BOM, CRLF, quotes where needed."""
-    with path.open("w", encoding="utf-8-sig", newline="") as fh:
-        csv.writer(fh, lineterminator="\r\n").writerows(rows)
-    return path
+from tests.sendkit import SNIPPET, excel_csv
 
 
 def assert_plain_error(result, *words: str) -> None:

@@ -4,7 +4,6 @@ the "(PDF)" label of a link in a translation, and ``mailer status`` per message 
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 import sqlite3
@@ -15,28 +14,8 @@ from lxml import html as lxml_html
 
 from mailer.journal import Journal, journal_path
 from tests.conftest import run_mailer, set_smtp
-from tests.sendkit import SNIPPET
+from tests.sendkit import SNIPPET, excel_csv
 from tests.smtp_server import RecordingHandler, SmtpServer
-
-
-def excel_csv(path: Path, rows: list[list[str]]) -> Path:
-    """Write ``rows`` as Excel's "CSV UTF-8" does: BOM, CRLF, quotes where needed."""
-    with path.open("w", encoding="utf-8-sig", newline="") as fh:
-        csv.writer(fh, lineterminator="\r\n").writerows(rows)
-    return path
-
-
-def assert_plain_error(result, *words: str) -> None:
-    """Exit 2, one plain ``Error:`` line holding ``words``, no traceback."""
-    assert result.returncode == 2, (result.stdout, result.stderr)
-    assert "Traceback" not in result.stderr
-    for w in words:
-        assert w in result.stderr, result.stderr
-
-
-HEADER = ["Pupil Forename", "Pupil Surname", "Contact Forename", "Contact Surname", "Email",
-          "Notes"]
-
 
 # --- 7. "(PDF)" in the email's language -------------------------------------------------------
 
