@@ -27,7 +27,7 @@ HEADER = ["Pupil Forename", "Pupil Surname", "Contact Forename", "Contact Surnam
           "Notes"]
 
 
-# --- 1. a 300 KB cell -----------------------------------------------------------------------
+# --- a 300 KB cell -----------------------------------------------------------------------
 
 def test_a_300_kb_cell_is_named_by_file_line_and_column(workspace: Path) -> None:
     path = excel_csv(workspace / "lists" / "export.csv", [
@@ -56,7 +56,7 @@ def test_an_unclosed_quote_is_still_told_as_an_unclosed_quote(workspace: Path) -
     assert_plain_error(result, f"{path}, line 2: a quoted field opens on this line")
 
 
-# --- 2. dates that do not exist -----------------------------------------------------------
+# --- dates that do not exist -----------------------------------------------------------
 
 @pytest.mark.parametrize(("key", "value", "reason"), [
     ("reviewed", "2026-02-31", "February 2026 has 28 days"),
@@ -93,7 +93,7 @@ def test_the_editor_says_the_same_of_an_impossible_date() -> None:
     assert finding.message == "2026-02-31 is not a real date: February 2026 has 28 days."
 
 
-# --- 3. YAML lists name the line ----------------------------------------------------------
+# --- YAML lists name the line ----------------------------------------------------------
 
 def test_a_yaml_list_entry_that_is_not_name_value_lines_names_its_line(workspace: Path) -> None:
     path = workspace / "lists" / "parents.yaml"
@@ -115,7 +115,7 @@ def test_a_yaml_list_with_no_address_names_the_first_entry(workspace: Path) -> N
     assert_plain_error(result, f"{path}, line 3: no column of email addresses was found")
 
 
-# --- 4. --workspace given mailer.yaml -------------------------------------------------------
+# --- --workspace given mailer.yaml -------------------------------------------------------
 
 def test_workspace_option_accepts_the_mailer_yaml_file(workspace: Path, tmp_path: Path) -> None:
     elsewhere = tmp_path / "elsewhere"
@@ -136,7 +136,7 @@ def test_workspace_option_given_another_file_asks_for_the_folder(workspace: Path
                                f"--workspace {workspace}?")
 
 
-# --- 5. no postal address -------------------------------------------------------------------
+# --- no postal address -------------------------------------------------------------------
 
 def _drop_postal_address(ws: Path) -> None:
     path = ws / "mailer.yaml"
@@ -165,7 +165,7 @@ def test_send_refuses_without_a_postal_address(workspace: Path) -> None:
     assert not (workspace / "outbox").exists()
 
 
-# --- 6. a list that reaches nobody ----------------------------------------------------------
+# --- a list that reaches nobody ----------------------------------------------------------
 
 def test_lists_check_exits_2_when_no_row_gives_a_recipient(workspace: Path) -> None:
     excel_csv(workspace / "lists" / "bad.csv", [

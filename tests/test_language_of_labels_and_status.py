@@ -17,7 +17,7 @@ from tests.conftest import run_mailer, set_smtp
 from tests.sendkit import SNIPPET, excel_csv
 from tests.smtp_server import RecordingHandler, SmtpServer
 
-# --- 7. "(PDF)" in the email's language -------------------------------------------------------
+# --- "(PDF)" in the email's language -------------------------------------------------------
 
 def test_pdf_label_follows_the_translation(workspace: Path, tmp_path: Path) -> None:
     pdf = "https://www.childnet.com/ufiles/Video-chat-and-webcams1.pdf"
@@ -52,7 +52,7 @@ def test_pdf_link_in_the_body_follows_the_translation(workspace: Path, tmp_path:
     assert re.search(r">poradnik dla rodziców \(plik PDF\)</a>", html)
 
 
-# --- 8. status per language -----------------------------------------------------------------
+# --- status per language -----------------------------------------------------------------
 
 FAMILIES = [
     ["Pupil Forename", "Pupil Surname", "Contact Forename", "Contact Surname", "Email",
