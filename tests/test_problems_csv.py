@@ -35,3 +35,29 @@ def test_missing_folder_and_folder_as_target(tmp_path):
     with pytest.raises(MailerError, match="is a folder"):
         write_problems_csv(tmp_path, [])
     assert list(tmp_path.iterdir()) == []
+
+
+def test_problems_never_overwrites_the_parent_list_or_another_file(workspace) -> None:
+    """``lists check LIST --problems LIST`` overwrote the parent list with the problems
+    (found by trying it): a file that is not a problems list mailer wrote is refused."""
+    from tests.conftest import run_mailer
+
+    parents = workspace / "lists" / "example-parents.csv"
+    before = parents.read_bytes()
+    notes = workspace / "notes.txt"
+    notes.write_text("keep me\n", encoding="utf-8")
+    for target, words in ((parents, "not a problems list mailer wrote"),
+                          (notes, "is a .csv file")):
+        result = run_mailer("lists", "check", "lists/example-parents.csv", "--problems",
+                            str(target), cwd=workspace)
+        assert result.returncode == 2, result.stderr
+        assert words in result.stderr and "Traceback" not in result.stderr
+    assert parents.read_bytes() == before
+    assert notes.read_text(encoding="utf-8") == "keep me\n"
+    # A problems list mailer wrote may be written again (the same command run twice).
+    fix = workspace / "fix.csv"
+    for _ in range(2):
+        again = run_mailer("lists", "check", "lists/example-parents.csv", "--problems",
+                           str(fix), cwd=workspace)
+        assert again.returncode == 0, again.stderr
+    assert fix.read_text(encoding="utf-8-sig").startswith("Line,Pupil,Parent/carer")

@@ -66,6 +66,18 @@ def _excel_safe(value: str) -> str:
     return value
 
 
+def _is_problems_list(path: Path) -> bool:
+    """True when ``path`` starts with :data:`PROBLEM_COLUMNS` as this module writes them:
+    only such a file may be replaced, so a parent list or any other spreadsheet given as
+    ``--problems`` by mistake is never overwritten."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            first = next(csv.reader(fh), None)
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return False
+    return first is not None and tuple(first) == PROBLEM_COLUMNS
+
+
 def write_problems_csv(path: Path, rows: Iterable[ProblemRow]) -> int:
     """Write ``rows`` to ``path`` as CSV that Excel opens correctly: UTF-8 with a byte
     order mark (Excel reads BOM-less CSV in the computer's legacy code page, turning
@@ -78,14 +90,23 @@ def write_problems_csv(path: Path, rows: Iterable[ProblemRow]) -> int:
         the number of data rows written.
 
     Raises:
-        MailerError: when the folder does not exist or the file cannot be written
-            (naming the file and the reason).
+        MailerError: when the name does not end ``.csv``, when a file is already there that
+            is not a problems list mailer wrote (a parent list given by mistake), when the
+            folder does not exist or the file cannot be written (naming the file and the
+            reason); nothing is written then.
     """
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
     if path.is_dir():
         raise MailerError("this is a folder: give a file name for the problems list, such "
                           "as problems.csv.", path=path)
+    if path.suffix.lower() != ".csv":
+        raise MailerError("the problems list is a .csv file: give a name such as "
+                          "problems.csv. Nothing was written.", path=path)
+    if path.exists() and not _is_problems_list(path):
+        raise MailerError("this file is already there and is not a problems list mailer "
+                          "wrote (it may be your parent list), so it was not overwritten. "
+                          "Give a new file name, such as problems.csv.", path=path)
     if not folder.is_dir():
         raise MailerError(f"the folder {folder} does not exist: create it or give another "
                           "place for the problems list.", path=path)
