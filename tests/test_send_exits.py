@@ -21,6 +21,27 @@ from tests.smtp_server import RecordingHandler, SmtpServer
 from tests.test_send_process import _read_until, popen_mailer, wait_for
 
 
+def ctrl_c_on_a_terminal(args: tuple[str, ...], cwd: Path, after: str,
+                         read_timeout: float = 30, wait_timeout: float = 30) -> tuple[int, str]:
+    """Run ``mailer ARGS`` on a pseudo-terminal, press Ctrl-C (SIGINT) once ``after`` is on
+    the screen, and read until "Nothing was sent.". Returns (exit status, screen text)."""
+    master, slave = pty.openpty()
+    proc = popen_mailer(*args, cwd=cwd, stdin=slave, stderr=slave, stdout=subprocess.PIPE)
+    os.close(slave)
+    seen: list[str] = []
+    try:
+        _read_until(master, after, seen, timeout=read_timeout)
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=wait_timeout)
+        _read_until(master, "Nothing was sent.", seen)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
+    return proc.returncode, "".join(seen)
+
+
 @pytest.fixture
 def small_disk(workspace: Path):  # type: ignore[no-untyped-def]
     """A real 160 KiB tmpfs mounted at the workspace's outbox folder (root only, as on
@@ -62,24 +83,10 @@ def test_ctrl_c_at_the_question_says_nothing_was_sent_and_exits_130(workspace: P
     list_arg, _ = write_list(workspace, 3)
     with SmtpServer() as server:
         set_smtp(workspace, host="127.0.0.1", port=server.port, security="none")
-        master, slave = pty.openpty()
-        proc = popen_mailer("send", SNIPPET, "--list", list_arg, cwd=workspace,
-                            stdin=slave, stderr=slave, stdout=subprocess.PIPE)
-        os.close(slave)
-        seen: list[str] = []
-        try:
-            _read_until(master, "[y/N]", seen)
-            proc.send_signal(signal.SIGINT)
-            proc.wait(timeout=30)
-            _read_until(master, "Nothing was sent.", seen)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-            os.close(master)
+        code, screen = ctrl_c_on_a_terminal(("send", SNIPPET, "--list", list_arg),
+                                            workspace, "[y/N]")
         assert server.received == []
-    screen = "".join(seen)
-    assert proc.returncode == 130, screen
+    assert code == 130, screen
     assert "Aborted" not in screen and "Traceback" not in screen
 
 
@@ -128,23 +135,9 @@ def test_ctrl_c_while_the_messages_are_checked_says_nothing_was_sent(workspace: 
     """Ctrl-C after the list's report, while every message is checked (before anything
     goes): before, typer turned it into a silent exit 130 with no word of what happened."""
     list_arg, _ = write_list(workspace, 40_000)
-    master, slave = pty.openpty()
-    proc = popen_mailer("send", SNIPPET, "--list", list_arg, cwd=workspace,
-                        stdin=slave, stderr=slave, stdout=subprocess.PIPE)
-    os.close(slave)
-    seen: list[str] = []
-    try:
-        _read_until(master, "rows in all", seen, timeout=120)
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=60)
-        _read_until(master, "Nothing was sent.", seen)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        os.close(master)
-    screen = "".join(seen)
-    assert proc.returncode == 130, screen
+    code, screen = ctrl_c_on_a_terminal(("send", SNIPPET, "--list", list_arg), workspace,
+                                        "rows in all", read_timeout=120, wait_timeout=60)
+    assert code == 130, screen
     assert "Campaign:" not in screen, screen  # it was stopped before the summary
     assert not (workspace / "outbox" / "new").exists() or not any(
         (workspace / "outbox" / "new").iterdir())
