@@ -4,10 +4,15 @@ reader's fast path for the common row shape against its general path."""
 
 from __future__ import annotations
 
+import csv
+import io
 import sqlite3
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from mailer.journal import Journal
 from mailer.outcome import State
@@ -74,3 +79,163 @@ def test_add_pending_is_one_commit_that_is_all_or_nothing(tmp_path: Path) -> Non
         with pytest.raises(RuntimeError):
             journal.add_pending("c", rows())
         assert journal.states("c") == {}
+
+
+# -- the list reader: the fast path for the common row shape --------------------------------
+
+POOL = ["sadia.khan@example.com", "Imran.Khan@Example.COM", "jo.smith@example.org",
+        "eltern@bücher.example", "a.b+c@school.example.sch.uk", "x_y%z@sub.example.net",
+        "o'neil@example.com", "dot.@example.com", "a@localhost", "not-an-address",
+        "two@@example.com", "si?n@example.com", "name@example.invalid",
+        "averyveryveryveryveryveryveryveryveryveryveryveryveryverylonglocalpart1@example.com",
+        "p@exa_mple.com", "Mrs A <a.name@example.com>", "one@example.com; two@example.com",
+        " spaced@example.com ", "mailto:m@example.com", ""]
+NAMES = ["Sadia", "Khan", "Zoë", "Ó Súilleabháin", "Mary  Ann", " lead", "trail ", "Ma?gda",
+         "a|b", "x | y", "tab\there", "nb\u00a0sp", "", "Łucja", "O'Hara, Jr.", "Jo\u200b",
+         "Smith", "Dear Mrs Khan"]
+LANGUAGES = ["", "English", "Polish", "pl", "Martian", "ar", "  Polish", "urdu"]
+
+
+def _general_read(monkeypatch: pytest.MonkeyPatch, path: Path, **kwargs: object):  # type: ignore[no-untyped-def]
+    """``read_list`` with every row read by the general path (``_Builder.row``)."""
+    from mailer.lists import read_list
+    from mailer.lists.reader import _Builder
+
+    def general(self, rows, out):  # type: ignore[no-untyped-def]
+        for raw in rows:
+            out.append(self.row(raw))
+
+    with monkeypatch.context() as m:
+        m.setattr(_Builder, "read_rows", general)
+        return read_list(path, **kwargs)  # type: ignore[arg-type]
+
+
+def _same_report(fast, general) -> None:  # type: ignore[no-untyped-def]
+    assert fast.recipients == general.recipients
+    assert list(fast.rows) == list(general.rows)
+    assert fast.counts() == general.counts()
+    assert list(fast.rows_leaving_out()) == list(general.rows_leaving_out())
+    assert fast.warnings == general.warnings
+    assert fast.unknown_languages == general.unknown_languages
+    assert fast.blank_lines == general.blank_lines
+    assert fast.languages() == general.languages()
+    assert [r.fields() for r in fast.recipients] == [r.fields() for r in general.recipients]
+
+
+@st.composite
+def sims_lists(draw: st.DrawFn) -> dict:
+    """A SIMS-style export (one row per pupil-carer pair), with the odd cells, encodings,
+    repeated columns and shapes lists come in."""
+    header = ["Pupil Forename", "Pupil Surname", "Year", "Reg Group", "Contact Title",
+              "Contact Forename", "Contact Surname", "Relationship", "Email"]
+    if draw(st.booleans()):
+        header.append("Language")
+    if draw(st.booleans()):
+        header.append("Notes")
+        header.append("Notes")  # a repeated column name
+    if draw(st.booleans()):
+        header[4:7] = ["Contact Name"]  # one cell for the carer's whole name
+    common = st.sampled_from(NAMES[:3] + NAMES[16:17])
+    odd = st.sampled_from(NAMES)
+    rows = []
+    for _ in range(draw(st.integers(0, 14))):
+        name = odd if draw(st.integers(0, 3)) == 0 else common
+        row = []
+        for column in header:
+            if column == "Email":
+                row.append(draw(st.sampled_from(POOL[:5])) if draw(st.booleans())
+                           else draw(st.sampled_from(POOL)))
+            elif column == "Language":
+                row.append(draw(st.sampled_from(LANGUAGES)))
+            elif column == "Year":
+                row.append(draw(st.sampled_from(["Year 3", "3", "Reception", ""])))
+            else:
+                row.append(draw(name))
+        shape = draw(st.sampled_from(["full"] * 6 + ["short", "long", "blank"]))
+        if shape == "short":
+            row = row[:draw(st.integers(1, len(row) - 1))]
+        elif shape == "long":
+            row = [*row, draw(st.sampled_from(["", "extra"]))]
+        elif shape == "blank":
+            row = [""] * len(row)
+        rows.append(row)
+    return {
+        "header": header,
+        "rows": rows,
+        "delimiter": draw(st.sampled_from([",", ";", "\t"])),
+        "newline": draw(st.sampled_from(["\n", "\r\n", "\r"])),
+        "quoting": draw(st.sampled_from([csv.QUOTE_MINIMAL, csv.QUOTE_ALL])),
+        "encoding": draw(st.sampled_from(["utf-8", "utf-8-sig", "cp1252", "utf-16"])),
+        "suppressed": draw(st.sets(st.sampled_from(POOL[:5]), max_size=2)),
+        "where": draw(st.sampled_from([[], [], ["year=3"]])),
+    }
+
+
+def _write(spec: dict, path: Path) -> None:
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=spec["delimiter"], lineterminator=spec["newline"],
+                        quoting=spec["quoting"])
+    writer.writerow(spec["header"])
+    writer.writerows(spec["rows"])
+    path.write_bytes(out.getvalue().encode(spec["encoding"], errors="replace"))
+
+
+@settings(max_examples=250, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(spec=sims_lists())
+def test_fast_path_reads_every_list_as_the_general_path_does(
+        spec: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mailer.errors import ListError
+    from mailer.lists import read_list
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "list.csv"
+        _write(spec, path)
+        kwargs = {"suppressed": spec["suppressed"], "where": spec["where"]}
+        try:
+            general = _general_read(monkeypatch, path, **kwargs)
+        except ListError as exc:
+            with pytest.raises(ListError) as fast_exc:
+                read_list(path, **kwargs)  # type: ignore[arg-type]
+            assert (str(fast_exc.value), fast_exc.value.line) == (str(exc), exc.line)
+            return
+        _same_report(read_list(path, **kwargs), general)  # type: ignore[arg-type]
+
+
+def test_fast_path_reads_a_plain_sims_export_without_the_general_path(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows of the common shape never reach the general path (so the test above compares
+    two different readings), and come out as it would read them: siblings' rows merge,
+    a repeated row is a duplicate, an upper-case domain is sent to in lower case."""
+    from mailer.lists import Fate, read_list
+    from mailer.lists.reader import _Builder
+
+    path = tmp_path / "list.csv"
+    path.write_text(
+        "Pupil Forename,Pupil Surname,Year,Reg Group,Contact Title,Contact Forename,"
+        "Contact Surname,Relationship,Email,Language\r\n"
+        "Amy,Khan,Year 3,3K,Mrs,Sadia,Khan,Mother,Sadia.Khan@Example.COM,Polish\r\n"
+        "Ben,Khan,Year 5,5B,Mrs,Sadia,Khan,Mother,sadia.khan@example.com,\r\n"
+        "Ben,Khan,Year 5,5B,Mrs,Sadia,Khan,Mother,sadia.khan@example.com,\r\n"
+        "Cara,Zoë,Year 1,1A,Mr,Łukasz,Zoë,Father,lz@example.org,Martian\r\n",
+        encoding="utf-8-sig")
+    calls: list[int] = []
+    general_row = _Builder.row
+
+    def counted(self, raw):  # type: ignore[no-untyped-def]
+        calls.append(raw.line)
+        return general_row(self, raw)
+
+    monkeypatch.setattr(_Builder, "row", counted)
+    report = read_list(path)
+    assert calls == []
+    assert [r.fate for r in report.rows] == [Fate.RECIPIENT, Fate.MERGED, Fate.DUPLICATE,
+                                              Fate.RECIPIENT]
+    khan, zoe = report.recipients
+    assert (khan.email, khan.display_email, khan.lines, khan.language) == (
+        "Sadia.Khan@example.com", "Sadia.Khan@Example.COM", [2, 3, 4], "pl")
+    assert khan.children_names == "Amy and Ben"
+    assert zoe.greeting == "Dear Mr Zoë"
+    assert report.unknown_languages == [(5, "Martian")]
+    monkeypatch.undo()
+    _same_report(report, _general_read(monkeypatch, path))
