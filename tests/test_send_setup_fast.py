@@ -239,3 +239,30 @@ def test_fast_path_reads_a_plain_sims_export_without_the_general_path(
     assert report.unknown_languages == [(5, "Martian")]
     monkeypatch.undo()
     _same_report(report, _general_read(monkeypatch, path))
+
+
+# -- the To line's name, read once per recipient by the pre-flight --------------------------
+
+_parts = st.sampled_from(["", "Mrs", "Sadia", "Khan", "Zoë", "Ó Súilleabháin"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(_parts, _parts, _parts, _parts), max_size=3), st.booleans())
+def test_recipient_name_is_the_carers_full_names_joined(
+        carers: list[tuple[str, str, str, str]], unnamed: bool) -> None:
+    """``Recipient.name`` (one carer: no list built) and ``Carer.full_name`` (no join) say
+    what they said before: forename and surname, else title and surname, else what is
+    known; several carers joined with "and", repeats left out."""
+    from mailer.lists import Carer, Recipient
+    from mailer.lists.people import join_names
+
+    people = [Carer(*c) for c in carers]
+    rec = Recipient("a@example.com", "a@example.com", people, unnamed_carer=unnamed)
+
+    def old_full_name(c: Carer) -> str:
+        if c.forename:
+            return " ".join(p for p in (c.forename, c.surname) if p)
+        return " ".join(p for p in (c.title, c.surname) if p)
+
+    assert [c.full_name for c in people] == [old_full_name(c) for c in people]
+    assert rec.name == join_names([old_full_name(c) for c in rec.carers])

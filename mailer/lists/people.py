@@ -190,9 +190,9 @@ class Carer(NamedTuple):
     @property
     def full_name(self) -> str:
         """``Sadia Khan``, else ``Mrs Khan``, else whatever part is known."""
-        if self.forename:
-            return " ".join(p for p in (self.forename, self.surname) if p)
-        return " ".join(p for p in (self.title, self.surname) if p)
+        first = self.forename or self.title
+        surname = self.surname
+        return f"{first} {surname}" if first and surname else first or surname
 
 
 class Recipient:
@@ -306,7 +306,10 @@ class Recipient:
     @property
     def name(self) -> str:
         """Display name for the ``To`` header: the carers' names joined, or ``""``."""
-        return join_names([c.full_name for c in self.carers])
+        c = self._carers
+        if type(c) is Carer:  # one carer (most recipients): join_names of one name
+            return c.full_name
+        return join_names([carer.full_name for carer in c])  # type: ignore[union-attr]
 
     @property
     def children_names(self) -> str:
