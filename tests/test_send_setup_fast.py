@@ -266,3 +266,29 @@ def test_recipient_name_is_the_carers_full_names_joined(
 
     assert [c.full_name for c in people] == [old_full_name(c) for c in people]
     assert rec.name == join_names([old_full_name(c) for c in rec.carers])
+
+
+def test_reading_a_list_gives_the_garbage_collector_back_as_it_was(tmp_path: Path) -> None:
+    """The collector is paused while a list is read, and is on again after it (also when
+    the list is refused half-way); one that was off stays off."""
+    import gc
+
+    from mailer.errors import ListError
+    from mailer.lists import read_list
+
+    good = tmp_path / "good.csv"
+    good.write_text("Email\na@example.com\n", encoding="utf-8")
+    bad = tmp_path / "bad.csv"
+    bad.write_text('Email,Name\na@example.com,"never closed\n', encoding="utf-8")
+    assert gc.isenabled()
+    assert len(read_list(good).recipients) == 1
+    assert gc.isenabled()
+    with pytest.raises(ListError):
+        read_list(bad)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        read_list(good)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

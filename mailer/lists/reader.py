@@ -7,8 +7,10 @@ first row with an address makes the recipient, later rows merge into it.
 
 from __future__ import annotations
 
+import gc
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from mailer.errors import MailerError
@@ -423,6 +425,20 @@ class _Builder:
         return out
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off while a list's recipients are made: they are
+    new objects that live on (no cycles to find), and each of the collector's passes
+    over the growing heap cost, together, about a fifth of reading a 100,000-row list."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def read_list(
     path: Path,
     column_overrides: dict[str, list[str]] | None = None,
@@ -463,7 +479,8 @@ def read_list(
     builder = _Builder(table, cmap, bound, suppression.keys, name)
     # Row by row: only the outcomes and the recipients are kept, never the rows' cells.
     rows = RowOutcomes()
-    builder.read_rows(table.rows(), rows)
+    with _collector_paused():
+        builder.read_rows(table.rows(), rows)
     return ListReport(
         path=path,
         columns=table.header,
