@@ -292,3 +292,22 @@ def test_reading_a_list_gives_the_garbage_collector_back_as_it_was(tmp_path: Pat
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+_TEXTS = ["a,b\r\n1,2\r\n", "a,b\n1,2", "a,b\r1,2\r\r3,4\n",
+          'a,b\r\n"x\r\ny",2\n"p\rq","r\ns"\r\n', "a\r\r\n\n\rb", "", "\n", "only",
+          "a,b\x0c1,2\x85d\n", "a,b\u20281,2\n", "Zoë,£\r\n" * 5000]
+
+
+@pytest.mark.parametrize(("text", "encoding"), [
+    (text, encoding) for text in _TEXTS for encoding in ("utf-8", "utf-8-sig", "utf-16",
+                                                          "cp1252")
+    if encoding != "cp1252" or "\u2028" not in text])
+def test_lines_decoded_as_read_are_the_lines_of_the_whole_text(text: str,
+                                                                encoding: str) -> None:
+    """The CSV reader gets the same physical lines from the bytes, decoded a block at a
+    time, as from the whole decoded text (a CR LF across a block boundary included)."""
+    from mailer.lists.table import physical_lines, raw_lines
+
+    raw = text.encode(encoding)
+    assert list(raw_lines(raw, encoding)) == list(physical_lines(raw.decode(encoding)))
