@@ -302,7 +302,7 @@ _TEXTS = ["a,b\r\n1,2\r\n", "a,b\n1,2", "a,b\r1,2\r\r3,4\n",
 @pytest.mark.parametrize(("text", "encoding"), [
     (text, encoding) for text in _TEXTS for encoding in ("utf-8", "utf-8-sig", "utf-16",
                                                           "cp1252")
-    if encoding != "cp1252" or "\u2028" not in text])
+    if encoding != "cp1252" or text.isascii() or "£" in text])
 def test_lines_decoded_as_read_are_the_lines_of_the_whole_text(text: str,
                                                                 encoding: str) -> None:
     """The CSV reader gets the same physical lines from the bytes, decoded a block at a
