@@ -311,3 +311,53 @@ def test_lines_decoded_as_read_are_the_lines_of_the_whole_text(text: str,
 
     raw = text.encode(encoding)
     assert list(raw_lines(raw, encoding)) == list(physical_lines(raw.decode(encoding)))
+
+
+# -- modules loaded when first used ---------------------------------------------------------
+
+
+def test_a_module_imported_without_a_dependency_gets_it_when_it_uses_it() -> None:
+    """``import_without``: the imported module holds a stand-in that gives the real
+    module's attributes; the stand-in leaves ``sys.modules``, so a later ``import`` gets
+    the real module."""
+    import sys
+    import textwrap
+    import types
+
+    from mailer.lazy import import_without
+
+    name = "mailer_test_uses_colorsys"
+    source = "import colorsys\n\ndef hls(r, g, b):\n    return colorsys.rgb_to_hls(r, g, b)\n"
+    saved = sys.modules.pop("colorsys", None)
+    try:
+        def load() -> types.ModuleType:
+            module = types.ModuleType(name)
+            exec(textwrap.dedent(source), module.__dict__)
+            return module
+
+        user = import_without(("colorsys",), load)
+        assert "colorsys" not in sys.modules  # not loaded by the import
+        assert type(user.colorsys).__name__ == "_OnFirstUse"
+        assert user.hls(1.0, 0.0, 0.0) == (0.0, 0.5, 1.0)  # loaded on first use
+        import colorsys
+
+        assert type(colorsys) is types.ModuleType and user.colorsys.rgb_to_hls is (
+            colorsys.rgb_to_hls)
+    finally:
+        if saved is not None:
+            sys.modules["colorsys"] = saved
+
+
+def test_a_send_starts_without_requests_babel_or_the_translation_tools() -> None:
+    """What ``mailer send`` imports to start (a fresh interpreter): not ``requests``
+    (premailer's, for style sheets on the web it is never let fetch), Babel, langcodes or
+    mailer.translate, which only some lists, advisories and commands need."""
+    import subprocess
+    import sys
+
+    code = ("import sys, mailer.cli, mailer.render as r; r._premailer(); "
+            "print(sorted(n for n in ('requests', 'babel', 'langcodes', 'mailer.translate',"
+            " 'premailer') if type(sys.modules.get(n)).__name__ == 'module'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "['premailer']"
