@@ -361,3 +361,23 @@ def test_a_send_starts_without_requests_babel_or_the_translation_tools() -> None
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "['premailer']"
+
+
+def test_a_list_changed_while_it_is_read_is_refused_in_words(tmp_path: Path) -> None:
+    """The rows are read from the file after its bytes were checked: bytes that no longer
+    decode (the file saved again meanwhile) stop the reading with a ListError naming the
+    file, not a traceback."""
+    from mailer.errors import ListError
+    from mailer.lists.table import open_table
+
+    path = tmp_path / "parents.csv"
+    path.write_text("Email,Name\n" + "".join(f"p{i}@example.com,Zoë {i}\n"
+                                             for i in range(5000)), encoding="utf-8")
+    stream = open_table(path)  # checked as UTF-8; the first block is read
+    with path.open("r+b") as fh:
+        fh.seek(path.stat().st_size - 100)
+        fh.write(b"\xff\xfe")
+    with pytest.raises(ListError) as info:
+        list(stream.rows())
+    assert info.value.path == path
+    assert "changed" in info.value.message

@@ -190,9 +190,39 @@ def open_table(path: Path) -> TableStream:
         stream.warnings.extend(table.warnings)
         return stream
     encoding = decoded.encoding
-    del decoded  # checked: the rows are decoded again line by line, as they are read
-    return _open_csv(raw_lines(raw, encoding), path, encoding,
-                     lambda: decode_list_bytes(raw, path).text)
+    # Checked: the rows are read from the file again, a block at a time, as they are
+    # asked for; neither the bytes nor the text are kept whole meanwhile.
+    del decoded, raw
+    return _open_csv(_file_lines(path, encoding), path, encoding,
+                     lambda: _whole_text(path))
+
+
+def _file_lines(path: Path, encoding: str) -> Iterator[str]:
+    """The physical lines of the list file (as :func:`raw_lines` of its bytes), read and
+    decoded a block at a time; the file is closed at the end (or when the reading is
+    given up).
+
+    Raises:
+        ListError: the file can no longer be read, or no longer decodes as ``encoding``
+            (it was changed while it was read).
+    """
+    try:
+        with path.open("rb") as fh:
+            yield from io.TextIOWrapper(fh, encoding=encoding, newline="")
+    except (OSError, UnicodeDecodeError):
+        raise ListError(_CHANGED_WHILE_READ, path=path) from None
+
+
+_CHANGED_WHILE_READ = ("the list file changed (or went) while mailer was reading it. Wait "
+                       "until it is saved, then run the command again.")
+
+
+def _whole_text(path: Path) -> str:
+    """The list file's text, read again (to find the line of a CSV error)."""
+    try:
+        return decode_list_bytes(path.read_bytes(), path).text
+    except OSError:
+        raise ListError(_CHANGED_WHILE_READ, path=path) from None
 
 
 def raw_lines(raw: bytes, encoding: str) -> Iterator[str]:
