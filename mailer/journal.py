@@ -28,11 +28,10 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
 from pathlib import Path
 
-from mailer.errors import MailerError
-from mailer.outcome import Outcome, RecipientOutcome, State
+from mailer.errors import JournalError, JournalGone  # imported from here too
+from mailer.outcome import CampaignInfo, Outcome, RecipientOutcome, State
 
 JOURNAL_NAME = "journal.sqlite3"
 LOCK_NAME = "send.lock"
@@ -98,29 +97,6 @@ INSERT INTO recipients_v2
 DROP TABLE recipients;
 ALTER TABLE recipients_v2 RENAME TO recipients
 """
-
-
-class JournalError(MailerError):
-    """The journal cannot be opened or written (permissions, disk full, another send)."""
-
-
-class JournalGone(JournalError):
-    """The journal's file was deleted or replaced while it was open (its record was
-    written back: :meth:`Journal._put_back_if_deleted`)."""
-
-
-@dataclass(frozen=True)
-class CampaignInfo:
-    """One campaign row. Times are seconds since the epoch (UTC)."""
-
-    name: str
-    snippet: str
-    list_path: str
-    list_hash: str
-    content_hash: str
-    transport: str
-    created: float
-    updated: float
 
 
 def journal_path(state_dir: Path) -> Path:

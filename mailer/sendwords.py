@@ -13,16 +13,21 @@ from email import policy
 from email.parser import BytesParser
 from typing import TYPE_CHECKING, Any
 
-from mailer.errors import MailerError
-from mailer.outcome import Outcome, RecipientOutcome, State, StopReason
-from mailer.transports.base import OUTBOX
+from mailer.errors import JournalGone, MailerError
+from mailer.outcome import (
+    OUTBOX,
+    CampaignInfo,
+    Outcome,
+    Plan,
+    RecipientOutcome,
+    RunResult,
+    SendSummary,
+    State,
+    StopReason,
+)
 
 if TYPE_CHECKING:
-    from mailer.campaign import Plan, SendSummary
-    from mailer.config import SmtpConfig
-    from mailer.engine import RunResult
-    from mailer.journal import CampaignInfo
-    from mailer.sending import PreparedSend
+    from mailer.config import Config
 
 #: What a message written to the outbox folder is, in words, everywhere.
 WRITTEN_WORDS = "written to the outbox folder, not emailed"
@@ -153,8 +158,6 @@ def journal_broke_error(exc: MailerError, done: int, resume_command: str,
     """The journal could not be written after ``done`` messages went (a full disk, or its
     file deleted: :class:`mailer.journal.JournalGone`): exit
     status 1, not 2, since something was sent; says how to carry on."""
-    from mailer.journal import JournalGone
-
     gone = isinstance(exc, JournalGone)
     what = "sent" if emailed else "written to the outbox folder"
     err = MailerError(
@@ -227,11 +230,11 @@ def list_changed_words(info: CampaignInfo, sent: int) -> str:
         "--campaign NEW-NAME.")
 
 
-def port_hint_words(message: str, smtp: SmtpConfig) -> str:
+def port_hint_words(message: str, security: str, port: int) -> str:
     """``message`` and a hint that ``smtp.security`` does not suit the well-known port
     (587 STARTTLS, RFC 6409 / RFC 3207; 465 implicit TLS, RFC 8314 §3.3)."""
     return (f"{message} Port 587 uses starttls, 465 uses tls: check smtp.security "
-            f"({smtp.security}) and smtp.port ({smtp.port}).")
+            f"({security}) and smtp.port ({port}).")
 
 
 def broken_email_words(count: int, ids: list[str], snippet_id: str) -> str:
@@ -357,25 +360,28 @@ def _name_rows(rows: list) -> list[str]:  # type: ignore[type-arg]
     return out
 
 
-def question_words(prepared: PreparedSend) -> str:
-    """``Send 1,482 emails as office@school via smtp.office365.com?``"""
-    n = len(prepared.plan.due)
-    what = (f" of the BUILT-IN advisory '{prepared.rendered.snippet.id}'"
-            if prepared.builtin_notice else "")
-    return (f"Send {n:,} email{'s' if n != 1 else ''}{what} as "
-            f"{prepared.config.sender.address.addr_spec} via {prepared.config.smtp.host}?")
+def question_words(count: int, sender: str, host: str, builtin: str | None = None) -> str:
+    """``Send 1,482 emails as office@school via smtp.office365.com?``; ``builtin``: the
+    id of the advisory when it is the built-in one, not the workspace's own copy."""
+    what = f" of the BUILT-IN advisory '{builtin}'" if builtin else ""
+    return (f"Send {count:,} email{'s' if count != 1 else ''}{what} as {sender} via "
+            f"{host}?")
 
 
-def prepared_words(prepared: PreparedSend) -> str:
-    """The summary shown before sending (several lines); its first line says so when
-    the advisory is the built-in one rather than the workspace's own copy."""
-    plan = prepared.plan
-    smtp = prepared.config.smtp
+def prepared_words(plan: Plan, config: Config, *, server: str, emails: bool,
+                   daily_left: int | None, notice: str | None = None,
+                   language_lines: Iterable[str] = ()) -> str:
+    """The summary shown before sending (several lines): the campaign, who is sent now
+    and who is not, the sender, and the server with its pacing and the time it takes
+    (``emails``: a server; else the outbox folder, ``server`` its label either way).
+    ``daily_left``: messages ``smtp.daily_cap`` still allows now (``None``: no cap);
+    ``notice``: the first line, when the advisory is the built-in one rather than the
+    workspace's own copy; ``language_lines``: the parents per language."""
+    smtp = config.smtp
     due = len(plan.due)
     status = "new" if plan.existing is None else (
         "starting afresh: the earlier run only wrote to the outbox folder"
         if plan.restart else f"resumed, begun {time_words(plan.existing.created)}")
-    notice = prepared.builtin_notice
     lines = [f"NOTE:       {notice}"] if notice else []
     lines += [
         f"Campaign:   {plan.campaign} ({status})",
@@ -395,13 +401,13 @@ def prepared_words(prepared: PreparedSend) -> str:
         lines.append("            the list changed since the campaign began"
                      + (f"; {plan.not_on_list:,} earlier addresses are no longer on it "
                         "and are not sent" if plan.not_on_list else ""))
-    lines.append(f"From:       {prepared.config.sender.address}")
-    if prepared.is_smtp:
+    lines.append(f"From:       {config.sender.address}")
+    if emails:
         conns = smtp.connections
-        lines.append(f"Server:     {prepared.server}, {conns} connection{'s' if conns > 1 else ''}")
+        lines.append(f"Server:     {server}, {conns} connection{'s' if conns > 1 else ''}")
         rate = (f"{smtp.rate_per_minute:,} messages a minute" if smtp.rate_per_minute
                 else "no limit set (rate_per_minute)")
-        left = prepared.daily_left()
+        left = daily_left
         if left is not None:
             rate += f"; at most {smtp.daily_cap:,} a day ({left:,} left now)"
         lines.append(f"Rate:       {rate}")
@@ -414,17 +420,17 @@ def prepared_words(prepared: PreparedSend) -> str:
                      "tells you when to run the same command again for the rest")
         lines.append(f"Time:       {took}")
     else:
-        lines.append(f"Delivery:   {prepared.server} (nothing leaves this computer)")
-    if prepared.languages is not None:
-        lines += prepared.languages.summary_lines(prepared.plan.recipients)
+        lines.append(f"Delivery:   {server} (nothing leaves this computer)")
+    lines += language_lines
     return "\n".join(lines)
 
 
-def dry_run_words(prepared: PreparedSend) -> str:
-    """The first message's headers and plain text, for ``--dry-run``."""
-    if prepared.first is None:
+def dry_run_words(first: bytes | None) -> str:
+    """The first message's headers and plain text (``first``: its bytes, ``None`` when
+    nobody is due), for ``--dry-run``."""
+    if first is None:
         return "No message would be sent."
-    msg = BytesParser(policy=policy.default).parsebytes(prepared.first.data)
+    msg = BytesParser(policy=policy.default).parsebytes(first)
     lines = ["First message:"]
     for name, value in msg.items():
         if name.lower() in ("content-type", "content-transfer-encoding", "mime-version"):
