@@ -53,9 +53,7 @@ def check_fields(rendered: Rendered, recipients: list[Recipient], list_name: str
             if not values.get(name):
                 line = rec.lines[0] if rec.lines else None
                 raise ListError(
-                    f"the template uses recipient.{name}, but the list gives no {name} for "
-                    f"{rec.display_email}. Fill it in, or remove recipient.{name} from the "
-                    "template. Nothing was sent.",
+                    sendwords.missing_field_words(name, rec.display_email),
                     path=list_name,
                     line=line,
                 )
@@ -85,7 +83,7 @@ def file_hash(path: Path) -> str:
             for block in iter(lambda: fh.read(1 << 16), b""):
                 digest.update(block)
     except OSError as exc:
-        raise ListError(f"the list file cannot be read ({exc.strerror}).", path=path) from None
+        raise ListError(sendwords.list_unreadable_words(exc.strerror), path=path) from None
     return digest.hexdigest()
 
 
@@ -102,10 +100,7 @@ def check_campaign_name(name: str) -> str:
     """
     name = name.strip()
     if not name or len(name) > 100 or any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
-        raise MailerError(
-            "--campaign must be a name of 1 to 100 characters on one line, "
-            "for example 'webcams-autumn-term'."
-        )
+        raise MailerError(sendwords.CAMPAIGN_NAME_WORDS)
     return name
 
 
@@ -214,8 +209,7 @@ def preflight(composer: Composer, due: Iterable[Recipient], list_name: str) -> C
                 composer.check(rec.email, rec.name)
         except (ValueError, TypeError, KeyError, UnicodeError, email.errors.MessageError) as exc:
             raise ListError(
-                f"the message for {rec.display_email} cannot be built ({exc}). Correct the "
-                "address or name in the list. Nothing was sent.",
+                sendwords.unbuildable_message_words(rec.display_email, exc),
                 path=list_name,
                 line=rec.lines[0] if rec.lines else None,
             ) from None

@@ -240,7 +240,7 @@ def prepare_send(
     config = ws.config
     no_address = missing_postal_address(config)
     if no_address is not None:
-        raise ConfigError(f"{no_address[0]} Nothing was sent.", path=config.path,
+        raise ConfigError(sendwords.nothing_sent_words(no_address[0]), path=config.path,
                           line=no_address[1])
     # Each parent's language: rendered once per message kind, never per recipient.
     languages = plan_languages(ws, rendered.snippet, report.recipients, rendered)
@@ -509,7 +509,7 @@ def send(ws: Workspace, request: SendRequest, screen: SendScreen, *, resume_comm
         where, outcome = send_test(ws, request.snippet, request.list_name, test_to,
                                    smtp_password_for, request.where)
         if needs_login(outcome.code, outcome.text):
-            raise MailerError(sendwords.login_words(outcome.reply) + " Nothing was sent.")
+            raise MailerError(sendwords.nothing_sent_words(sendwords.login_words(outcome.reply)))
         return SendOutcome(Ending.PROOF, proof=outcome, proof_where=where)
     # Ctrl-C before the first message (reading the list, the pre-flight, the question,
     # the password): nothing was sent; say so (exit status 130).
