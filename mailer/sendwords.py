@@ -1,8 +1,15 @@
 """Every sentence ``mailer send`` and ``mailer status`` show a person about sending: the
 summary before sending and the question, progress, why a run stopped and what to do next,
-the summary after, and the status of a campaign (like :mod:`mailer.oauth.words` and
-:mod:`mailer.yamlwords`). The outcome names are :mod:`mailer.outcome`'s; a message written
-to the outbox folder is never called "sent".
+the summary after, and the status of a campaign; the errors of the send path (the list's
+pre-flight, the password, the journal and its lock, the outbox folder, connecting to the
+server) and the replies mailer writes itself for a message (a lost connection). The words
+for OAuth2 sign-in are :mod:`mailer.oauth.words`'s, those for YAML :mod:`mailer.yamlwords`'s.
+
+The outcome names are :mod:`mailer.outcome`'s; a message written to the outbox folder is
+never called "sent". This module imports only :mod:`mailer.errors`, :mod:`mailer.outcome`,
+:mod:`mailer.oauth.words` and (for types) :mod:`mailer.config`, so every module of the send
+path can use it
+(``tests/test_send_words_in_one_module.py`` holds both rules).
 """
 
 from __future__ import annotations
