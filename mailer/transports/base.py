@@ -7,10 +7,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from mailer.message import Message
-from mailer.outcome import Outcome
+from mailer.outcome import OUTBOX, Outcome
 
-#: How the journal names the outbox folder as a destination (a server is ``smtp HOST``).
-OUTBOX = "outbox"
+__all__ = ["OUTBOX", "Pacing", "Transport", "TransportBase"]
 
 
 @dataclass(frozen=True)
