@@ -36,7 +36,7 @@ from email.utils import format_datetime, make_msgid
 from html import escape
 
 from mailer.config import Sender
-from mailer.message import Message
+from mailer.message import Message, dot_stuff
 from mailer.render import Rendered, sentinel
 
 # Bodies are encoded under ``BODY_POLICY`` (quoted-printable lines of at most 76
@@ -276,6 +276,13 @@ class _Template:
         self.end = CRLF + delimiter + b"--" + CRLF
         self.text = self._pieces(rendered.text)
         self.html = self._pieces(rendered.html)
+        # The same parts as they travel after DATA (RFC 5321 §4.5.2): every piece starts
+        # at the beginning of a line, so each is dot-stuffed on its own, once. The header
+        # lines need none: each starts with a field name, a folded line with white space.
+        self.between_wire = dot_stuff(self.between)
+        self.end_wire = dot_stuff(self.end) + b".\r\n"
+        self.text_wire = [dot_stuff(p) if p.__class__ is bytes else p for p in self.text]
+        self.html_wire = [dot_stuff(p) if p.__class__ is bytes else p for p in self.html]
         self.domain = sender.domain
         self._date_second = -1
         self._date_line = b""
@@ -382,14 +389,18 @@ class Composer:
             return self.compose_reference(email, name, fields, message_id=message_id, date=date)
         text_values: dict[str, bytes] = {}
         html_values: dict[str, bytes] = {}
+        text_wire: dict[str, bytes] = {}
+        html_wire: dict[str, bytes] = {}
         for field in tpl.fields:
             value = fields[field]
             if "\n" in value or "\r" in value:
                 return self.compose_reference(
                     email, name, fields, message_id=message_id, date=date
                 )
-            text_values[field] = qp_segment(value)
-            html_values[field] = qp_segment(escape(value, quote=True))
+            text_values[field] = segment = qp_segment(value)
+            text_wire[field] = dot_stuff(segment)
+            html_values[field] = segment = qp_segment(escape(value, quote=True))
+            html_wire[field] = dot_stuff(segment)
 
         to_line = _to_line(email, name)
 
@@ -410,14 +421,23 @@ class Composer:
             msgid_line = POLICY.fold_binary(stored_name, stored)
             message_id = str(stored)
 
+        head = b"".join([tpl.from_line, to_line, tpl.subject_line, date_line, msgid_line,
+                         tpl.head_tail])
         data = b"".join([
-            tpl.from_line, to_line, tpl.subject_line, date_line, msgid_line, tpl.head_tail,
+            head,
             *_encode_body(tpl.text, text_values),
             tpl.between,
             *_encode_body(tpl.html, html_values),
             tpl.end,
         ])
-        return Composed(self.envelope_from, email, message_id, data)
+        wire = b"".join([
+            head,
+            *_encode_body(tpl.text_wire, text_wire),
+            tpl.between_wire,
+            *_encode_body(tpl.html_wire, html_wire),
+            tpl.end_wire,
+        ])
+        return Composed(self.envelope_from, email, message_id, data, wire)
 
     def check(self, email: str, name: str, fields: Mapping[str, str] | None = None) -> None:
         """Check what can fail for one recipient without building the message: every

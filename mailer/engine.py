@@ -157,6 +157,7 @@ class _Job:
     attempts: int = field(default=0, compare=False)
     losses: int = field(default=0, compare=False)
     reply: str = field(default="", compare=False)
+    message_id: str | None = field(default=None, compare=False)
 
     @property
     def key(self) -> str:
@@ -198,6 +199,8 @@ class Engine:
         self._retries: list[_Job] = []
         self._seq = itertools.count()
         self._source: Iterator[Recipient] = iter(())
+        #: Message-IDs of earlier tries (address -> ID), taken as each is sent again.
+        self._message_ids: dict[str, str] = {}
         self._stopping = False
         self._active = 0
         self._announced: tuple[float, int] | None = None
@@ -246,6 +249,7 @@ class Engine:
         self._source = iter(due)
         if total == 0:
             return self.result
+        self._message_ids = self.journal.message_ids(self.campaign)
         if self.daily.remaining() == 0:
             self.stop(StopReason.DAILY_CAP,
                       daily_cap_words(self.settings.daily_cap),
@@ -377,10 +381,11 @@ class Engine:
     async def _send_one(self, transport: Transport, job: _Job, started: float) -> None:
         rec = job.recipient
         key = job.key
-        message = self.composer.compose(
-            rec.email, rec.name, rec.fields(),
-            message_id=self.journal.message_id(self.campaign, key),
-        )
+        if job.message_id is None:  # a resend reuses the Message-ID of an earlier try
+            job.message_id = self._message_ids.pop(key, None)
+        message = self.composer.compose(rec.email, rec.name, rec.fields(),
+                                        message_id=job.message_id)
+        job.message_id = message.message_id
         marked = False
 
         def on_data() -> None:

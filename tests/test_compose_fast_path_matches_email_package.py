@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from mailer.compose import Composed, Composer
 from mailer.config import Sender
 from mailer.jobs import read_workspace_list, render_snippet
+from mailer.message import smtp_data
 from mailer.render import Rendered, sentinel
 from mailer.workspace import Workspace
 from tests.conftest import REPO
@@ -111,6 +112,8 @@ def assert_same(fast: Composed, slow: Composed) -> EmailMessage:
     assert (fast.envelope_from, fast.recipient, fast.message_id) == (
         slow.envelope_from, slow.recipient, slow.message_id)
     a, b = assert_valid(fast.data), assert_valid(slow.data)
+    # What the SMTP transport writes after DATA: built with the message, dot-stuffed.
+    assert fast.smtp_data == smtp_data(fast.data)
     assert headers(a) == headers(b)
     assert a["To"].addresses == b["To"].addresses
     for pa, pb in zip(a.get_payload(), b.get_payload(), strict=True):
@@ -297,3 +300,30 @@ def test_other_senders_and_a_subject_prefix(demo: tuple[Rendered, Sender]) -> No
     assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert str(msg["List-Unsubscribe"]) == f"<{sender.unsubscribe}>"
     assert msg["From"].addresses[0].display_name == "École Sainte-Thérèse"
+
+
+dotty = st.lists(st.sampled_from([".", "..", ".a", "a", " ", "\u00e9", "=", "x" * 30]),
+                 max_size=40).map("".join)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(greeting=dotty, children=dotty)
+def test_lines_starting_with_a_dot_are_stuffed_in_the_wire_form(
+    demo: tuple[Rendered, Sender], greeting: str, children: str,
+) -> None:
+    """Body lines and personal values that start with "." (or are a lone ".") travel
+    dot-stuffed (RFC 5321 §4.5.2), exactly as stuffing the whole message would give."""
+    rendered, sender = demo
+    text = ".starts with a dot\n.\n" + rendered.text.replace("\n\n", "\n\n..two\n", 1)
+    html = rendered.html.replace("<body", ".<body", 1)
+    dotted = dataclasses.replace(rendered, text=text, html=html,
+                                 fields_used=frozenset({"greeting", "children_details"}))
+    text = text.replace(sentinel("greeting"), "", 1)
+    dotted = dataclasses.replace(
+        dotted, text=f"{sentinel('children_details')}\n{sentinel('greeting')}\n" + text)
+    fields = fields_for(greeting)
+    fields["children_details"] = children
+    message = Composer(dotted, sender).compose("p.q@example.com", "Sam", fields)
+    assert message.wire is not None  # the composer built it
+    assert message.smtp_data == smtp_data(message.data)
+    assert b"\r\n..starts with a dot\r\n..\r\n" in message.smtp_data

@@ -24,7 +24,7 @@ from mailer.oauth.words import smtp_auth_words
 from mailer.outcome import Outcome, State
 from mailer.replies import Action, classify
 from mailer.transports.base import Pacing, TransportBase
-from mailer.transports.wire import ReplyPipe, command_address, smtp_data
+from mailer.transports.wire import ReplyPipe, command_address
 from mailer.transports.xoauth2 import token_expiring
 
 
@@ -242,7 +242,7 @@ class SmtpTransport(TransportBase):
             rcpt = b"RCPT TO:<%s>\r\n" % command_address(message.recipient)
         except ValueError as exc:  # an address that cannot go in a command
             return Outcome(State.FAILED, 0, f"the address cannot be used ({exc})")
-        wire = smtp_data(message.data)
+        wire = message.smtp_data
         data_started = False
         try:
             if self._pipelining:
