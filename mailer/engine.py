@@ -26,7 +26,7 @@ import asyncio
 import heapq
 import itertools
 import signal
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field, replace
 from typing import Protocol
@@ -39,7 +39,7 @@ from mailer.outcome import Outcome, RecipientOutcome, State, StopReason
 from mailer.ratelimit import DAY_S, Clock, DailyCap, SystemClock, TokenBucket
 from mailer.replies import Action, classify, pause_seconds
 from mailer.sendwords import daily_cap_words, keeps_breaking_words
-from mailer.transports.base import Transport
+from mailer.transports.base import Submission, Transport
 
 
 def needs_login(code: int, text: str) -> bool:
@@ -312,7 +312,10 @@ class Engine:
 
         return remove
 
-    async def _next_job(self) -> _Job | None:
+    async def _next_job(self, before_wait: Callable[[], Awaitable[None]]) -> _Job | None:
+        """The next recipient to try (a retry that is due first), or ``None`` when none is
+        left or the run is stopping. ``before_wait`` is awaited before any wait for a
+        retry's back-off (it reads the reply still owed on this connection)."""
         while not self._stopping:
             now = self.clock.monotonic()
             if self._retries and self._retries[0].not_before <= now:
@@ -324,6 +327,10 @@ class Engine:
                 return None
             # Only retries are left, and none is due yet: say what we wait for, then wait
             # in short steps so a Ctrl-C is noticed.
+            await before_wait()
+            now = self.clock.monotonic()
+            if self._retries[0].not_before <= now or self._stopping:
+                continue
             self._announce_wait(now)
             await self.clock.sleep(min(self._retries[0].not_before - now, 1.0))
         return None
@@ -345,11 +352,32 @@ class Engine:
         heapq.heappush(self._retries, job)
 
     async def _worker(self, transport: Transport) -> None:
+        """Send on one connection until nothing is left or the run stops.
+
+        With no rate limit, a message is submitted before the reply to the one before it
+        has been read (:meth:`Transport.submit`; RFC 2920 lets the next envelope follow a
+        message's data); the transport reads that reply before this message's data goes
+        out, and its outcome is recorded then (see :meth:`_submit`). With a rate limit, and
+        before any wait, the reply still owed is read first.
+        """
+        behind: Submission | None = None  # its reply not read yet
+
+        async def settle() -> None:
+            nonlocal behind
+            if behind is not None:
+                submission, behind = behind, None
+                await submission.outcome()  # recorded as it resolves (_submit)
+
         try:
             while True:
-                job = await self._next_job()
+                job = await self._next_job(settle)
                 if job is None:
-                    return
+                    if behind is None:
+                        return
+                    await settle()  # its outcome may bring a retry back
+                    continue
+                if self.settings.rate_per_minute:
+                    await settle()  # the bucket may wait: record what is known first
                 if not self.daily.take():
                     left = self.result.not_tried
                     self.stop(
@@ -357,18 +385,22 @@ class Engine:
                         daily_cap_words(self.settings.daily_cap),
                         self.daily.next_free(min(left, self.settings.daily_cap)),
                     )
+                    await settle()
                     return
                 if await self.bucket.acquire(lambda: self._stopping) is None:
+                    await settle()
                     return
                 try:
-                    await self._send_one(transport, job, self.clock.time())
+                    submission = await self._submit(transport, job, self.clock.time())
                 except TransportError as exc:
                     # A reconnect failed. Another connection may still be working (for
                     # example a server that allows fewer connections than configured).
                     self._requeue(job)
+                    await settle()
                     if self._active == 1:
                         self._stop_connection(exc)
                     return
+                behind = None if submission.done else submission
         finally:
             self._active -= 1
 
@@ -378,27 +410,32 @@ class Engine:
                   else StopReason.CONNECTION)
         self.stop(reason, exc.message, self.clock.time() + BUSY_WAIT_S)
 
-    async def _send_one(self, transport: Transport, job: _Job, started: float) -> None:
+    async def _submit(self, transport: Transport, job: _Job, started: float) -> Submission:
+        """Compose the job's message and hand it to ``transport``. The journal marks it
+        ``uncertain`` just before its data goes out, and records its outcome as soon as
+        the transport knows it."""
         rec = job.recipient
         key = job.key
         if job.message_id is None:  # a resend reuses the Message-ID of an earlier try
             job.message_id = self._message_ids.pop(key, None)
         message = self.composer.compose(rec.email, rec.name, rec.fields(),
                                         message_id=job.message_id)
-        job.message_id = message.message_id
+        message_id = job.message_id = message.message_id
         marked = False
 
         def on_data() -> None:
             nonlocal marked
-            self.journal.mark_uncertain(self.campaign, key, message.message_id,
+            self.journal.mark_uncertain(self.campaign, key, message_id,
                                         submission=self.settings.counts_submissions,
                                         started=started)
             marked = True
             self.in_flight.add(rec.email)
 
-        outcome = await transport.deliver(message, on_data)
-        self.in_flight.discard(rec.email)
-        self._handle(job, outcome, marked, message.message_id)
+        def on_outcome(outcome: Outcome) -> None:
+            self.in_flight.discard(rec.email)
+            self._handle(job, outcome, marked, message_id)
+
+        return await transport.submit(message, on_data, on_outcome)
 
     def _handle(self, job: _Job, d: Outcome, marked: bool, message_id: str) -> None:
         key = job.key
