@@ -72,7 +72,6 @@ CREATE TABLE IF NOT EXISTS submissions (
     at REAL NOT NULL,
     campaign TEXT
 );
-CREATE INDEX IF NOT EXISTS submissions_at ON submissions(at);
 """
 _VERSION = 2
 
@@ -226,6 +225,11 @@ class Journal:
             if check is None or check[0] != "ok":
                 raise sqlite3.DatabaseError(check[0] if check else "no answer")
             self._has_language = self._add_language_column()
+            # Earlier journals indexed submission times. An index page more to write
+            # on every message costs about a quarter of marking it uncertain; the times
+            # are read once a run (daily cap), where a scan is quick.
+            with suppress(sqlite3.OperationalError):
+                self._db.execute("DROP INDEX IF EXISTS submissions_at")
         except sqlite3.DatabaseError as exc:
             self._db_close_quietly()
             raise JournalError(damaged_words(path, str(exc)), path=path) from None
@@ -426,14 +430,6 @@ class Journal:
         return dict(self._db.execute(
             "SELECT email, message_id FROM recipients WHERE campaign = ? "
             "AND message_id IS NOT NULL AND state NOT IN ('sent', 'written')", (name,)))
-
-    def message_id(self, name: str, email: str) -> str | None:
-        """The Message-ID used for this recipient before, if any (reused on a resend)."""
-        row = self._db.execute(
-            "SELECT message_id FROM recipients WHERE campaign = ? AND email = ?",
-            (name, email.lower()),
-        ).fetchone()
-        return row[0] if row else None
 
     def mark_uncertain(self, name: str, email: str, message_id: str, *,
                        submission: bool = True, started: float | None = None) -> None:
