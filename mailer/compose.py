@@ -94,6 +94,8 @@ _EW_SUFFIX = "?="
 #: Characters an encoded word may carry as they are in a phrase (RFC 2047 §5 rule 3).
 _EW_SAFE = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!*+-/")
 _ATOM = re.compile(rf"{_ATEXT}+")
+#: A display name of atoms with single spaces between them (or none): written as it is.
+_SIMPLE_NAME_WORDS = re.compile(rf"(?:{_ATEXT}+(?: {_ATEXT}+)*)?")
 _PRINTABLE = re.compile(r"[\x21-\x7e]+(?: [\x21-\x7e]+)*")
 
 
@@ -191,6 +193,11 @@ def unsubscribe_line(url: str) -> bytes:
     return f"List-Unsubscribe: <{url}>".encode("ascii") + CRLF
 
 
+#: A piece that quoted-printable leaves as it is (RFC 2045 §6.7 rules 2 and 3): printable
+#: ASCII but "=", not ending in white space, short enough for one line.
+_QP_AS_IS = re.compile(r"[\x20-\x3c\x3e-\x7e]{0,74}[\x21-\x3c\x3e-\x7e]")
+
+
 def qp_segment(text: str) -> bytes:
     """Quoted-printable (RFC 2045 §6.7) for one piece of a body, ready to be joined to the
     next piece: it starts at the beginning of a line and ends at the start of a new line,
@@ -198,6 +205,8 @@ def qp_segment(text: str) -> bytes:
     must contain no CR. Every line is at most 76 octets."""
     if not text:
         return b""
+    if _QP_AS_IS.fullmatch(text):  # most personal values: a name, a greeting
+        return text.encode("ascii") + b"=\r\n"
     encoded = quoprimime.body_encode(
         text.encode("utf-8").decode("latin-1"), _SEGMENT_LINE, "\r\n"
     ).encode("ascii")
@@ -535,6 +544,12 @@ def _to_line(email: str, name: str) -> bytes:
     Raises:
         ValueError: the email package refuses the address (e.g. CR/LF in it).
     """
+    if _SIMPLE_NAME_WORDS.fullmatch(name) and _SIMPLE_ADDRESS.fullmatch(email):
+        # Atoms and an addr-spec as they are, on one line: what the general path below
+        # gives for them, without its parsing (most recipients; tested against it).
+        line = f"To: {name} <{email}>" if name else f"To: {email}"
+        if len(line) <= FOLD_AT:
+            return line.encode("ascii") + CRLF
     local, _, domain = email.rpartition("@")
     display = clean_display_name(name)
     addr = Address(username=local, domain=domain)  # raises for CR/LF and the like
