@@ -29,13 +29,19 @@ import signal
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field, replace
-from typing import Protocol
 
 from mailer.compose import Composer
 from mailer.errors import ServerBusyError, TransportError
 from mailer.journal import Journal
 from mailer.lists import Recipient
-from mailer.outcome import Outcome, RecipientOutcome, State, StopReason
+from mailer.outcome import (  # RunResult and ProgressSink: imported from here too
+    Outcome,
+    ProgressSink,
+    RecipientOutcome,
+    RunResult,
+    State,
+    StopReason,
+)
 from mailer.ratelimit import DAY_S, Clock, DailyCap, SystemClock, TokenBucket
 from mailer.replies import Action, classify, pause_seconds
 from mailer.sendwords import daily_cap_words, keeps_breaking_words
@@ -86,67 +92,6 @@ class EngineSettings:
     max_attempts: int = 3
     backoff_s: tuple[float, ...] = (60.0, 300.0)
     max_reconnects: int = 3
-
-
-@dataclass
-class RunResult:
-    """What a run did: counts per state, and the recipients not sent with their reply.
-    Memory stays flat for sent recipients (only counted), whatever the list size.
-
-    Attributes:
-        due: recipients the run set out to send.
-        tried: recipients with an outcome in this run.
-        not_sent: the latest outcome of each recipient tried but not sent (by address).
-        stopped: why the run ended early, or ``None``.
-        stop_text: the server's reply or the problem, in words, when stopped.
-        retry_after: wall time (epoch seconds) from which running again makes sense.
-        emails: the transport emails (a server); false for the outbox folder, whose
-            messages are ``written``, never ``sent``.
-    """
-
-    due: int = 0
-    tried: int = 0
-    not_sent: dict[str, RecipientOutcome] = field(default_factory=dict)
-    stopped: StopReason | None = None
-    stop_text: str = ""
-    retry_after: float | None = None
-    emails: bool = True
-    _counts: dict[State, int] = field(default_factory=lambda: {s: 0 for s in State})
-
-    def set_outcome(self, key: str, outcome: RecipientOutcome) -> None:
-        """Record ``outcome`` as the recipient's latest (replacing an earlier one; a sent
-        or written recipient gets no later outcome)."""
-        old = self.not_sent.pop(key, None)
-        if old is None:
-            self.tried += 1
-        else:
-            self._counts[old.state] -= 1
-        self._counts[outcome.state] += 1
-        if not outcome.state.done:
-            self.not_sent[key] = outcome
-
-    def count(self, state: State) -> int:
-        """Recipients whose last outcome in this run is ``state``."""
-        return self._counts[state]
-
-    @property
-    def not_tried(self) -> int:
-        """Due recipients this run never got to (they stay pending/deferred)."""
-        return self.due - self.tried
-
-
-class ProgressSink(Protocol):
-    """Receives the running counts after every recipient's outcome."""
-
-    def update(self, result: RunResult) -> None:
-        """Called after each outcome."""
-        ...
-
-    def waiting(self, until: float, count: int, reply: str) -> None:
-        """Called once when the run has only temporary failures left and waits for them:
-        ``until`` is the wall time (epoch seconds) of the next try, ``count`` the
-        recipients waiting, ``reply`` the server's last reply for the first of them."""
-        ...
 
 
 @dataclass(order=True)

@@ -28,11 +28,11 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
 from pathlib import Path
 
-from mailer.errors import MailerError
-from mailer.outcome import Outcome, RecipientOutcome, State
+from mailer import sendwords
+from mailer.errors import JournalError, JournalGone  # imported from here too
+from mailer.outcome import CampaignInfo, Outcome, RecipientOutcome, State
 
 JOURNAL_NAME = "journal.sqlite3"
 LOCK_NAME = "send.lock"
@@ -102,29 +102,6 @@ ALTER TABLE recipients_v2 RENAME TO recipients
 """
 
 
-class JournalError(MailerError):
-    """The journal cannot be opened or written (permissions, disk full, another send)."""
-
-
-class JournalGone(JournalError):
-    """The journal's file was deleted or replaced while it was open (its record was
-    written back: :meth:`Journal._put_back_if_deleted`)."""
-
-
-@dataclass(frozen=True)
-class CampaignInfo:
-    """One campaign row. Times are seconds since the epoch (UTC)."""
-
-    name: str
-    snippet: str
-    list_path: str
-    list_hash: str
-    content_hash: str
-    transport: str
-    created: float
-    updated: float
-
-
 def journal_path(state_dir: Path) -> Path:
     """``STATE_DIR/journal.sqlite3``."""
     return state_dir / JOURNAL_NAME
@@ -142,31 +119,9 @@ def _private_dir(path: Path) -> None:
         if path.stat().st_mode & 0o777 != 0o700:
             os.chmod(path, 0o700)
     except FileExistsError:
-        raise JournalError(
-            "this is a file, but mailer keeps its records in a folder with this name. Move "
-            "or rename the file, then run the same command again. Nothing was sent.",
-            path=path) from None
+        raise JournalError(sendwords.JOURNAL_FOLDER_IS_FILE, path=path) from None
     except OSError as exc:
-        raise JournalError(
-            f"the folder for mailer's records cannot be made or used ({exc.strerror}). "
-            "Check that the workspace is on a disk you can write to. Nothing was sent.",
-            path=path
-        ) from None
-
-
-def damaged_words(path: Path, why: str) -> str:
-    """What to say about a journal SQLite cannot read, true for ``send`` and ``status``
-    alike: mailer sends nothing while it is damaged (not "nothing was ever sent", which a
-    reader of ``status`` could take about the campaign), how to go on (move it aside) and
-    what is lost."""
-    return (
-        f"the send journal is damaged ({why}). mailer stopped here: it sends nothing while its "
-        f"journal is damaged. To go on, move it aside, "
-        f"for example: mv {path} {path}.damaged  (and the files next to it starting "
-        f"{path.name}-, if any). mailer then starts a new journal. What is lost is its "
-        "record of who was already sent: sending a campaign again would send it to "
-        "everyone again, so check with the people you sent to first."
-    )
+        raise JournalError(sendwords.journal_folder_words(exc.strerror), path=path) from None
 
 
 class Journal:
@@ -198,10 +153,10 @@ class Journal:
                 os.chmod(path, 0o600)
             except OSError as exc:
                 raise JournalError(
-                    f"the send journal cannot be created ({exc.strerror}).", path=path
+                    sendwords.journal_create_words(exc.strerror), path=path
                 ) from None
         elif not path.exists():
-            raise JournalError("there is no send journal yet: nothing has been sent.", path=path)
+            raise JournalError(sendwords.NO_JOURNAL_YET, path=path)
         try:
             self._db = sqlite3.connect(str(path), isolation_level=None, timeout=10)
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -209,10 +164,7 @@ class Journal:
             self._db.execute("PRAGMA foreign_keys=ON")
             version = self._db.execute("PRAGMA user_version").fetchone()[0]
             if version > _VERSION:
-                raise JournalError(
-                    "the send journal was written by a newer mailer; update mailer first.",
-                    path=path,
-                )
+                raise JournalError(sendwords.JOURNAL_TOO_NEW, path=path)
             if version < _VERSION:
                 with self._transaction() as db:
                     steps = _SCHEMA if version == 0 else _FROM_VERSION_1
@@ -223,7 +175,7 @@ class Journal:
             # A damaged page anywhere (not only the header) is found now, not mid-send.
             check = self._db.execute("PRAGMA quick_check(1)").fetchone()
             if check is None or check[0] != "ok":
-                raise sqlite3.DatabaseError(check[0] if check else "no answer")
+                raise sqlite3.DatabaseError(check[0] if check else sendwords.NO_CHECK_ANSWER)
             self._has_language = self._add_language_column()
             # Earlier journals indexed submission times. An index page more to write
             # on every message costs about a quarter of marking it uncertain; the times
@@ -232,7 +184,7 @@ class Journal:
                 self._db.execute("DROP INDEX IF EXISTS submissions_at")
         except sqlite3.DatabaseError as exc:
             self._db_close_quietly()
-            raise JournalError(damaged_words(path, str(exc)), path=path) from None
+            raise JournalError(sendwords.damaged_words(path, str(exc)), path=path) from None
         self._identity = _file_identity(path)
 
     def _put_back_if_deleted(self) -> bool:
@@ -305,7 +257,7 @@ class Journal:
             self._db.execute("COMMIT")
         except sqlite3.OperationalError as exc:
             raise JournalError(
-                f"the send journal cannot be written ({exc}). Nothing more was sent.",
+                sendwords.journal_write_words(exc),
                 path=self.path,
             ) from None
 
@@ -439,11 +391,7 @@ class Journal:
         Committed before returning."""
         at = self.now() if started is None else started
         if self._put_back_if_deleted():
-            raise JournalGone(
-                "the send journal was deleted or replaced while sending, so nothing more "
-                "was sent. mailer wrote its record of who was sent back (as "
-                f"{self.path.name}, or {self.path.name}.recovered beside a file put in "
-                "its place).", path=self.path)
+            raise JournalGone(sendwords.journal_gone_words(self.path.name), path=self.path)
         with self._transaction() as db:
             db.execute(
                 "UPDATE recipients SET state = 'uncertain', code = 0, reply = ?, "
@@ -541,23 +489,15 @@ class SendLock:
         try:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         except IsADirectoryError:
-            raise JournalError(
-                "this is a folder, but mailer needs a small file here to make sure two sends "
-                "never run at once. Move the folder away, then run the same command again. "
-                "Nothing was sent.", path=self.path) from None
+            raise JournalError(sendwords.LOCK_IS_FOLDER, path=self.path) from None
         except OSError as exc:
-            raise JournalError(
-                f"mailer cannot write in this folder ({exc.strerror}), so nothing was sent. "
-                "Check that the workspace is on a disk you can write to and that the folder "
-                "is yours.", path=self.path.parent) from None
+            raise JournalError(sendwords.lock_unwritable_words(exc.strerror),
+                               path=self.path.parent) from None
         try:
             _lock_file(fd)
         except OSError:
             os.close(fd)
-            raise JournalError(
-                "another 'mailer send' is running in this workspace. Wait for it to finish "
-                "(or stop it with Ctrl-C) and run the command again."
-            ) from None
+            raise JournalError(sendwords.ANOTHER_SEND) from None
         self._fd = fd
 
     def release(self) -> None:

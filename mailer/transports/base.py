@@ -7,10 +7,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from mailer.message import Message
-from mailer.outcome import Outcome
+from mailer.outcome import OUTBOX, Outcome
 
-#: How the journal names the outbox folder as a destination (a server is ``smtp HOST``).
-OUTBOX = "outbox"
+__all__ = ["OUTBOX", "Pacing", "Transport", "TransportBase"]
 
 
 @dataclass(frozen=True)
@@ -72,7 +71,7 @@ class Submission:
         """The outcome, reading the server's reply first if it has not been read yet."""
         if self._outcome is None and self._settle is not None:
             await self._settle()
-        assert self._outcome is not None, "the transport did not read the reply"
+        assert self._outcome is not None  # the transport reads the reply in _settle
         return self._outcome
 
 

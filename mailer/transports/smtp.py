@@ -16,6 +16,7 @@ from dataclasses import replace
 import aiosmtplib
 from aiosmtplib import errors as smtp_errors
 
+from mailer import sendwords
 from mailer.config import SmtpConfig
 from mailer.credentials import Authenticator
 from mailer.errors import ServerBusyError, TransportError
@@ -39,9 +40,7 @@ def tls_context(smtp: SmtpConfig) -> ssl.SSLContext:
         try:
             context.load_verify_locations(cafile=str(smtp.ca_file))
         except (OSError, ssl.SSLError) as exc:
-            raise TransportError(
-                f"the certificate authority file cannot be read ({exc}).", path=smtp.ca_file
-            ) from None
+            raise TransportError(sendwords.ca_file_words(exc), path=smtp.ca_file) from None
     return context
 
 
@@ -75,8 +74,7 @@ class SmtpTransport(TransportBase):
         self._outstanding: Submission | None = None
         self._pipelining = False
         self._size = False
-        mode = {"starttls": "STARTTLS", "tls": "TLS", "none": "no encryption"}[smtp.security]
-        self.label = f"{smtp.host}:{smtp.port} ({mode})"
+        self.label = sendwords.server_label_words(smtp.host, smtp.port, smtp.security)
         self.journal_name = f"smtp {smtp.host.lower()}"
         self.pacing = Pacing(connections=smtp.connections,
                              rate_per_minute=smtp.rate_per_minute,
@@ -111,16 +109,11 @@ class SmtpTransport(TransportBase):
                 await client.ehlo()
                 if not client.supports_extension("starttls"):
                     await _quietly_quit(client)
-                    raise TransportError(
-                        f"the server {where} does not offer STARTTLS encryption, so mailer "
-                        "will not send (passwords and parents' addresses would travel "
-                        "unencrypted). Check the host and port (Microsoft 365 and Google use "
-                        "port 587 with STARTTLS)."
-                    )
+                    raise TransportError(sendwords.no_starttls_words(where))
                 await client.starttls(tls_context=context)
             if self.credentials is not None:
                 if cfg.security == "none" and not cfg.is_loopback:
-                    raise TransportError("AUTH over an unencrypted connection is refused.")
+                    raise TransportError(sendwords.PLAINTEXT_AUTH_REFUSED)
                 # The one place this transport signs in: a password (Credentials) or
                 # XOAUTH2 (mailer.transports.xoauth2), which says when its token runs out.
                 until = await self.credentials.authenticate(client)
@@ -138,8 +131,7 @@ class SmtpTransport(TransportBase):
             if 400 <= exc.code < 500:
                 client.close()
                 raise ServerBusyError(
-                    f"the server {where} is not taking messages right now ({exc.code} "
-                    f"{exc.message}).",
+                    sendwords.busy_words(where, exc.code, exc.message),
                     code=exc.code,
                     reply=exc.message,
                 ) from None
@@ -154,22 +146,14 @@ class SmtpTransport(TransportBase):
             if isinstance(cause, ssl.SSLCertVerificationError):
                 raise self._untrusted(cause.verify_message) from None
             if isinstance(cause, ConnectionRefusedError):
-                raise TransportError(
-                    f"cannot connect to {where}: nothing is answering there. Check smtp.host "
-                    "and smtp.port, and that this computer is online.") from None
-            raise TransportError(
-                f"cannot connect to {where} ({exc}). Check smtp.host, smtp.port and "
-                "smtp.security, and that this computer can reach the server."
-            ) from None
+                raise TransportError(sendwords.nothing_answering_words(where)) from None
+            raise TransportError(sendwords.cannot_connect_words(where, exc)) from None
         except (smtp_errors.SMTPException, OSError) as exc:
             await _quietly_quit(client)
             text = str(exc) or type(exc).__name__
             if "certificate" in text.lower():
                 raise self._untrusted(text) from None
-            raise TransportError(
-                f"cannot connect to {where} ({text}). Check smtp.host, smtp.port and "
-                "smtp.security, and that this computer can reach the server."
-            ) from None
+            raise TransportError(sendwords.cannot_connect_words(where, text)) from None
         assert client.transport is not None
         self._pipelining = client.supports_extension("pipelining")
         self._size = client.supports_extension("size")
@@ -177,11 +161,7 @@ class SmtpTransport(TransportBase):
         self._pipe = ReplyPipe(client.transport, cfg.timeout_s)
 
     def _untrusted(self, why: str) -> TransportError:
-        return TransportError(
-            f"the certificate of {self._where()} could not be verified ({why}). Check the "
-            "host name; if the server uses a private certificate authority, set "
-            "smtp.ca_file to its certificate."
-        )
+        return TransportError(sendwords.untrusted_words(self._where(), why))
 
     def _refused(self, exc: smtp_errors.SMTPResponseException) -> TransportError:
         """A permanent refusal while connecting or logging in (AUTH 535 and the like)."""
@@ -191,16 +171,9 @@ class SmtpTransport(TransportBase):
         if words is not None:
             return TransportError(words)
         if isinstance(exc, smtp_errors.SMTPAuthenticationError):
-            return TransportError(
-                f"the server {where} refused the username or password ({exc.code} "
-                f"{exc.message}). Check smtp.username ({cfg.username}) and the password in "
-                f"{cfg.password_env} or the keyring; Microsoft 365 also needs 'Authenticated "
-                "SMTP' enabled for the mailbox."
-            )
-        return TransportError(
-            f"the server {where} refused the connection ({exc.code} {exc.message}). Check "
-            "smtp.host, smtp.port and smtp.username."
-        )
+            return TransportError(sendwords.bad_password_words(
+                where, exc.code, exc.message, cfg.username, cfg.password_env))
+        return TransportError(sendwords.refused_connection_words(where, exc.code, exc.message))
 
     @property
     def connected(self) -> bool:
@@ -250,7 +223,7 @@ class SmtpTransport(TransportBase):
             rcpt = b"RCPT TO:<%s>\r\n" % command_address(message.recipient)
         except ValueError as exc:  # an address that cannot go in a command
             return submission.resolve(
-                Outcome(State.FAILED, 0, f"the address cannot be used ({exc})"))
+                Outcome(State.FAILED, 0, sendwords.unusable_address_words(exc)))
         if self._pipe is not None and (not self._pipe.open or (
                 self._used_since_sign_in and token_expiring(self._signed_in_until))):
             # Lost, or signing in again with a fresh token before it runs out: the reply
@@ -269,7 +242,7 @@ class SmtpTransport(TransportBase):
                 # The reply to the message before comes first (RFC 2920 §3.1).
                 await self._settle()
                 if self._pipe is not pipe:  # that reply closed the connection (421, lost)
-                    raise ConnectionResetError("the connection was closed")
+                    raise ConnectionResetError(sendwords.CONNECTION_WAS_CLOSED)
                 replies = [await pipe.reply() for _ in range(3)]
             else:
                 replies = []
@@ -312,11 +285,10 @@ class SmtpTransport(TransportBase):
         if data_started:
             return Outcome(
                 State.UNCERTAIN, 0,
-                f"connection lost after the message was sent, before the server "
-                f"replied ({what})",
+                sendwords.lost_after_data_words(what),
                 connection_lost=True,
             )
-        return Outcome(State.DEFERRED, 0, f"connection lost ({what})", connection_lost=True)
+        return Outcome(State.DEFERRED, 0, sendwords.lost_words(what), connection_lost=True)
 
     async def _settle(self) -> None:
         """Read the reply to the data of the message submitted before, if it is still to
@@ -330,7 +302,7 @@ class SmtpTransport(TransportBase):
         pipe = self._pipe
         try:
             if pipe is None:
-                raise ConnectionResetError("the connection was closed")
+                raise ConnectionResetError(sendwords.CONNECTION_WAS_CLOSED)
             code, text = await pipe.reply()
         except OSError as exc:
             self._drop()
@@ -388,7 +360,7 @@ class SmtpTransport(TransportBase):
             self._pipe = None
         submission, self._outstanding = self._outstanding, None
         if submission is not None:  # its data went out; its reply can no longer be read
-            submission.resolve(self._lost(ConnectionResetError("the connection was closed"),
+            submission.resolve(self._lost(ConnectionResetError(sendwords.CONNECTION_WAS_CLOSED),
                                           data_started=True))
 
     async def close(self) -> None:

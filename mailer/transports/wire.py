@@ -12,6 +12,7 @@ import asyncio
 import re
 from collections import deque
 
+from mailer import sendwords
 from mailer.message import smtp_data
 
 __all__ = ["ReplyPipe", "command_address", "smtp_data"]
@@ -29,7 +30,7 @@ def command_address(address: str) -> bytes:
             angle brackets (it would break or inject into the command).
     """
     if _UNSAFE_IN_COMMAND.search(address):
-        raise ValueError(f"'{address}' holds a space, control character or angle bracket")
+        raise ValueError(sendwords.unsafe_address_words(address))
     return address.encode("ascii")
 
 
@@ -68,7 +69,7 @@ class ReplyPipe(asyncio.Protocol):
             ConnectionResetError: the connection is already lost.
         """
         if not self.open:
-            raise self._lost or ConnectionResetError("the connection is closed")
+            raise self._lost or ConnectionResetError(sendwords.CONNECTION_IS_CLOSED)
         self.transport.write(data)  # type: ignore[attr-defined]
 
     async def reply(self) -> tuple[int, str]:
@@ -90,13 +91,12 @@ class ReplyPipe(asyncio.Protocol):
 
     def _time_out(self, waiter: asyncio.Future[None]) -> None:
         if not waiter.done():
-            waiter.set_exception(TimeoutError(
-                f"no reply from the server within {self.timeout_s:g} s"))
+            waiter.set_exception(TimeoutError(sendwords.no_reply_words(self.timeout_s)))
 
     def close(self) -> None:
         """Close the connection."""
         if self._lost is None:
-            self._lost = ConnectionResetError("the connection was closed")
+            self._lost = ConnectionResetError(sendwords.CONNECTION_WAS_CLOSED)
         self.transport.close()
 
     # -- asyncio.Protocol -------------------------------------------------------------
@@ -113,7 +113,7 @@ class ReplyPipe(asyncio.Protocol):
             try:
                 code = int(line[:3])
             except ValueError:
-                self._fail(f"the server sent something that is not an SMTP reply: {line!r}")
+                self._fail(sendwords.not_a_reply_words(line))
                 return
             self._lines.append(line[4:].strip(b" \t\r\n").decode("utf-8", "replace"))
             if line[3:4] != b"-":
@@ -121,18 +121,18 @@ class ReplyPipe(asyncio.Protocol):
                 self._lines = []
         del self._buffer[:start]
         if len(self._buffer) > MAX_REPLY_LINE:
-            self._fail("the server sent a reply line that is far too long")
+            self._fail(sendwords.REPLY_TOO_LONG)
             return
         if self._replies:
             self._wake()
 
     def eof_received(self) -> bool:
-        self._set_lost(ConnectionResetError("the server closed the connection"))
+        self._set_lost(ConnectionResetError(sendwords.SERVER_CLOSED))
         return False
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._set_lost(ConnectionResetError(
-            f"the connection was lost ({exc})" if exc else "the server closed the connection"))
+            sendwords.connection_lost_words(exc) if exc else sendwords.SERVER_CLOSED))
 
     def _fail(self, why: str) -> None:
         self._set_lost(ConnectionResetError(why))
