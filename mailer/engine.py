@@ -23,6 +23,7 @@ retried and journalled so that nobody is sent twice and nobody is lost.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 import itertools
 import signal
@@ -302,8 +303,9 @@ class Engine:
         With no rate limit, a message is submitted before the reply to the one before it
         has been read (:meth:`Transport.submit`; RFC 2920 lets the next envelope follow a
         message's data); the transport reads that reply before this message's data goes
-        out, and its outcome is recorded then (see :meth:`_submit`). With a rate limit, and
-        before any wait, the reply still owed is read first.
+        out, and its outcome goes into the journal with that message's ``uncertain`` mark,
+        in one commit (see :meth:`_submit`). With a rate limit, and before any wait, the
+        reply still owed is read and every outcome known is committed first.
         """
         behind: Submission | None = None  # its reply not read yet
 
@@ -312,13 +314,14 @@ class Engine:
             if behind is not None:
                 submission, behind = behind, None
                 await submission.outcome()  # recorded as it resolves (_submit)
+            self.journal.flush()
 
         try:
             while True:
                 job = await self._next_job(settle)
                 if job is None:
                     if behind is None:
-                        return
+                        break
                     await settle()  # its outcome may bring a retry back
                     continue
                 if self.settings.rate_per_minute:
@@ -330,11 +333,9 @@ class Engine:
                         daily_cap_words(self.settings.daily_cap),
                         self.daily.next_free(min(left, self.settings.daily_cap)),
                     )
-                    await settle()
-                    return
+                    break
                 if await self.bucket.acquire(lambda: self._stopping) is None:
-                    await settle()
-                    return
+                    break
                 try:
                     submission = await self._submit(transport, job, self.clock.time())
                 except TransportError as exc:
@@ -344,8 +345,17 @@ class Engine:
                     await settle()
                     if self._active == 1:
                         self._stop_connection(exc)
-                    return
+                    break
                 behind = None if submission.done else submission
+                # What this message's data went out with is committed; what was learnt
+                # since (a refused envelope, a lost connection) is committed now.
+                self.journal.flush()
+            await settle()
+        except BaseException:
+            # Keep what is known, if the journal still takes it (it may be what failed).
+            with contextlib.suppress(Exception):
+                self.journal.flush()
+            raise
         finally:
             self._active -= 1
 
@@ -388,8 +398,10 @@ class Engine:
 
         def record(state: State) -> None:
             outcome = d if d.state is state else replace(d, state=state)
+            # Committed with the next message's "uncertain" mark, or by the worker's
+            # flush before anything else (see _worker).
             self.journal.record(self.campaign, key, outcome, message_id=message_id,
-                                new_attempt=count_attempt)
+                                new_attempt=count_attempt, later=True)
             self.result.set_outcome(key, RecipientOutcome(job.recipient.email, outcome))
             if self.progress is not None:
                 self.progress.update(self.result)

@@ -145,6 +145,7 @@ class Journal:
         self.path = path
         self.now = now
         self._touched = {}
+        self._later: list[tuple[str, int, str, int, str | None, float, str, str]] = []
         if create:
             _private_dir(path.parent)
             try:
@@ -194,6 +195,8 @@ class Journal:
         left alone (the record is then written beside it, as ``NAME.recovered``)."""
         if self._db is None or _file_identity(self.path) == self._identity:
             return False
+        with suppress(JournalError, sqlite3.Error):
+            self.flush()  # outcomes kept for later go into the copy too
         target = self.path if not self.path.exists() else self.path.with_name(
             self.path.name + ".recovered")
         with suppress(sqlite3.Error, OSError):
@@ -233,8 +236,10 @@ class Journal:
 
     def close(self) -> None:
         """Close the database (safe to call twice); a journal file deleted while it was
-        open is written back first."""
+        open is written back first, with any outcome kept for later (:meth:`record`)."""
         if self._db is not None:
+            with suppress(JournalError, sqlite3.Error):
+                self.flush()
             self._put_back_if_deleted()
             self._db.close()
             self._db = None  # type: ignore[assignment]
@@ -247,14 +252,18 @@ class Journal:
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One committed transaction; outcomes kept for later (:meth:`record`) go first."""
         try:
             self._db.execute("BEGIN IMMEDIATE")
             try:
+                if self._later:
+                    self._write_later(self._db)
                 yield self._db
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
+            self._later.clear()
         except sqlite3.OperationalError as exc:
             raise JournalError(
                 sendwords.journal_write_words(exc),
@@ -405,20 +414,37 @@ class Journal:
 
     def record(
         self, name: str, email: str, outcome: Outcome, *,
-        message_id: str | None = None, new_attempt: bool = False,
+        message_id: str | None = None, new_attempt: bool = False, later: bool = False,
     ) -> None:
         """Record an outcome: its state, reply code and text. ``new_attempt`` counts an
-        attempt that ended before its data went out (for example a 4xx to RCPT)."""
-        state, code, reply = outcome.state, outcome.code, outcome.text
-        at = self.now()
-        with self._transaction() as db:
+        attempt that ended before its data went out (for example a 4xx to RCPT).
+
+        Committed before returning, or with ``later`` in the next commit: the next
+        message's :meth:`mark_uncertain` (one commit for the two, where each would cost
+        a write to disk) or :meth:`flush`. The sending engine flushes before it waits for
+        anything; until then a kill leaves this message ``uncertain``, never sent twice.
+        """
+        row = (outcome.state.value, outcome.code, outcome.text[:1000],
+               1 if new_attempt else 0, message_id, self.now(), name, email.lower())
+        self._later.append(row)
+        if not later:
+            self.flush()
+
+    def flush(self) -> None:
+        """Commit the outcomes :meth:`record` was asked to keep for later, if any."""
+        if self._later:
+            with self._transaction():
+                pass
+
+    def _write_later(self, db: sqlite3.Connection) -> None:
+        """Write the outcomes kept for later into the open transaction."""
+        for state, code, reply, attempt, message_id, at, name, email in self._later:
             db.execute(
                 "UPDATE recipients SET state = ?, code = ?, reply = ?, "
                 "attempts = attempts + ?, message_id = COALESCE(?, message_id), "
                 "first_attempt = COALESCE(first_attempt, ?), last_attempt = ? "
                 "WHERE campaign = ? AND email = ?",
-                (state.value, code, reply[:1000], 1 if new_attempt else 0, message_id, at, at,
-                 name, email.lower()),
+                (state, code, reply, attempt, message_id, at, at, name, email),
             )
             # The campaign's "updated" time moves at most once a second: at hundreds of
             # messages a second, a second write per message would cost a page each.
