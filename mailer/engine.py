@@ -16,8 +16,13 @@ retried and journalled so that nobody is sent twice and nobody is lost.
 - A lost connection or timeout before the data went out reconnects and sends the message
   again; after the data went out the recipient stays ``uncertain`` and is not sent again
   (``--resend-uncertain`` does that on a later run).
-- Every state change is committed to the journal before the next message starts, and a
-  message is marked ``uncertain`` before its data is handed over.
+- A message is marked ``uncertain`` in the journal (committed) before its data is handed
+  over, and never sent again by itself once marked. With PIPELINING and no rate limit
+  the next message's envelope follows a message's data at once (RFC 2920 §3.1); its
+  reply is read before the next data goes out, and its outcome is committed together
+  with the next message's mark (one write to disk a message). Anything known is
+  committed before any wait, so a kill at any moment leaves a journal that tells the
+  truth, at worst calling a message that arrived ``uncertain``.
 """
 
 from __future__ import annotations
@@ -308,6 +313,8 @@ class Engine:
         reply still owed is read and every outcome known is committed first.
         """
         behind: Submission | None = None  # its reply not read yet
+        # Outcomes held for the next commit are committed before any wait on the server.
+        transport.before_wait = self.journal.flush
 
         async def settle() -> None:
             nonlocal behind

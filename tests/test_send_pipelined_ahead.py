@@ -8,6 +8,7 @@ arrived (or 1 s has passed), so it can tell whether the client waited."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import threading
 from collections import Counter
 from pathlib import Path
@@ -27,8 +28,12 @@ class RawServer:
     (keep the message, close without a reply).
     """
 
-    def __init__(self, end_of_data: dict[str, str] | None = None) -> None:
+    def __init__(self, end_of_data: dict[str, str] | None = None,
+                 look_after: str = "", journal: Path | None = None) -> None:
         self.end_of_data = dict(end_of_data or {})
+        # After replying to look_after's data, wait 0.3 s before answering anything else
+        # and read that recipient's state in the journal meanwhile.
+        self.look_after, self.journal, self.looked = look_after, journal, ""
         self.received: Counter[str] = Counter()
         self.ahead = 0        # replies to "." sent after the client's next MAIL had come
         self.waited = 0       # replies to "." sent after 1 s of the client waiting
@@ -89,6 +94,13 @@ class RawServer:
                     if action == "drop":
                         break
                     writer.write(action.encode() + b"\r\n")
+                    if rcpt == self.look_after and self.journal is not None:
+                        await writer.drain()
+                        await asyncio.sleep(0.3)  # the client now waits for more
+                        with sqlite3.connect(self.journal) as db:
+                            self.looked = db.execute(
+                                "SELECT state FROM recipients WHERE email = ?",
+                                (rcpt,)).fetchone()[0]
                     if action.startswith("421"):
                         await writer.drain()
                         break
@@ -169,3 +181,15 @@ def test_421_at_the_end_of_data_stops_and_the_next_parent_is_not_lost(
     states = journal_states(workspace, campaign("lists/parents.csv"))
     assert set(states.values()) == {State.SENT}
     assert server.received == Counter(addrs)
+
+
+def test_an_outcome_is_committed_before_mailer_waits_on_the_server(workspace: Path) -> None:
+    """The reply to parent 1's data comes, then the server is slow to answer the next
+    envelope: the journal already says parent 1 was sent (a kill while waiting would not
+    leave it 'uncertain')."""
+    journal = workspace / ".mailer" / "journal.sqlite3"
+    with RawServer(look_after="parents0001@example.com", journal=journal) as server:
+        addrs, summary = run(workspace, server, 4)
+    assert server.looked == "sent"
+    assert set(journal_states(workspace, campaign("lists/parents.csv")).values()) == {
+        State.SENT}

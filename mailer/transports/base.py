@@ -97,6 +97,9 @@ class Transport(Protocol):
     journal_name: str
     emails: bool
     pacing: Pacing
+    #: Called just before the transport waits for the server (set by the engine, which
+    #: commits the outcomes it holds for later there); ``None``: nothing to call.
+    before_wait: Callable[[], None] | None
 
     def describe(self) -> str:
         """The :attr:`label`."""
@@ -140,6 +143,7 @@ class TransportBase:
     :meth:`describe` gives its label."""
 
     label = ""
+    before_wait: Callable[[], None] | None = None
 
     def describe(self) -> str:
         """The transport's label."""

@@ -70,6 +70,8 @@ class SmtpTransport(TransportBase):
         self._signed_in_until: float | None = None
         self._used_since_sign_in = False
         self._pipe: ReplyPipe | None = None
+        #: Called before waiting for the server (see :class:`TransportBase`).
+        self.before_wait: Callable[[], None] | None = None
         #: The message whose data went out and whose reply is still to be read.
         self._outstanding: Submission | None = None
         self._pipelining = False
@@ -158,7 +160,11 @@ class SmtpTransport(TransportBase):
         self._pipelining = client.supports_extension("pipelining")
         self._size = client.supports_extension("size")
         # From here on the connection is ours: aiosmtplib's part (connect, TLS, AUTH) is done.
-        self._pipe = ReplyPipe(client.transport, cfg.timeout_s)
+        self._pipe = ReplyPipe(client.transport, cfg.timeout_s, self._about_to_wait)
+
+    def _about_to_wait(self) -> None:
+        if self.before_wait is not None:
+            self.before_wait()
 
     def _untrusted(self, why: str) -> TransportError:
         return TransportError(sendwords.untrusted_words(self._where(), why))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections import deque
+from collections.abc import Callable
 
 from mailer import sendwords
 from mailer.message import smtp_data
@@ -42,14 +43,18 @@ class ReplyPipe(asyncio.Protocol):
     Args:
         transport: the open (plain or TLS) connection; this object becomes its protocol.
         timeout_s: seconds to wait for any one reply.
+        before_wait: called when :meth:`reply` is about to wait because no reply has
+            arrived yet (the sending engine commits its journal there).
 
     :meth:`reply` raises ``ConnectionResetError`` when the connection is lost and
     ``TimeoutError`` when no reply comes in time (both ``OSError``).
     """
 
-    def __init__(self, transport: asyncio.BaseTransport, timeout_s: float) -> None:
+    def __init__(self, transport: asyncio.BaseTransport, timeout_s: float,
+                 before_wait: Callable[[], None] | None = None) -> None:
         self.transport = transport
         self.timeout_s = timeout_s
+        self.before_wait = before_wait
         self._buffer = bytearray()
         self._lines: list[str] = []
         self._replies: deque[tuple[int, str]] = deque()
@@ -74,6 +79,8 @@ class ReplyPipe(asyncio.Protocol):
 
     async def reply(self) -> tuple[int, str]:
         """The next reply: (code, text; lines joined by newlines)."""
+        if not self._replies and self._lost is None and self.before_wait is not None:
+            self.before_wait()  # no reply is here yet: the caller's moment to catch up
         if not self._replies and self._lost is None:
             # One timer per wait (asyncio.wait_for costs several times more a reply).
             loop = asyncio.get_running_loop()
