@@ -206,6 +206,12 @@ class Engine:
                       daily_cap_words(self.settings.daily_cap),
                       self.daily.next_free(min(total, self.settings.daily_cap)))
             return self.result
+        with self.journal.fewer_checkpoints():
+            await self._run_pool(handle_signals)
+        return self.result
+
+    async def _run_pool(self, handle_signals: bool) -> None:
+        """Open the first connection, then send on every connection of the pool."""
         async with AsyncExitStack() as stack:
             # The first connection is opened before anything is sent: a problem the person
             # must fix (sign-in, certificate) ends the run here with nothing sent.
@@ -213,7 +219,7 @@ class Engine:
                 first = await stack.enter_async_context(self.factory())
             except ServerBusyError as exc:
                 self.stop(StopReason.THROTTLED, exc.message, self.clock.time() + BUSY_WAIT_S)
-                return self.result
+                return
             self.result.emails = first.emails
             remove = self._install_signals() if handle_signals else None
             try:
@@ -225,7 +231,6 @@ class Engine:
             finally:
                 if remove is not None:
                     remove()
-        return self.result
 
     async def _pooled(self, transport: Transport) -> None:
         """One more connection of the pool, opened and closed with ``async with``. One that

@@ -138,6 +138,8 @@ class Journal:
 
     _has_language = False
     _touched: dict[str, float]
+    #: Pages the log may hold while sending before a commit checkpoints it itself.
+    CHECKPOINT_PAGES = 4000
 
     def __init__(
         self, path: Path, *, now: Callable[[], float] = time.time, create: bool = True
@@ -269,6 +271,23 @@ class Journal:
                 sendwords.journal_write_words(exc),
                 path=self.path,
             ) from None
+
+    @contextmanager
+    def fewer_checkpoints(self) -> Iterator[None]:
+        """While the block runs (a send), the write-ahead log is copied into the database
+        file (a checkpoint, SQLite "Write-Ahead Logging" §3) every
+        :attr:`CHECKPOINT_PAGES` pages instead of every 1,000. A checkpoint waits for the
+        disk (fsync); a commit does not (``synchronous=NORMAL``), and a commit is all a
+        kill needs to find a message's state again. The log grows to about 16 MB.
+        Measured: the checkpoints were about half the journal's time a message.
+        """
+        self._db.execute(f"PRAGMA wal_autocheckpoint={self.CHECKPOINT_PAGES}")
+        try:
+            yield
+        finally:
+            if self._db is not None:
+                with suppress(sqlite3.Error):
+                    self._db.execute("PRAGMA wal_autocheckpoint=1000")
 
     # -- campaigns --------------------------------------------------------------------
 
