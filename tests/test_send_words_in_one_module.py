@@ -21,7 +21,7 @@ SEND_PATH = sorted(
     + list((PACKAGE / "transports").glob("*.py")))
 
 #: A statement to SQLite, not words for a person.
-SQL = re.compile(r"\s*(SELECT|INSERT|UPDATE|DELETE|CREATE|ALTER|PRAGMA|BEGIN|AND|ORDER)\b")
+SQL = re.compile(r"\s*(SELECT|INSERT|UPDATE|DELETE|CREATE|ALTER|DROP|PRAGMA|BEGIN|AND|ORDER)\b")
 
 #: Texts of two words or more that are data, not words for a person, and why.
 NOT_WORDS = {

@@ -11,31 +11,16 @@ from __future__ import annotations
 import asyncio
 import re
 from collections import deque
+from collections.abc import Callable
 
 from mailer import sendwords
+from mailer.message import smtp_data
+
+__all__ = ["ReplyPipe", "command_address", "smtp_data"]
 
 #: Longest reply line accepted (RFC 5321 §4.5.3.1.5 says 512 octets; generous).
 MAX_REPLY_LINE = 8192
 _UNSAFE_IN_COMMAND = re.compile(r"[\x00-\x20\x7f<>]")
-
-
-def smtp_data(data: bytes) -> bytes:
-    """A message's bytes as they travel after DATA (RFC 5321 §4.1.1.4, §4.5.2): every line
-    ending CRLF, a line starting with "." gets another ".", and the end-of-data line
-    ``.\\r\\n`` after it.
-
-    ``data`` from :class:`mailer.compose.Composer` already has CRLF line ends, so the
-    usual path is two C-speed byte passes; stray CR or LF are made CRLF first.
-    """
-    lf = data.count(b"\n")
-    if lf != data.count(b"\r") or lf != data.count(b"\r\n"):
-        data = re.sub(rb"\r\n|\r|\n", b"\r\n", data)
-    data = data.replace(b"\r\n.", b"\r\n..")
-    if data.startswith(b"."):
-        data = b"." + data
-    if not data.endswith(b"\r\n"):
-        data += b"\r\n"
-    return data + b".\r\n"
 
 
 def command_address(address: str) -> bytes:
@@ -58,14 +43,18 @@ class ReplyPipe(asyncio.Protocol):
     Args:
         transport: the open (plain or TLS) connection; this object becomes its protocol.
         timeout_s: seconds to wait for any one reply.
+        before_wait: called when :meth:`reply` is about to wait because no reply has
+            arrived yet (the sending engine commits its journal there).
 
     :meth:`reply` raises ``ConnectionResetError`` when the connection is lost and
     ``TimeoutError`` when no reply comes in time (both ``OSError``).
     """
 
-    def __init__(self, transport: asyncio.BaseTransport, timeout_s: float) -> None:
+    def __init__(self, transport: asyncio.BaseTransport, timeout_s: float,
+                 before_wait: Callable[[], None] | None = None) -> None:
         self.transport = transport
         self.timeout_s = timeout_s
+        self.before_wait = before_wait
         self._buffer = bytearray()
         self._lines: list[str] = []
         self._replies: deque[tuple[int, str]] = deque()
@@ -90,18 +79,26 @@ class ReplyPipe(asyncio.Protocol):
 
     async def reply(self) -> tuple[int, str]:
         """The next reply: (code, text; lines joined by newlines)."""
+        if not self._replies and self._lost is None and self.before_wait is not None:
+            self.before_wait()  # no reply is here yet: the caller's moment to catch up
         if not self._replies and self._lost is None:
-            self._waiter = asyncio.get_running_loop().create_future()
+            # One timer per wait (asyncio.wait_for costs several times more a reply).
+            loop = asyncio.get_running_loop()
+            waiter = self._waiter = loop.create_future()
+            timer = loop.call_later(self.timeout_s, self._time_out, waiter)
             try:
-                await asyncio.wait_for(self._waiter, self.timeout_s)
-            except asyncio.TimeoutError:
-                raise TimeoutError(sendwords.no_reply_words(self.timeout_s)) from None
+                await waiter
             finally:
+                timer.cancel()
                 self._waiter = None
         if self._replies:
             return self._replies.popleft()
         assert self._lost is not None
         raise self._lost
+
+    def _time_out(self, waiter: asyncio.Future[None]) -> None:
+        if not waiter.done():
+            waiter.set_exception(TimeoutError(sendwords.no_reply_words(self.timeout_s)))
 
     def close(self) -> None:
         """Close the connection."""
