@@ -10,88 +10,28 @@ with ``--retry-failed``; ``uncertain`` only with ``--resend-uncertain`` (listed 
 
 from __future__ import annotations
 
-import datetime as dt
 import email.errors
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 
 from mailer import sendwords
 from mailer.compose import Composed, Composer, to_line_cannot_fail
 from mailer.config import Sender
-from mailer.engine import RunResult
 from mailer.errors import CampaignChangedError, ListError, MailerError
-from mailer.journal import CampaignInfo, Journal
+from mailer.journal import Journal
 from mailer.lists import Recipient
-from mailer.outcome import NOT_DONE, RecipientOutcome, State, StopReason
+from mailer.outcome import (  # Plan and SendSummary: imported from here too
+    NOT_DONE,
+    OUTBOX,
+    CampaignInfo,
+    Plan,
+    RunResult,
+    SendSummary,
+    State,
+)
 from mailer.render import ALWAYS_PRESENT, Rendered
-from mailer.transports.base import OUTBOX
-
-
-@dataclass
-class SendSummary:
-    """The outcome of ``mailer send``; ``as_dict`` is the ``--json`` shape.
-
-    ``sent`` counts messages a server accepted (emailed); ``written`` counts messages
-    written to the outbox folder (not emailed): the same names as ``mailer status --json``.
-
-    ``sent``/``failed``/``deferred``/``uncertain`` count what happened in this run;
-    ``skipped`` counts recipients this run did not set out to send (already sent, or
-    failed/uncertain before and not asked to be tried again); ``pending`` counts due
-    recipients the run never got to (stopped early).
-    """
-
-    campaign: str
-    transport: str
-    recipients: int = 0
-    sent: int = 0
-    written: int = 0
-    failed: int = 0
-    deferred: int = 0
-    uncertain: int = 0
-    skipped: int = 0
-    pending: int = 0
-    already_sent: int = 0
-    stopped: StopReason | None = None
-    stop_text: str = ""
-    retry_after: float | None = None
-    resume_command: str = ""
-    sender: str = ""
-    complete: bool = False
-    failures: list[RecipientOutcome] = field(default_factory=list)
-    #: per message language (see :meth:`mailer.language_plan.LanguagePlan.counts`), over
-    #: the campaign's recipients; ``language_lines`` the same in words.
-    languages: dict[str, object] = field(default_factory=dict)
-    language_lines: list[str] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, object]:
-        """Counts plus the failures, for ``--json``."""
-        retry = (
-            dt.datetime.fromtimestamp(self.retry_after, dt.timezone.utc).isoformat()
-            if self.retry_after is not None else None
-        )
-        return {
-            "campaign": self.campaign,
-            "transport": self.transport,
-            "recipients": self.recipients,
-            "sent": self.sent,
-            "written": self.written,
-            "failed": self.failed,
-            "deferred": self.deferred,
-            "uncertain": self.uncertain,
-            "skipped": self.skipped,
-            "pending": self.pending,
-            "already_sent": self.already_sent,
-            "complete": self.complete,
-            "stopped": self.stopped.value if self.stopped else None,
-            "stop_reason": self.stop_text or None,
-            "retry_after": retry,
-            "resume_command": self.resume_command or None,
-            # The same names as ``mailer status CAMPAIGN --json``'s "not_sent".
-            "not_sent": [f.as_dict() for f in self.failures],
-            **self.languages,
-        }
 
 
 def check_fields(rendered: Rendered, recipients: list[Recipient], list_name: str) -> None:
@@ -113,9 +53,7 @@ def check_fields(rendered: Rendered, recipients: list[Recipient], list_name: str
             if not values.get(name):
                 line = rec.lines[0] if rec.lines else None
                 raise ListError(
-                    f"the template uses recipient.{name}, but the list gives no {name} for "
-                    f"{rec.display_email}. Fill it in, or remove recipient.{name} from the "
-                    "template. Nothing was sent.",
+                    sendwords.missing_field_words(name, rec.display_email),
                     path=list_name,
                     line=line,
                 )
@@ -145,7 +83,7 @@ def file_hash(path: Path) -> str:
             for block in iter(lambda: fh.read(1 << 16), b""):
                 digest.update(block)
     except OSError as exc:
-        raise ListError(f"the list file cannot be read ({exc.strerror}).", path=path) from None
+        raise ListError(sendwords.list_unreadable_words(exc.strerror), path=path) from None
     return digest.hexdigest()
 
 
@@ -162,53 +100,11 @@ def check_campaign_name(name: str) -> str:
     """
     name = name.strip()
     if not name or len(name) > 100 or any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
-        raise MailerError(
-            "--campaign must be a name of 1 to 100 characters on one line, "
-            "for example 'webcams-autumn-term'."
-        )
+        raise MailerError(sendwords.CAMPAIGN_NAME_WORDS)
     return name
 
 
 # -- what this run sends --------------------------------------------------------------
-
-
-@dataclass
-class Plan:
-    """What a run of a campaign will do.
-
-    Attributes:
-        campaign: the campaign name.
-        existing: the campaign as the journal has it, or ``None`` for a new campaign.
-        recipients: every recipient on the list.
-        due: the recipients this run sends, in list order.
-        already_sent: recipients on the list the journal says were sent.
-        failed_before: failed earlier and not retried (no ``--retry-failed``).
-        uncertain_before: uncertain earlier and not sent again (no ``--resend-uncertain``).
-        not_on_list: journal rows whose address is no longer on the list (not sent).
-        list_changed: the list file differs from the one the campaign began with.
-        refresh: the journal's record of the list, content or destination must be updated
-            before sending (the change was accepted, or nothing was delivered yet).
-        restart: the campaign only went to the outbox folder before and something changed
-            (the advisory, the list, or now it goes through the server): every recipient
-            starts again as pending (the outbox run was a look, not a delivery).
-    """
-
-    campaign: str
-    existing: CampaignInfo | None
-    recipients: list[Recipient]
-    due: list[Recipient]
-    already_sent: int = 0
-    failed_before: list[RecipientOutcome] = field(default_factory=list)
-    uncertain_before: list[RecipientOutcome] = field(default_factory=list)
-    not_on_list: int = 0
-    list_changed: bool = False
-    refresh: bool = False
-    restart: bool = False
-
-    @property
-    def skipped(self) -> int:
-        """List recipients this run does not set out to send."""
-        return len(self.recipients) - len(self.due)
 
 
 def _refuse_changes(
@@ -315,8 +211,7 @@ def preflight(composer: Composer, due: Iterable[Recipient], list_name: str) -> C
                 composer.check(address, name)
         except (ValueError, TypeError, KeyError, UnicodeError, email.errors.MessageError) as exc:
             raise ListError(
-                f"the message for {rec.display_email} cannot be built ({exc}). Correct the "
-                "address or name in the list. Nothing was sent.",
+                sendwords.unbuildable_message_words(rec.display_email, exc),
                 path=list_name,
                 line=rec.lines[0] if rec.lines else None,
             ) from None

@@ -396,7 +396,7 @@ def _print_send(result: SendOutcome, as_json: bool, test_to: str | None) -> None
     elif result.ending is Ending.DRY_RUN:
         assert result.prepared is not None
         typer.echo(json.dumps(result.prepared.dry_run_dict(), indent=2) if as_json
-                   else sendwords.dry_run_words(result.prepared))
+                   else result.prepared.dry_run_words())
     elif result.ending in (Ending.DECLINED, Ending.ABORTED):
         typer.echo(sendwords.NOTHING_SENT, err=True)
     elif result.ending is Ending.STOPPED_AT_ONCE:

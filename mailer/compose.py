@@ -36,7 +36,7 @@ from email.utils import format_datetime, make_msgid
 from html import escape
 
 from mailer.config import Sender
-from mailer.message import Message
+from mailer.message import Message, dot_stuff
 from mailer.render import Rendered, sentinel
 
 # Bodies are encoded under ``BODY_POLICY`` (quoted-printable lines of at most 76
@@ -94,6 +94,8 @@ _EW_SUFFIX = "?="
 #: Characters an encoded word may carry as they are in a phrase (RFC 2047 §5 rule 3).
 _EW_SAFE = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!*+-/")
 _ATOM = re.compile(rf"{_ATEXT}+")
+#: A display name of atoms with single spaces between them (or none): written as it is.
+_SIMPLE_NAME_WORDS = re.compile(rf"(?:{_ATEXT}+(?: {_ATEXT}+)*)?")
 _PRINTABLE = re.compile(r"[\x21-\x7e]+(?: [\x21-\x7e]+)*")
 
 
@@ -191,6 +193,11 @@ def unsubscribe_line(url: str) -> bytes:
     return f"List-Unsubscribe: <{url}>".encode("ascii") + CRLF
 
 
+#: A piece that quoted-printable leaves as it is (RFC 2045 §6.7 rules 2 and 3): printable
+#: ASCII but "=", not ending in white space, short enough for one line.
+_QP_AS_IS = re.compile(r"[\x20-\x3c\x3e-\x7e]{0,74}[\x21-\x3c\x3e-\x7e]")
+
+
 def qp_segment(text: str) -> bytes:
     """Quoted-printable (RFC 2045 §6.7) for one piece of a body, ready to be joined to the
     next piece: it starts at the beginning of a line and ends at the start of a new line,
@@ -198,6 +205,8 @@ def qp_segment(text: str) -> bytes:
     must contain no CR. Every line is at most 76 octets."""
     if not text:
         return b""
+    if _QP_AS_IS.fullmatch(text):  # most personal values: a name, a greeting
+        return text.encode("ascii") + b"=\r\n"
     encoded = quoprimime.body_encode(
         text.encode("utf-8").decode("latin-1"), _SEGMENT_LINE, "\r\n"
     ).encode("ascii")
@@ -276,6 +285,13 @@ class _Template:
         self.end = CRLF + delimiter + b"--" + CRLF
         self.text = self._pieces(rendered.text)
         self.html = self._pieces(rendered.html)
+        # The same parts as they travel after DATA (RFC 5321 §4.5.2): every piece starts
+        # at the beginning of a line, so each is dot-stuffed on its own, once. The header
+        # lines need none: each starts with a field name, a folded line with white space.
+        self.between_wire = dot_stuff(self.between)
+        self.end_wire = dot_stuff(self.end) + b".\r\n"
+        self.text_wire = [dot_stuff(p) if p.__class__ is bytes else p for p in self.text]
+        self.html_wire = [dot_stuff(p) if p.__class__ is bytes else p for p in self.html]
         self.domain = sender.domain
         self._date_second = -1
         self._date_line = b""
@@ -382,14 +398,18 @@ class Composer:
             return self.compose_reference(email, name, fields, message_id=message_id, date=date)
         text_values: dict[str, bytes] = {}
         html_values: dict[str, bytes] = {}
+        text_wire: dict[str, bytes] = {}
+        html_wire: dict[str, bytes] = {}
         for field in tpl.fields:
             value = fields[field]
             if "\n" in value or "\r" in value:
                 return self.compose_reference(
                     email, name, fields, message_id=message_id, date=date
                 )
-            text_values[field] = qp_segment(value)
-            html_values[field] = qp_segment(escape(value, quote=True))
+            text_values[field] = segment = qp_segment(value)
+            text_wire[field] = dot_stuff(segment)
+            html_values[field] = segment = qp_segment(escape(value, quote=True))
+            html_wire[field] = dot_stuff(segment)
 
         to_line = _to_line(email, name)
 
@@ -410,14 +430,23 @@ class Composer:
             msgid_line = POLICY.fold_binary(stored_name, stored)
             message_id = str(stored)
 
+        head = b"".join([tpl.from_line, to_line, tpl.subject_line, date_line, msgid_line,
+                         tpl.head_tail])
         data = b"".join([
-            tpl.from_line, to_line, tpl.subject_line, date_line, msgid_line, tpl.head_tail,
+            head,
             *_encode_body(tpl.text, text_values),
             tpl.between,
             *_encode_body(tpl.html, html_values),
             tpl.end,
         ])
-        return Composed(self.envelope_from, email, message_id, data)
+        wire = b"".join([
+            head,
+            *_encode_body(tpl.text_wire, text_wire),
+            tpl.between_wire,
+            *_encode_body(tpl.html_wire, html_wire),
+            tpl.end_wire,
+        ])
+        return Composed(self.envelope_from, email, message_id, data, wire)
 
     def check(self, email: str, name: str, fields: Mapping[str, str] | None = None) -> None:
         """Check what can fail for one recipient without building the message: every
@@ -515,6 +544,12 @@ def _to_line(email: str, name: str) -> bytes:
     Raises:
         ValueError: the email package refuses the address (e.g. CR/LF in it).
     """
+    if _SIMPLE_NAME_WORDS.fullmatch(name) and _SIMPLE_ADDRESS.fullmatch(email):
+        # Atoms and an addr-spec as they are, on one line: what the general path below
+        # gives for them, without its parsing (most recipients; tested against it).
+        line = f"To: {name} <{email}>" if name else f"To: {email}"
+        if len(line) <= FOLD_AT:
+            return line.encode("ascii") + CRLF
     local, _, domain = email.rpartition("@")
     display = clean_display_name(name)
     addr = Address(username=local, domain=domain)  # raises for CR/LF and the like

@@ -25,6 +25,7 @@ import aiosmtplib
 from mailer.config import Config, SmtpConfig
 from mailer.errors import ConfigError
 from mailer.oauth.base import TokenSource
+from mailer.sendwords import no_password_words, password_prompt_words
 
 #: The keyring service name passwords are stored under.
 KEYRING_SERVICE = "mailer"
@@ -78,16 +79,12 @@ def smtp_password(
         interactive = _stdin_is_terminal()
     if interactive:
         try:
-            value = prompt(f"Password for {smtp.username} at {smtp.host}: ")
+            value = prompt(password_prompt_words(smtp.username, smtp.host))
         except (EOFError, KeyboardInterrupt):
             value = ""
         if value:
             return value
-    raise ConfigError(
-        f"no password for {smtp.username}. Set the environment variable {smtp.password_env} "
-        f"before running mailer (for example: export {smtp.password_env}='...'), or store "
-        f"it once in the system keyring with: keyring set {KEYRING_SERVICE} {smtp.username}"
-    )
+    raise ConfigError(no_password_words(smtp.username, smtp.password_env, KEYRING_SERVICE))
 
 
 def smtp_password_for(config: Config) -> str | TokenSource | None:

@@ -16,30 +16,42 @@ retried and journalled so that nobody is sent twice and nobody is lost.
 - A lost connection or timeout before the data went out reconnects and sends the message
   again; after the data went out the recipient stays ``uncertain`` and is not sent again
   (``--resend-uncertain`` does that on a later run).
-- Every state change is committed to the journal before the next message starts, and a
-  message is marked ``uncertain`` before its data is handed over.
+- A message is marked ``uncertain`` in the journal (committed) before its data is handed
+  over, and never sent again by itself once marked. With PIPELINING and no rate limit
+  the next message's envelope follows a message's data at once (RFC 2920 §3.1); its
+  reply is read before the next data goes out, and its outcome is committed together
+  with the next message's mark (one write to disk a message). Anything known is
+  committed before any wait, so a kill at any moment leaves a journal that tells the
+  truth, at worst calling a message that arrived ``uncertain``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 import itertools
 import signal
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field, replace
-from typing import Protocol
 
 from mailer.compose import Composer
 from mailer.errors import ServerBusyError, TransportError
 from mailer.journal import Journal
 from mailer.lists import Recipient
-from mailer.outcome import Outcome, RecipientOutcome, State, StopReason
+from mailer.outcome import (  # RunResult and ProgressSink: imported from here too
+    Outcome,
+    ProgressSink,
+    RecipientOutcome,
+    RunResult,
+    State,
+    StopReason,
+)
 from mailer.ratelimit import DAY_S, Clock, DailyCap, SystemClock, TokenBucket
 from mailer.replies import Action, classify, pause_seconds
 from mailer.sendwords import daily_cap_words, keeps_breaking_words
-from mailer.transports.base import Transport
+from mailer.transports.base import Submission, Transport
 
 
 def needs_login(code: int, text: str) -> bool:
@@ -88,67 +100,6 @@ class EngineSettings:
     max_reconnects: int = 3
 
 
-@dataclass
-class RunResult:
-    """What a run did: counts per state, and the recipients not sent with their reply.
-    Memory stays flat for sent recipients (only counted), whatever the list size.
-
-    Attributes:
-        due: recipients the run set out to send.
-        tried: recipients with an outcome in this run.
-        not_sent: the latest outcome of each recipient tried but not sent (by address).
-        stopped: why the run ended early, or ``None``.
-        stop_text: the server's reply or the problem, in words, when stopped.
-        retry_after: wall time (epoch seconds) from which running again makes sense.
-        emails: the transport emails (a server); false for the outbox folder, whose
-            messages are ``written``, never ``sent``.
-    """
-
-    due: int = 0
-    tried: int = 0
-    not_sent: dict[str, RecipientOutcome] = field(default_factory=dict)
-    stopped: StopReason | None = None
-    stop_text: str = ""
-    retry_after: float | None = None
-    emails: bool = True
-    _counts: dict[State, int] = field(default_factory=lambda: {s: 0 for s in State})
-
-    def set_outcome(self, key: str, outcome: RecipientOutcome) -> None:
-        """Record ``outcome`` as the recipient's latest (replacing an earlier one; a sent
-        or written recipient gets no later outcome)."""
-        old = self.not_sent.pop(key, None)
-        if old is None:
-            self.tried += 1
-        else:
-            self._counts[old.state] -= 1
-        self._counts[outcome.state] += 1
-        if not outcome.state.done:
-            self.not_sent[key] = outcome
-
-    def count(self, state: State) -> int:
-        """Recipients whose last outcome in this run is ``state``."""
-        return self._counts[state]
-
-    @property
-    def not_tried(self) -> int:
-        """Due recipients this run never got to (they stay pending/deferred)."""
-        return self.due - self.tried
-
-
-class ProgressSink(Protocol):
-    """Receives the running counts after every recipient's outcome."""
-
-    def update(self, result: RunResult) -> None:
-        """Called after each outcome."""
-        ...
-
-    def waiting(self, until: float, count: int, reply: str) -> None:
-        """Called once when the run has only temporary failures left and waits for them:
-        ``until`` is the wall time (epoch seconds) of the next try, ``count`` the
-        recipients waiting, ``reply`` the server's last reply for the first of them."""
-        ...
-
-
 @dataclass(order=True)
 class _Job:
     not_before: float
@@ -157,6 +108,7 @@ class _Job:
     attempts: int = field(default=0, compare=False)
     losses: int = field(default=0, compare=False)
     reply: str = field(default="", compare=False)
+    message_id: str | None = field(default=None, compare=False)
 
     @property
     def key(self) -> str:
@@ -198,6 +150,8 @@ class Engine:
         self._retries: list[_Job] = []
         self._seq = itertools.count()
         self._source: Iterator[Recipient] = iter(())
+        #: Message-IDs of earlier tries (address -> ID), taken as each is sent again.
+        self._message_ids: dict[str, str] = {}
         self._stopping = False
         self._active = 0
         self._announced: tuple[float, int] | None = None
@@ -246,11 +200,18 @@ class Engine:
         self._source = iter(due)
         if total == 0:
             return self.result
+        self._message_ids = self.journal.message_ids(self.campaign)
         if self.daily.remaining() == 0:
             self.stop(StopReason.DAILY_CAP,
                       daily_cap_words(self.settings.daily_cap),
                       self.daily.next_free(min(total, self.settings.daily_cap)))
             return self.result
+        with self.journal.fewer_checkpoints():
+            await self._run_pool(handle_signals)
+        return self.result
+
+    async def _run_pool(self, handle_signals: bool) -> None:
+        """Open the first connection, then send on every connection of the pool."""
         async with AsyncExitStack() as stack:
             # The first connection is opened before anything is sent: a problem the person
             # must fix (sign-in, certificate) ends the run here with nothing sent.
@@ -258,7 +219,7 @@ class Engine:
                 first = await stack.enter_async_context(self.factory())
             except ServerBusyError as exc:
                 self.stop(StopReason.THROTTLED, exc.message, self.clock.time() + BUSY_WAIT_S)
-                return self.result
+                return
             self.result.emails = first.emails
             remove = self._install_signals() if handle_signals else None
             try:
@@ -270,7 +231,6 @@ class Engine:
             finally:
                 if remove is not None:
                     remove()
-        return self.result
 
     async def _pooled(self, transport: Transport) -> None:
         """One more connection of the pool, opened and closed with ``async with``. One that
@@ -308,7 +268,10 @@ class Engine:
 
         return remove
 
-    async def _next_job(self) -> _Job | None:
+    async def _next_job(self, before_wait: Callable[[], Awaitable[None]]) -> _Job | None:
+        """The next recipient to try (a retry that is due first), or ``None`` when none is
+        left or the run is stopping. ``before_wait`` is awaited before any wait for a
+        retry's back-off (it reads the reply still owed on this connection)."""
         while not self._stopping:
             now = self.clock.monotonic()
             if self._retries and self._retries[0].not_before <= now:
@@ -320,6 +283,10 @@ class Engine:
                 return None
             # Only retries are left, and none is due yet: say what we wait for, then wait
             # in short steps so a Ctrl-C is noticed.
+            await before_wait()
+            now = self.clock.monotonic()
+            if self._retries[0].not_before <= now or self._stopping:
+                continue
             self._announce_wait(now)
             await self.clock.sleep(min(self._retries[0].not_before - now, 1.0))
         return None
@@ -341,11 +308,36 @@ class Engine:
         heapq.heappush(self._retries, job)
 
     async def _worker(self, transport: Transport) -> None:
+        """Send on one connection until nothing is left or the run stops.
+
+        With no rate limit, a message is submitted before the reply to the one before it
+        has been read (:meth:`Transport.submit`; RFC 2920 lets the next envelope follow a
+        message's data); the transport reads that reply before this message's data goes
+        out, and its outcome goes into the journal with that message's ``uncertain`` mark,
+        in one commit (see :meth:`_submit`). With a rate limit, and before any wait, the
+        reply still owed is read and every outcome known is committed first.
+        """
+        behind: Submission | None = None  # its reply not read yet
+        # Outcomes held for the next commit are committed before any wait on the server.
+        transport.before_wait = self.journal.flush
+
+        async def settle() -> None:
+            nonlocal behind
+            if behind is not None:
+                submission, behind = behind, None
+                await submission.outcome()  # recorded as it resolves (_submit)
+            self.journal.flush()
+
         try:
             while True:
-                job = await self._next_job()
+                job = await self._next_job(settle)
                 if job is None:
-                    return
+                    if behind is None:
+                        break
+                    await settle()  # its outcome may bring a retry back
+                    continue
+                if self.settings.rate_per_minute:
+                    await settle()  # the bucket may wait: record what is known first
                 if not self.daily.take():
                     left = self.result.not_tried
                     self.stop(
@@ -353,18 +345,29 @@ class Engine:
                         daily_cap_words(self.settings.daily_cap),
                         self.daily.next_free(min(left, self.settings.daily_cap)),
                     )
-                    return
+                    break
                 if await self.bucket.acquire(lambda: self._stopping) is None:
-                    return
+                    break
                 try:
-                    await self._send_one(transport, job, self.clock.time())
+                    submission = await self._submit(transport, job, self.clock.time())
                 except TransportError as exc:
                     # A reconnect failed. Another connection may still be working (for
                     # example a server that allows fewer connections than configured).
                     self._requeue(job)
+                    await settle()
                     if self._active == 1:
                         self._stop_connection(exc)
-                    return
+                    break
+                behind = None if submission.done else submission
+                # What this message's data went out with is committed; what was learnt
+                # since (a refused envelope, a lost connection) is committed now.
+                self.journal.flush()
+            await settle()
+        except BaseException:
+            # Keep what is known, if the journal still takes it (it may be what failed).
+            with contextlib.suppress(Exception):
+                self.journal.flush()
+            raise
         finally:
             self._active -= 1
 
@@ -374,26 +377,32 @@ class Engine:
                   else StopReason.CONNECTION)
         self.stop(reason, exc.message, self.clock.time() + BUSY_WAIT_S)
 
-    async def _send_one(self, transport: Transport, job: _Job, started: float) -> None:
+    async def _submit(self, transport: Transport, job: _Job, started: float) -> Submission:
+        """Compose the job's message and hand it to ``transport``. The journal marks it
+        ``uncertain`` just before its data goes out, and records its outcome as soon as
+        the transport knows it."""
         rec = job.recipient
         key = job.key
-        message = self.composer.compose(
-            rec.email, rec.name, rec.fields(),
-            message_id=self.journal.message_id(self.campaign, key),
-        )
+        if job.message_id is None:  # a resend reuses the Message-ID of an earlier try
+            job.message_id = self._message_ids.pop(key, None)
+        message = self.composer.compose(rec.email, rec.name, rec.fields(),
+                                        message_id=job.message_id)
+        message_id = job.message_id = message.message_id
         marked = False
 
         def on_data() -> None:
             nonlocal marked
-            self.journal.mark_uncertain(self.campaign, key, message.message_id,
+            self.journal.mark_uncertain(self.campaign, key, message_id,
                                         submission=self.settings.counts_submissions,
                                         started=started)
             marked = True
             self.in_flight.add(rec.email)
 
-        outcome = await transport.deliver(message, on_data)
-        self.in_flight.discard(rec.email)
-        self._handle(job, outcome, marked, message.message_id)
+        def on_outcome(outcome: Outcome) -> None:
+            self.in_flight.discard(rec.email)
+            self._handle(job, outcome, marked, message_id)
+
+        return await transport.submit(message, on_data, on_outcome)
 
     def _handle(self, job: _Job, d: Outcome, marked: bool, message_id: str) -> None:
         key = job.key
@@ -401,8 +410,10 @@ class Engine:
 
         def record(state: State) -> None:
             outcome = d if d.state is state else replace(d, state=state)
+            # Committed with the next message's "uncertain" mark, or by the worker's
+            # flush before anything else (see _worker).
             self.journal.record(self.campaign, key, outcome, message_id=message_id,
-                                new_attempt=count_attempt)
+                                new_attempt=count_attempt, later=True)
             self.result.set_outcome(key, RecipientOutcome(job.recipient.email, outcome))
             if self.progress is not None:
                 self.progress.update(self.result)

@@ -94,5 +94,14 @@ class CampaignChangedError(MailerError):
     """The snippet, templates, configuration or list changed since the campaign began."""
 
 
+class JournalError(MailerError):
+    """The journal cannot be opened or written (permissions, disk full, another send)."""
+
+
+class JournalGone(JournalError):
+    """The journal's file was deleted or replaced while it was open (its record was
+    written back: :meth:`mailer.journal.Journal._put_back_if_deleted`)."""
+
+
 class LogoError(MailerError):
     """A school's logo cannot be fetched or read (the letter is written without it)."""

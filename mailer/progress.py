@@ -9,7 +9,7 @@ import sys
 import time
 from typing import TextIO
 
-from mailer.engine import RunResult
+from mailer.outcome import RunResult
 from mailer.sendwords import bar_words, progress_words, rate_words, waiting_words
 
 #: Lines are printed every this many recipients when not on a terminal.

@@ -148,6 +148,24 @@ class PreparedSend:
         (see :meth:`Workspace.builtin_snippet_notice`)."""
         return self.ws.builtin_snippet_notice(self.rendered.snippet.path)
 
+    def words(self) -> str:
+        """The summary shown before sending (:func:`mailer.sendwords.prepared_words`)."""
+        lines = (self.languages.summary_lines(self.plan.recipients)
+                 if self.languages is not None else [])
+        return sendwords.prepared_words(
+            self.plan, self.config, server=self.server, emails=self.is_smtp,
+            daily_left=self.daily_left(), notice=self.builtin_notice, language_lines=lines)
+
+    def question(self) -> str:
+        """The question before sending (:func:`mailer.sendwords.question_words`)."""
+        return sendwords.question_words(
+            len(self.plan.due), self.config.sender.address.addr_spec, self.config.smtp.host,
+            self.rendered.snippet.id if self.builtin_notice else None)
+
+    def dry_run_words(self) -> str:
+        """``--dry-run``: the first message (:func:`mailer.sendwords.dry_run_words`)."""
+        return sendwords.dry_run_words(self.first.data if self.first is not None else None)
+
     def dry_run_dict(self) -> dict[str, object]:
         """``--dry-run --json``: the counts and the first message's headers and text."""
         first: dict[str, object] | None = None
@@ -179,8 +197,8 @@ def with_port_hint(exc: TransportError, smtp: SmtpConfig) -> TransportError:
         smtp.security == "starttls" and smtp.port == 465)
     if not mismatch or isinstance(exc, ServerBusyError):
         return exc
-    return TransportError(sendwords.port_hint_words(exc.message, smtp), path=exc.path,
-                          line=exc.line)
+    return TransportError(sendwords.port_hint_words(exc.message, smtp.security, smtp.port),
+                          path=exc.path, line=exc.line)
 
 
 def refuse_broken_email(rendered: Rendered, config: Config) -> None:
@@ -222,7 +240,7 @@ def prepare_send(
     config = ws.config
     no_address = missing_postal_address(config)
     if no_address is not None:
-        raise ConfigError(f"{no_address[0]} Nothing was sent.", path=config.path,
+        raise ConfigError(sendwords.nothing_sent_words(no_address[0]), path=config.path,
                           line=no_address[1])
     # Each parent's language: rendered once per message kind, never per recipient.
     languages = plan_languages(ws, rendered.snippet, report.recipients, rendered)
@@ -496,7 +514,7 @@ def send(ws: Workspace, request: SendRequest, screen: SendScreen, *, resume_comm
         where, outcome = send_test(ws, request.snippet, request.list_name, test_to,
                                    smtp_password_for, request.where)
         if needs_login(outcome.code, outcome.text):
-            raise MailerError(sendwords.login_words(outcome.reply) + " Nothing was sent.")
+            raise MailerError(sendwords.nothing_sent_words(sendwords.login_words(outcome.reply)))
         return SendOutcome(Ending.PROOF, proof=outcome, proof_where=where)
     # Ctrl-C before the first message (reading the list, the pre-flight, the question,
     # the password): nothing was sent; say so (exit status 130).
@@ -509,7 +527,7 @@ def send(ws: Workspace, request: SendRequest, screen: SendScreen, *, resume_comm
         return SendOutcome(Ending.ABORTED)
     with stack:
         try:
-            screen.show(sendwords.prepared_words(prepared))
+            screen.show(prepared.words())
             for line in send_warnings(prepared.rendered.snippet, prepared.config.review_months):
                 screen.show(line)  # the advice may be out of date: warn, do not refuse
             if request.dry_run:
@@ -519,7 +537,7 @@ def send(ws: Workspace, request: SendRequest, screen: SendScreen, *, resume_comm
             due = bool(prepared.plan.due)
             password = silent_sign_in(prepared.config) if due else None
             if (prepared.needs_confirmation and not yes
-                    and not screen.confirm(sendwords.question_words(prepared))):
+                    and not screen.confirm(prepared.question())):
                 return SendOutcome(Ending.DECLINED)
             if password is None and due:
                 password = smtp_password_for(prepared.config)

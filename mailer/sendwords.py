@@ -1,8 +1,15 @@
 """Every sentence ``mailer send`` and ``mailer status`` show a person about sending: the
 summary before sending and the question, progress, why a run stopped and what to do next,
-the summary after, and the status of a campaign (like :mod:`mailer.oauth.words` and
-:mod:`mailer.yamlwords`). The outcome names are :mod:`mailer.outcome`'s; a message written
-to the outbox folder is never called "sent".
+the summary after, and the status of a campaign; the errors of the send path (the list's
+pre-flight, the password, the journal and its lock, the outbox folder, connecting to the
+server) and the replies mailer writes itself for a message (a lost connection). The words
+for OAuth2 sign-in are :mod:`mailer.oauth.words`'s, those for YAML :mod:`mailer.yamlwords`'s.
+
+The outcome names are :mod:`mailer.outcome`'s; a message written to the outbox folder is
+never called "sent". This module imports only :mod:`mailer.errors`, :mod:`mailer.outcome`,
+:mod:`mailer.oauth.words` and (for types) :mod:`mailer.config`, so every module of the send
+path can use it
+(``tests/test_send_words_in_one_module.py`` holds both rules).
 """
 
 from __future__ import annotations
@@ -11,18 +18,24 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from email import policy
 from email.parser import BytesParser
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mailer.errors import MailerError
-from mailer.outcome import Outcome, RecipientOutcome, State, StopReason
-from mailer.transports.base import OUTBOX
+from mailer.errors import JournalGone, MailerError
+from mailer.outcome import (
+    OUTBOX,
+    CampaignInfo,
+    Outcome,
+    Plan,
+    RecipientOutcome,
+    RunResult,
+    SendSummary,
+    State,
+    StopReason,
+)
 
 if TYPE_CHECKING:
-    from mailer.campaign import Plan, SendSummary
-    from mailer.config import SmtpConfig
-    from mailer.engine import RunResult
-    from mailer.journal import CampaignInfo
-    from mailer.sending import PreparedSend
+    from mailer.config import Config
 
 #: What a message written to the outbox folder is, in words, everywhere.
 WRITTEN_WORDS = "written to the outbox folder, not emailed"
@@ -153,8 +166,6 @@ def journal_broke_error(exc: MailerError, done: int, resume_command: str,
     """The journal could not be written after ``done`` messages went (a full disk, or its
     file deleted: :class:`mailer.journal.JournalGone`): exit
     status 1, not 2, since something was sent; says how to carry on."""
-    from mailer.journal import JournalGone
-
     gone = isinstance(exc, JournalGone)
     what = "sent" if emailed else "written to the outbox folder"
     err = MailerError(
@@ -227,11 +238,11 @@ def list_changed_words(info: CampaignInfo, sent: int) -> str:
         "--campaign NEW-NAME.")
 
 
-def port_hint_words(message: str, smtp: SmtpConfig) -> str:
+def port_hint_words(message: str, security: str, port: int) -> str:
     """``message`` and a hint that ``smtp.security`` does not suit the well-known port
     (587 STARTTLS, RFC 6409 / RFC 3207; 465 implicit TLS, RFC 8314 §3.3)."""
     return (f"{message} Port 587 uses starttls, 465 uses tls: check smtp.security "
-            f"({smtp.security}) and smtp.port ({smtp.port}).")
+            f"({security}) and smtp.port ({port}).")
 
 
 def broken_email_words(count: int, ids: list[str], snippet_id: str) -> str:
@@ -357,25 +368,28 @@ def _name_rows(rows: list) -> list[str]:  # type: ignore[type-arg]
     return out
 
 
-def question_words(prepared: PreparedSend) -> str:
-    """``Send 1,482 emails as office@school via smtp.office365.com?``"""
-    n = len(prepared.plan.due)
-    what = (f" of the BUILT-IN advisory '{prepared.rendered.snippet.id}'"
-            if prepared.builtin_notice else "")
-    return (f"Send {n:,} email{'s' if n != 1 else ''}{what} as "
-            f"{prepared.config.sender.address.addr_spec} via {prepared.config.smtp.host}?")
+def question_words(count: int, sender: str, host: str, builtin: str | None = None) -> str:
+    """``Send 1,482 emails as office@school via smtp.office365.com?``; ``builtin``: the
+    id of the advisory when it is the built-in one, not the workspace's own copy."""
+    what = f" of the BUILT-IN advisory '{builtin}'" if builtin else ""
+    return (f"Send {count:,} email{'s' if count != 1 else ''}{what} as {sender} via "
+            f"{host}?")
 
 
-def prepared_words(prepared: PreparedSend) -> str:
-    """The summary shown before sending (several lines); its first line says so when
-    the advisory is the built-in one rather than the workspace's own copy."""
-    plan = prepared.plan
-    smtp = prepared.config.smtp
+def prepared_words(plan: Plan, config: Config, *, server: str, emails: bool,
+                   daily_left: int | None, notice: str | None = None,
+                   language_lines: Iterable[str] = ()) -> str:
+    """The summary shown before sending (several lines): the campaign, who is sent now
+    and who is not, the sender, and the server with its pacing and the time it takes
+    (``emails``: a server; else the outbox folder, ``server`` its label either way).
+    ``daily_left``: messages ``smtp.daily_cap`` still allows now (``None``: no cap);
+    ``notice``: the first line, when the advisory is the built-in one rather than the
+    workspace's own copy; ``language_lines``: the parents per language."""
+    smtp = config.smtp
     due = len(plan.due)
     status = "new" if plan.existing is None else (
         "starting afresh: the earlier run only wrote to the outbox folder"
         if plan.restart else f"resumed, begun {time_words(plan.existing.created)}")
-    notice = prepared.builtin_notice
     lines = [f"NOTE:       {notice}"] if notice else []
     lines += [
         f"Campaign:   {plan.campaign} ({status})",
@@ -395,13 +409,13 @@ def prepared_words(prepared: PreparedSend) -> str:
         lines.append("            the list changed since the campaign began"
                      + (f"; {plan.not_on_list:,} earlier addresses are no longer on it "
                         "and are not sent" if plan.not_on_list else ""))
-    lines.append(f"From:       {prepared.config.sender.address}")
-    if prepared.is_smtp:
+    lines.append(f"From:       {config.sender.address}")
+    if emails:
         conns = smtp.connections
-        lines.append(f"Server:     {prepared.server}, {conns} connection{'s' if conns > 1 else ''}")
+        lines.append(f"Server:     {server}, {conns} connection{'s' if conns > 1 else ''}")
         rate = (f"{smtp.rate_per_minute:,} messages a minute" if smtp.rate_per_minute
                 else "no limit set (rate_per_minute)")
-        left = prepared.daily_left()
+        left = daily_left
         if left is not None:
             rate += f"; at most {smtp.daily_cap:,} a day ({left:,} left now)"
         lines.append(f"Rate:       {rate}")
@@ -414,17 +428,17 @@ def prepared_words(prepared: PreparedSend) -> str:
                      "tells you when to run the same command again for the rest")
         lines.append(f"Time:       {took}")
     else:
-        lines.append(f"Delivery:   {prepared.server} (nothing leaves this computer)")
-    if prepared.languages is not None:
-        lines += prepared.languages.summary_lines(prepared.plan.recipients)
+        lines.append(f"Delivery:   {server} (nothing leaves this computer)")
+    lines += language_lines
     return "\n".join(lines)
 
 
-def dry_run_words(prepared: PreparedSend) -> str:
-    """The first message's headers and plain text, for ``--dry-run``."""
-    if prepared.first is None:
+def dry_run_words(first: bytes | None) -> str:
+    """The first message's headers and plain text (``first``: its bytes, ``None`` when
+    nobody is due), for ``--dry-run``."""
+    if first is None:
         return "No message would be sent."
-    msg = BytesParser(policy=policy.default).parsebytes(prepared.first.data)
+    msg = BytesParser(policy=policy.default).parsebytes(first)
     lines = ["First message:"]
     for name, value in msg.items():
         if name.lower() in ("content-type", "content-transfer-encoding", "mime-version"):
@@ -562,3 +576,270 @@ def purged_words(campaign: str, count: int) -> str:
 def problems_written_words(count: int, path: object) -> str:
     """After ``--problems FILE``: ``count`` parents written."""
     return f"Wrote {count:,} parent{'s' if count != 1 else ''} not sent to {path}."
+
+
+# -- before sending: the list, the campaign's name, the password ---------------------------
+
+
+def missing_field_words(name: str, email: str) -> str:
+    """The templates use ``recipient.NAME`` and the list gives none for ``email``."""
+    return (f"the template uses recipient.{name}, but the list gives no {name} for "
+            f"{email}. Fill it in, or remove recipient.{name} from the "
+            "template. Nothing was sent.")
+
+
+def list_unreadable_words(why: str) -> str:
+    """The list file cannot be read (``why``: the system's reason)."""
+    return f"the list file cannot be read ({why})."
+
+
+#: ``--campaign`` is empty, too long, or not on one line.
+CAMPAIGN_NAME_WORDS = ("--campaign must be a name of 1 to 100 characters on one line, "
+                       "for example 'webcams-autumn-term'.")
+
+
+def unbuildable_message_words(email: str, why: object) -> str:
+    """The message for ``email`` cannot be built (a name or address the ``To`` line
+    cannot hold)."""
+    return (f"the message for {email} cannot be built ({why}). Correct the "
+            "address or name in the list. Nothing was sent.")
+
+
+def nothing_sent_words(text: str) -> str:
+    """``text`` and ``Nothing was sent.``"""
+    return f"{text} {NOTHING_SENT}"
+
+
+def password_prompt_words(username: str, host: str) -> str:
+    """The hidden prompt for the SMTP password on a terminal."""
+    return f"Password for {username} at {host}: "
+
+
+def no_password_words(username: str, env: str, service: str) -> str:
+    """A username is set and no password was found (environment variable ``env``, the
+    keyring's ``service``, or the prompt)."""
+    return (f"no password for {username}. Set the environment variable {env} "
+            f"before running mailer (for example: export {env}='...'), or store "
+            f"it once in the system keyring with: keyring set {service} {username}")
+
+
+# -- the journal and the send lock --------------------------------------------------------
+
+#: The journal's folder (``.mailer``) is a file.
+JOURNAL_FOLDER_IS_FILE = (
+    "this is a file, but mailer keeps its records in a folder with this name. Move "
+    "or rename the file, then run the same command again. Nothing was sent.")
+
+
+def journal_folder_words(why: str) -> str:
+    """The journal's folder cannot be made or used (``why``: the system's reason)."""
+    return (f"the folder for mailer's records cannot be made or used ({why}). "
+            "Check that the workspace is on a disk you can write to. Nothing was sent.")
+
+
+def damaged_words(path: Path, why: str) -> str:
+    """What to say about a journal SQLite cannot read, true for ``send`` and ``status``
+    alike: mailer sends nothing while it is damaged (not "nothing was ever sent", which a
+    reader of ``status`` could take about the campaign), how to go on (move it aside) and
+    what is lost."""
+    return (
+        f"the send journal is damaged ({why}). mailer stopped here: it sends nothing while its "
+        f"journal is damaged. To go on, move it aside, "
+        f"for example: mv {path} {path}.damaged  (and the files next to it starting "
+        f"{path.name}-, if any). mailer then starts a new journal. What is lost is its "
+        "record of who was already sent: sending a campaign again would send it to "
+        "everyone again, so check with the people you sent to first."
+    )
+
+
+#: Why a journal is damaged when SQLite's check gives no answer at all.
+NO_CHECK_ANSWER = "no answer"
+
+
+def journal_create_words(why: str) -> str:
+    """The journal's file cannot be created."""
+    return f"the send journal cannot be created ({why})."
+
+
+#: ``mailer status`` before any send.
+NO_JOURNAL_YET = "there is no send journal yet: nothing has been sent."
+
+#: The journal's schema is newer than this mailer's.
+JOURNAL_TOO_NEW = "the send journal was written by a newer mailer; update mailer first."
+
+
+def journal_write_words(why: object) -> str:
+    """The journal cannot be written (a full disk, a lost permission)."""
+    return f"the send journal cannot be written ({why}). Nothing more was sent."
+
+
+def journal_gone_words(name: str) -> str:
+    """The journal's file (called ``name``) was deleted or replaced while sending."""
+    return ("the send journal was deleted or replaced while sending, so nothing more "
+            "was sent. mailer wrote its record of who was sent back (as "
+            f"{name}, or {name}.recovered beside a file put in "
+            "its place).")
+
+
+#: The send lock's path is a folder.
+LOCK_IS_FOLDER = (
+    "this is a folder, but mailer needs a small file here to make sure two sends "
+    "never run at once. Move the folder away, then run the same command again. "
+    "Nothing was sent.")
+
+
+def lock_unwritable_words(why: str) -> str:
+    """The send lock cannot be made in the workspace's folder."""
+    return (f"mailer cannot write in this folder ({why}), so nothing was sent. "
+            "Check that the workspace is on a disk you can write to and that the folder "
+            "is yours.")
+
+
+#: Another send holds the workspace's send lock.
+ANOTHER_SEND = ("another 'mailer send' is running in this workspace. Wait for it to finish "
+                "(or stop it with Ctrl-C) and run the command again.")
+
+#: A message language the journal did not record (a journal from before languages).
+LANGUAGE_NOT_RECORDED = "not recorded"
+
+
+# -- the outbox folder --------------------------------------------------------------------
+
+
+def outbox_label_words(path: Path) -> str:
+    """``outbox folder PATH``: where a send to the outbox folder goes, in words."""
+    return f"outbox folder {path}"
+
+
+#: The outbox folder's path is a file.
+OUTBOX_IS_FILE = ("this is a file, but mailer writes messages into a folder with this name. "
+                  "Move or rename the file, then run the same command again.")
+
+
+def outbox_create_words(why: str) -> str:
+    """The outbox folder cannot be created."""
+    return f"the outbox folder cannot be created ({why})."
+
+
+def outbox_write_words(path: Path, why: object) -> str:
+    """A message cannot be written to the outbox folder (full disk, lost permission)."""
+    return f"the outbox folder {path} cannot be written ({why})"
+
+
+def written_as_words(key: str) -> str:
+    """The reply for a message written to the outbox folder as file ``key``."""
+    return f"written to the outbox folder as {key}"
+
+
+# -- connecting to the server, and what went wrong with one message -----------------------
+
+#: ``smtp.security`` in the server's label.
+SECURITY_WORDS = {"starttls": "STARTTLS", "tls": "TLS", "none": "no encryption"}
+
+
+def server_label_words(host: str, port: int, security: str) -> str:
+    """``smtp.office365.com:587 (STARTTLS)``."""
+    return f"{host}:{port} ({SECURITY_WORDS[security]})"
+
+
+def ca_file_words(why: object) -> str:
+    """``smtp.ca_file`` cannot be read."""
+    return f"the certificate authority file cannot be read ({why})."
+
+
+def no_starttls_words(where: str) -> str:
+    """The server at ``where`` (``host:port``) does not offer STARTTLS (RFC 3207)."""
+    return (f"the server {where} does not offer STARTTLS encryption, so mailer "
+            "will not send (passwords and parents' addresses would travel "
+            "unencrypted). Check the host and port (Microsoft 365 and Google use "
+            "port 587 with STARTTLS).")
+
+
+#: A username is set for a server reached without encryption (not on this computer).
+PLAINTEXT_AUTH_REFUSED = "AUTH over an unencrypted connection is refused."
+
+
+def busy_words(where: str, code: int, reply: str) -> str:
+    """A 4xx reply while connecting or signing in: run again later."""
+    return f"the server {where} is not taking messages right now ({code} {reply})."
+
+
+def nothing_answering_words(where: str) -> str:
+    """The connection to ``where`` was refused: no server listens there."""
+    return (f"cannot connect to {where}: nothing is answering there. Check smtp.host "
+            "and smtp.port, and that this computer is online.")
+
+
+def cannot_connect_words(where: str, why: object) -> str:
+    """The connection to ``where`` failed for ``why``."""
+    return (f"cannot connect to {where} ({why}). Check smtp.host, smtp.port and "
+            "smtp.security, and that this computer can reach the server.")
+
+
+def untrusted_words(where: str, why: str) -> str:
+    """The server's certificate could not be verified."""
+    return (f"the certificate of {where} could not be verified ({why}). Check the "
+            "host name; if the server uses a private certificate authority, set "
+            "smtp.ca_file to its certificate.")
+
+
+def bad_password_words(where: str, code: int, reply: str, username: str, env: str) -> str:
+    """The server refused the username or password (RFC 4954 535)."""
+    return (f"the server {where} refused the username or password ({code} "
+            f"{reply}). Check smtp.username ({username}) and the password in "
+            f"{env} or the keyring; Microsoft 365 also needs 'Authenticated "
+            "SMTP' enabled for the mailbox.")
+
+
+def refused_connection_words(where: str, code: int, reply: str) -> str:
+    """Another permanent refusal while connecting or signing in."""
+    return (f"the server {where} refused the connection ({code} {reply}). Check "
+            "smtp.host, smtp.port and smtp.username.")
+
+
+def unusable_address_words(why: object) -> str:
+    """A recipient's address cannot go in ``RCPT TO`` (the reply of a failed message)."""
+    return f"the address cannot be used ({why})"
+
+
+def lost_after_data_words(why: str) -> str:
+    """The connection broke after the message's data went: it may have arrived."""
+    return f"connection lost after the message was sent, before the server replied ({why})"
+
+
+def lost_words(why: str) -> str:
+    """The connection broke before the message's data went: it is sent again."""
+    return f"connection lost ({why})"
+
+
+def unsafe_address_words(address: str) -> str:
+    """Why an address cannot go in ``MAIL FROM`` / ``RCPT TO`` (RFC 5321 §4.1.2)."""
+    return f"'{address}' holds a space, control character or angle bracket"
+
+
+#: Writing to a connection already closed.
+CONNECTION_IS_CLOSED = "the connection is closed"
+
+#: Waiting for a reply on a connection mailer closed.
+CONNECTION_WAS_CLOSED = "the connection was closed"
+
+#: The server ended the connection.
+SERVER_CLOSED = "the server closed the connection"
+
+#: A reply line longer than any SMTP server sends.
+REPLY_TOO_LONG = "the server sent a reply line that is far too long"
+
+
+def no_reply_words(seconds: float) -> str:
+    """No reply within ``smtp.timeout_s``."""
+    return f"no reply from the server within {seconds:g} s"
+
+
+def not_a_reply_words(line: bytes) -> str:
+    """A line that does not start with a reply code."""
+    return f"the server sent something that is not an SMTP reply: {line!r}"
+
+
+def connection_lost_words(why: object) -> str:
+    """The connection broke for ``why``."""
+    return f"the connection was lost ({why})"

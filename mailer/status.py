@@ -31,7 +31,7 @@ def _counts(journal: Journal, info: CampaignInfo) -> dict[str, int]:
 def _language_counts(journal: Journal, info: CampaignInfo) -> dict[str, dict[str, Any]]:
     """Message language (``""``: not recorded) -> its English name, its recipients and
     their count per state, named as :func:`_counts` names them."""
-    return {tag: {"name": english_name(tag) if tag else "not recorded",
+    return {tag: {"name": english_name(tag) if tag else sendwords.LANGUAGE_NOT_RECORDED,
                   "recipients": sum(counts.values()), **counts}
             for tag, counts in journal.language_counts(info.name).items()}
 

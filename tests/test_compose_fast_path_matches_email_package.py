@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from email import policy
+from email import policy, quoprimime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -14,9 +14,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mailer.compose import Composed, Composer
+from mailer.compose import Composed, Composer, _to_line, header_bytes, qp_segment
 from mailer.config import Sender
 from mailer.jobs import read_workspace_list, render_snippet
+from mailer.message import smtp_data
 from mailer.render import Rendered, sentinel
 from mailer.workspace import Workspace
 from tests.conftest import REPO
@@ -111,6 +112,8 @@ def assert_same(fast: Composed, slow: Composed) -> EmailMessage:
     assert (fast.envelope_from, fast.recipient, fast.message_id) == (
         slow.envelope_from, slow.recipient, slow.message_id)
     a, b = assert_valid(fast.data), assert_valid(slow.data)
+    # What the SMTP transport writes after DATA: built with the message, dot-stuffed.
+    assert fast.smtp_data == smtp_data(fast.data)
     assert headers(a) == headers(b)
     assert a["To"].addresses == b["To"].addresses
     for pa, pb in zip(a.get_payload(), b.get_payload(), strict=True):
@@ -297,3 +300,62 @@ def test_other_senders_and_a_subject_prefix(demo: tuple[Rendered, Sender]) -> No
     assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert str(msg["List-Unsubscribe"]) == f"<{sender.unsubscribe}>"
     assert msg["From"].addresses[0].display_name == "École Sainte-Thérèse"
+
+
+dotty = st.lists(st.sampled_from([".", "..", ".a", "a", " ", "\u00e9", "=", "x" * 30]),
+                 max_size=40).map("".join)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(greeting=dotty, children=dotty)
+def test_lines_starting_with_a_dot_are_stuffed_in_the_wire_form(
+    demo: tuple[Rendered, Sender], greeting: str, children: str,
+) -> None:
+    """Body lines and personal values that start with "." (or are a lone ".") travel
+    dot-stuffed (RFC 5321 §4.5.2), exactly as stuffing the whole message would give."""
+    rendered, sender = demo
+    text = ".starts with a dot\n.\n" + rendered.text.replace("\n\n", "\n\n..two\n", 1)
+    html = rendered.html.replace("<body", ".<body", 1)
+    dotted = dataclasses.replace(rendered, text=text, html=html,
+                                 fields_used=frozenset({"greeting", "children_details"}))
+    text = text.replace(sentinel("greeting"), "", 1)
+    dotted = dataclasses.replace(
+        dotted, text=f"{sentinel('children_details')}\n{sentinel('greeting')}\n" + text)
+    fields = fields_for(greeting)
+    fields["children_details"] = children
+    message = Composer(dotted, sender).compose("p.q@example.com", "Sam", fields)
+    assert message.wire is not None  # the composer built it
+    assert message.smtp_data == smtp_data(message.data)
+    assert b"\r\n..starts with a dot\r\n..\r\n" in message.smtp_data
+
+
+def _qp_reference(text: str) -> bytes:
+    """qp_segment as the email package's quoted-printable encoder gives it."""
+    encoded = quoprimime.body_encode(text.encode("utf-8").decode("latin-1"), 75,
+                                     "\r\n").encode("ascii")
+    return encoded if encoded.endswith(b"\r\n") or not encoded else encoded + b"=\r\n"
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(st.sampled_from("aZ09 .=\t~!\"<>é\n" + "x" * 8), max_size=90))
+def test_a_value_written_as_it_is_is_what_quoted_printable_gives(text: str) -> None:
+    assert qp_segment(text) == _qp_reference(text)
+
+
+atext = "abcXYZ019!#$%&'*+/=?^_`{|}~-"
+atom_names = st.lists(st.text(st.sampled_from(atext), min_size=1, max_size=12),
+                      max_size=6).map(" ".join)
+
+
+@settings(max_examples=200, deadline=None)
+@given(name=atom_names)
+def test_a_plain_name_gives_the_email_packages_to_line(name: str) -> None:
+    """A name of atoms and a dot-atom address take the short path, which writes the line
+    the email package writes for them (and folds nothing that fits in 78)."""
+    email = "carer.one@example.com"
+    ours = _to_line(email, name)
+    theirs = header_bytes("To", Address(display_name=name, addr_spec=email))
+    if len(f"To: {name} <{email}>") <= 78:  # longer lines take the folding path
+        assert ours == theirs
+    assert PARSER.parsebytes(ours + b"\r\n")["To"].addresses == (
+        Address(display_name=name, addr_spec=email),)

@@ -252,3 +252,76 @@ def test_review_and_matching_the_english_are_ticked_and_the_checks_are_the_langu
     report = json.loads(run_mailer("check", SNIPPET, "--json", cwd=workspace).stdout)
     found = next(t for t in report["translations"] if t["language"] == "pl")
     assert not {"L5", "L6"} & {f["id"] for f in found["findings"]}
+
+
+def test_a_mistake_in_mailer_yaml_while_translating_keeps_the_language_shown(
+        context: Any, workspace: Path) -> None:  # noqa: F811
+    # Another program saves mailer.yaml half-written (or with a mistake) and then right:
+    # the preview shows the mistake, then the language being edited again, with its draft.
+    config = workspace / "mailer.yaml"
+    good = config.read_text(encoding="utf-8")
+    with editing(workspace, context) as (page, _):
+        choose(page, "pl")
+        field(page, "title").fill("Polski szkic")
+        email_h1(page).filter(has_text="Polski szkic").wait_for()
+        config.write_text("sender: [\n", encoding="utf-8")
+        page.locator("#problem").wait_for(state="visible")
+        config.write_text(good.replace("Hollybank Primary School", "Hollybank Church School"),
+                          encoding="utf-8")
+        page.frame_locator("#email-frame").get_by_text("Hollybank Church School").first.wait_for()
+        assert page.locator("#language").input_value() == "pl"
+        email_h1(page).filter(has_text="Polski szkic").wait_for(timeout=3000)
+
+
+def test_the_last_language_chosen_wins_while_another_is_still_opening(
+        context: Any, workspace: Path) -> None:  # noqa: F811
+    with editing(workspace, context) as (page, _):
+        choose(page, "pl")
+        choose(page, "")
+        # Arabic is opened from the server; Polish is already open. Chosen one after the
+        # other faster than Arabic opens, the page must end on Polish, the last choice.
+        with page.expect_response(lambda r: "/api/editor?lang=ar" in r.url):
+            page.evaluate("""() => {
+                const select = document.getElementById('ed-lang');
+                for (const tag of ['ar', 'pl']) {
+                    select.value = tag;
+                    select.dispatchEvent(new Event('change'));
+                }
+            }""")
+        page.wait_for_timeout(300)  # the page has read Arabic's answer by now
+        assert field(page, "title").get_attribute("lang") == "pl"
+        assert page.locator("#ed-lang").input_value() == "pl"
+        assert page.locator("#language").input_value() == "pl"
+        page.frame_locator("#email-frame").locator("html[lang='pl']").wait_for(timeout=3000)
+
+
+def test_a_translation_typed_before_the_english_changed_is_kept(
+        context: Any, workspace: Path) -> None:  # noqa: F811
+    # The English title is edited after the Polish one was typed: back in Polish, the page
+    # reads the fields again (their English changed) and keeps the Polish typed, shown.
+    with editing(workspace, context) as (page, _):
+        choose(page, "pl")
+        field(page, "title").fill("Polski szkic")
+        email_h1(page).filter(has_text="Polski szkic").wait_for()
+        choose(page, "")
+        page.fill("#ed-title", "English draft title")
+        email_h1(page).filter(has_text="English draft title").wait_for()
+        choose(page, "pl")
+        page.locator("#ed-status").filter(has_text="The English has changed").wait_for()
+        assert field(page, "title").input_value() == "Polski szkic"
+        row = page.locator("#ed-tform .ed-tfield", has=page.locator('[data-field="title"]'))
+        assert row.locator(".ed-english").inner_text().endswith("English draft title")
+        page.wait_for_timeout(500)  # the draft after reading the fields again has rendered
+        email_h1(page).filter(has_text="Polski szkic").wait_for(timeout=3000)
+
+
+def test_english_typed_just_before_switching_is_beside_the_translation(
+        context: Any, workspace: Path) -> None:  # noqa: F811
+    with editing(workspace, context) as (page, _):
+        page.fill("#ed-title", "English draft title")
+        choose(page, "pl")  # at once, before the English draft's timer
+        row = page.locator("#ed-tform .ed-tfield", has=page.locator('[data-field="title"]'))
+        assert row.locator(".ed-english").inner_text().endswith("English draft title")
+        choose(page, "")
+        assert page.locator("#ed-title").input_value() == "English draft title"
+        email_h1(page).filter(has_text="English draft title").wait_for()

@@ -357,3 +357,28 @@ def test_every_connection_of_the_pool_is_closed_with_quit(workspace: Path,
         made = handler.connections_made
     assert (summary.stopped is None) is (throttle_after is None)
     assert made == 3 and handler.quits == 3
+
+
+@pytest.mark.usefixtures("pipelining")
+def test_a_parent_sent_again_gets_the_same_message_id(workspace: Path) -> None:
+    """A message tried again (later in the run after a 451 at the end of DATA, or in a
+    later run with --resend-uncertain) keeps its first Message-ID, so a parent's mail
+    program can tell it is the same message (RFC 5322 §3.6.4)."""
+    list_arg, addrs = write_list(workspace, 6)
+    retried, dropped = addrs[1], addrs[4]
+    handler = RecordingHandler(data_script={retried: ["451 4.3.0 Temporary failure"]},
+                               drop_in_data={dropped: 1})
+    with plain_server(workspace, handler):
+        send(workspace, list_arg, FakeClock())
+        send(workspace, list_arg, FakeClock(), resend_uncertain=True)
+        ids: dict[str, list[str]] = {}
+        for got in handler.received:
+            ids.setdefault(got.rcpt_tos[0].lower(), []).append(got.message["Message-ID"])
+    states = journal_states(workspace, campaign(list_arg))
+    assert set(states.values()) == {State.SENT}
+    assert len(ids[dropped]) == 2 and ids[dropped][0] == ids[dropped][1]
+    with Journal(journal_path(workspace / ".mailer"), create=False) as journal:
+        rows = {r.email: r for r in journal.recipients(campaign(list_arg))}
+    assert rows[retried].attempts == 2 and ids[retried] == [rows[retried].message_id]
+    assert rows[dropped].message_id == ids[dropped][0]
+    assert len(set(sum(ids.values(), []))) == len(addrs)

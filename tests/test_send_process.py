@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from mailer.outcome import State
 from tests.conftest import run_mailer, set_smtp
 from tests.sendkit import SNIPPET, assert_agree, journal_states, write_list
@@ -38,8 +40,13 @@ def outbox_count(ws: Path) -> int:
     return len(list(new.iterdir())) if new.exists() else 0
 
 
-def test_sigkill_halfway_then_rerun_sends_everyone_exactly_once(workspace: Path,
-                                                                tmp_path: Path) -> None:
+@pytest.mark.parametrize("pipelining", [False, True], ids=["one-by-one", "pipelined"])
+def test_sigkill_halfway_then_rerun_sends_everyone_exactly_once(
+        workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        pipelining: bool) -> None:
+    # Pipelined, the next envelope follows each message's data (RFC 2920 §3.1): a kill
+    # can come while a reply is owed for one message and the next is on its way.
+    monkeypatch.setattr(RecordingHandler, "offer_pipelining", pipelining)
     list_arg, addrs = write_list(workspace, 40)
     handler = RecordingHandler(data_delay_s=0.1)
     command = ("send", SNIPPET, "--list", list_arg, "--yes")

@@ -162,6 +162,14 @@ def enhanced_code(text: str) -> str:
     return found.group(1) if found else ""
 
 
+def no_xoauth2_words(where: str, offered: str) -> str:
+    """The server at ``where`` (``host:port``) does not offer AUTH XOAUTH2, only the
+    mechanisms ``offered`` (``PLAIN, LOGIN``, or ``none``)."""
+    return (f"the server {where} does not offer sign-in with OAuth2 "
+            f"(XOAUTH2; it offers: {offered}). 'auth: oauth2' works with Microsoft 365 and "
+            "Google: check smtp.host, or use 'auth: password' for this server.")
+
+
 def smtp_auth_words(smtp: SmtpConfig, code: int, text: str) -> str | None:
     """Words for a server refusing to sign in, or ``None`` when nothing specific applies.
 

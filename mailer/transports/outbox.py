@@ -12,6 +12,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+from mailer import sendwords
 from mailer.errors import TransportError
 from mailer.message import Message
 from mailer.outcome import Outcome, State
@@ -30,7 +31,7 @@ class OutboxTransport(TransportBase):
 
     def __init__(self, path: Path, credentials: object = None) -> None:
         self.path = path
-        self.label = f"outbox folder {path}"
+        self.label = sendwords.outbox_label_words(path)
         self._box: mailbox.Maildir | None = None
 
     async def open(self) -> None:
@@ -43,11 +44,7 @@ class OutboxTransport(TransportBase):
         """
         try:
             if self.path.exists() and not self.path.is_dir():
-                raise TransportError(
-                    "this is a file, but mailer writes messages into a folder with this name. "
-                    "Move or rename the file, then run the same command again.",
-                    path=self.path,
-                )
+                raise TransportError(sendwords.OUTBOX_IS_FILE, path=self.path)
             # Parents' addresses and names: folders 0700 and files 0600 whatever the umask,
             # and an existing folder that is wider is tightened.
             for folder in (self.path, *(self.path / sub for sub in ("tmp", "new", "cur"))):
@@ -57,7 +54,7 @@ class OutboxTransport(TransportBase):
             self._box = mailbox.Maildir(self.path, create=False)
         except OSError as exc:
             raise TransportError(
-                f"the outbox folder cannot be created ({exc.strerror}).", path=self.path
+                sendwords.outbox_create_words(exc.strerror), path=self.path
             ) from None
 
     async def deliver(
@@ -77,10 +74,10 @@ class OutboxTransport(TransportBase):
         except OSError as exc:
             # A full disk or a lost permission fails every message alike: stop the run.
             return Outcome(State.DEFERRED, 0,
-                            f"the outbox folder {self.path} cannot be written "
-                            f"({exc.strerror or exc})", action=Action.DISK,
+                            sendwords.outbox_write_words(self.path, exc.strerror or exc),
+                            action=Action.DISK,
                             scope=Scope.SESSION)
-        return Outcome(State.WRITTEN, 250, f"written to the outbox folder as {key}")
+        return Outcome(State.WRITTEN, 250, sendwords.written_as_words(key))
 
     async def close(self) -> None:
         """Nothing to release."""

@@ -16,6 +16,7 @@ from dataclasses import replace
 import aiosmtplib
 from aiosmtplib import errors as smtp_errors
 
+from mailer import sendwords
 from mailer.config import SmtpConfig
 from mailer.credentials import Authenticator
 from mailer.errors import ServerBusyError, TransportError
@@ -23,8 +24,8 @@ from mailer.message import Message
 from mailer.oauth.words import smtp_auth_words
 from mailer.outcome import Outcome, State
 from mailer.replies import Action, classify
-from mailer.transports.base import Pacing, TransportBase
-from mailer.transports.wire import ReplyPipe, command_address, smtp_data
+from mailer.transports.base import Pacing, Submission, TransportBase
+from mailer.transports.wire import ReplyPipe, command_address
 from mailer.transports.xoauth2 import token_expiring
 
 
@@ -39,9 +40,7 @@ def tls_context(smtp: SmtpConfig) -> ssl.SSLContext:
         try:
             context.load_verify_locations(cafile=str(smtp.ca_file))
         except (OSError, ssl.SSLError) as exc:
-            raise TransportError(
-                f"the certificate authority file cannot be read ({exc}).", path=smtp.ca_file
-            ) from None
+            raise TransportError(sendwords.ca_file_words(exc), path=smtp.ca_file) from None
     return context
 
 
@@ -71,10 +70,13 @@ class SmtpTransport(TransportBase):
         self._signed_in_until: float | None = None
         self._used_since_sign_in = False
         self._pipe: ReplyPipe | None = None
+        #: Called before waiting for the server (see :class:`TransportBase`).
+        self.before_wait: Callable[[], None] | None = None
+        #: The message whose data went out and whose reply is still to be read.
+        self._outstanding: Submission | None = None
         self._pipelining = False
         self._size = False
-        mode = {"starttls": "STARTTLS", "tls": "TLS", "none": "no encryption"}[smtp.security]
-        self.label = f"{smtp.host}:{smtp.port} ({mode})"
+        self.label = sendwords.server_label_words(smtp.host, smtp.port, smtp.security)
         self.journal_name = f"smtp {smtp.host.lower()}"
         self.pacing = Pacing(connections=smtp.connections,
                              rate_per_minute=smtp.rate_per_minute,
@@ -109,16 +111,11 @@ class SmtpTransport(TransportBase):
                 await client.ehlo()
                 if not client.supports_extension("starttls"):
                     await _quietly_quit(client)
-                    raise TransportError(
-                        f"the server {where} does not offer STARTTLS encryption, so mailer "
-                        "will not send (passwords and parents' addresses would travel "
-                        "unencrypted). Check the host and port (Microsoft 365 and Google use "
-                        "port 587 with STARTTLS)."
-                    )
+                    raise TransportError(sendwords.no_starttls_words(where))
                 await client.starttls(tls_context=context)
             if self.credentials is not None:
                 if cfg.security == "none" and not cfg.is_loopback:
-                    raise TransportError("AUTH over an unencrypted connection is refused.")
+                    raise TransportError(sendwords.PLAINTEXT_AUTH_REFUSED)
                 # The one place this transport signs in: a password (Credentials) or
                 # XOAUTH2 (mailer.transports.xoauth2), which says when its token runs out.
                 until = await self.credentials.authenticate(client)
@@ -136,8 +133,7 @@ class SmtpTransport(TransportBase):
             if 400 <= exc.code < 500:
                 client.close()
                 raise ServerBusyError(
-                    f"the server {where} is not taking messages right now ({exc.code} "
-                    f"{exc.message}).",
+                    sendwords.busy_words(where, exc.code, exc.message),
                     code=exc.code,
                     reply=exc.message,
                 ) from None
@@ -152,34 +148,26 @@ class SmtpTransport(TransportBase):
             if isinstance(cause, ssl.SSLCertVerificationError):
                 raise self._untrusted(cause.verify_message) from None
             if isinstance(cause, ConnectionRefusedError):
-                raise TransportError(
-                    f"cannot connect to {where}: nothing is answering there. Check smtp.host "
-                    "and smtp.port, and that this computer is online.") from None
-            raise TransportError(
-                f"cannot connect to {where} ({exc}). Check smtp.host, smtp.port and "
-                "smtp.security, and that this computer can reach the server."
-            ) from None
+                raise TransportError(sendwords.nothing_answering_words(where)) from None
+            raise TransportError(sendwords.cannot_connect_words(where, exc)) from None
         except (smtp_errors.SMTPException, OSError) as exc:
             await _quietly_quit(client)
             text = str(exc) or type(exc).__name__
             if "certificate" in text.lower():
                 raise self._untrusted(text) from None
-            raise TransportError(
-                f"cannot connect to {where} ({text}). Check smtp.host, smtp.port and "
-                "smtp.security, and that this computer can reach the server."
-            ) from None
+            raise TransportError(sendwords.cannot_connect_words(where, text)) from None
         assert client.transport is not None
         self._pipelining = client.supports_extension("pipelining")
         self._size = client.supports_extension("size")
         # From here on the connection is ours: aiosmtplib's part (connect, TLS, AUTH) is done.
-        self._pipe = ReplyPipe(client.transport, cfg.timeout_s)
+        self._pipe = ReplyPipe(client.transport, cfg.timeout_s, self._about_to_wait)
+
+    def _about_to_wait(self) -> None:
+        if self.before_wait is not None:
+            self.before_wait()
 
     def _untrusted(self, why: str) -> TransportError:
-        return TransportError(
-            f"the certificate of {self._where()} could not be verified ({why}). Check the "
-            "host name; if the server uses a private certificate authority, set "
-            "smtp.ca_file to its certificate."
-        )
+        return TransportError(sendwords.untrusted_words(self._where(), why))
 
     def _refused(self, exc: smtp_errors.SMTPResponseException) -> TransportError:
         """A permanent refusal while connecting or logging in (AUTH 535 and the like)."""
@@ -189,16 +177,9 @@ class SmtpTransport(TransportBase):
         if words is not None:
             return TransportError(words)
         if isinstance(exc, smtp_errors.SMTPAuthenticationError):
-            return TransportError(
-                f"the server {where} refused the username or password ({exc.code} "
-                f"{exc.message}). Check smtp.username ({cfg.username}) and the password in "
-                f"{cfg.password_env} or the keyring; Microsoft 365 also needs 'Authenticated "
-                "SMTP' enabled for the mailbox."
-            )
-        return TransportError(
-            f"the server {where} refused the connection ({exc.code} {exc.message}). Check "
-            "smtp.host, smtp.port and smtp.username."
-        )
+            return TransportError(sendwords.bad_password_words(
+                where, exc.code, exc.message, cfg.username, cfg.password_env))
+        return TransportError(sendwords.refused_connection_words(where, exc.code, exc.message))
 
     @property
     def connected(self) -> bool:
@@ -213,13 +194,26 @@ class SmtpTransport(TransportBase):
     async def deliver(
         self, message: Message, on_data: Callable[[], None] | None = None
     ) -> Outcome:
-        """Send one message to its one recipient (MAIL, RCPT, DATA; RFC 5321 §3.3) and
-        classify the server's reply. ``on_data`` is called after MAIL, RCPT and DATA were
-        accepted (354) and before the message's data is written.
+        """Send one message and read the server's reply to it: :meth:`submit`, then its
+        outcome. Same arguments and errors as :meth:`submit`."""
+        return await (await self.submit(message, on_data)).outcome()
 
-        With PIPELINING (RFC 2920 §3.1) the three commands go in one write and every reply
-        is checked: a refused MAIL or RCPT means no data is sent (a lone "." ends the data
-        if the server said 354 to DATA anyway), then RSET.
+    async def submit(
+        self, message: Message, on_data: Callable[[], None] | None = None,
+        on_outcome: Callable[[Outcome], None] | None = None,
+    ) -> Submission:
+        """Send one message to its one recipient (MAIL, RCPT, DATA; RFC 5321 §3.3).
+        ``on_data`` is called after MAIL, RCPT and DATA were accepted (354) and before the
+        message's data is written; ``on_outcome`` as soon as the outcome is known.
+
+        With PIPELINING (RFC 2920 §3.1) the three commands go in one write, right behind
+        the data of the message submitted before, whose reply is read first (its
+        :class:`Submission` is resolved, and its ``on_outcome`` called, before this
+        message's replies are read); this message's reply is left to be read the same
+        way, by the next call, :meth:`Submission.outcome` or :meth:`close`.
+        Every reply is checked: a refused MAIL or RCPT means no data is sent (a lone "."
+        ends the data if the server said 354 to DATA anyway), then RSET. Without
+        PIPELINING each command waits for its reply, and so does the data.
 
         A broken connection or a timeout comes back with ``connection_lost=True``: as
         ``DEFERRED`` when it happened before the data (nothing was sent), as ``UNCERTAIN``
@@ -228,25 +222,33 @@ class SmtpTransport(TransportBase):
         Raises:
             TransportError: when a reconnect is needed and fails (see :meth:`open`).
         """
-        if self.connected and self._used_since_sign_in and token_expiring(
-                self._signed_in_until):
-            await self.close()  # sign in again with a fresh token before it runs out
-        if not self.connected:
-            await self.open()
-        self._used_since_sign_in = True
-        pipe = self._pipe
-        assert pipe is not None
+        submission = Submission(settle=self._settle, on_outcome=on_outcome)
         try:
             size = b" SIZE=%d" % len(message.data) if self._size else b""  # RFC 1870
             mail = b"MAIL FROM:<%s>%s\r\n" % (command_address(message.envelope_from), size)
             rcpt = b"RCPT TO:<%s>\r\n" % command_address(message.recipient)
         except ValueError as exc:  # an address that cannot go in a command
-            return Outcome(State.FAILED, 0, f"the address cannot be used ({exc})")
-        wire = smtp_data(message.data)
+            return submission.resolve(
+                Outcome(State.FAILED, 0, sendwords.unusable_address_words(exc)))
+        if self._pipe is not None and (not self._pipe.open or (
+                self._used_since_sign_in and token_expiring(self._signed_in_until))):
+            # Lost, or signing in again with a fresh token before it runs out: the reply
+            # still owed for the message before is read first (close does).
+            await self.close()
+        if self._pipe is None:
+            await self.open()
+        self._used_since_sign_in = True
+        pipe = self._pipe
+        assert pipe is not None
+        wire = message.smtp_data
         data_started = False
         try:
             if self._pipelining:
                 pipe.write(mail + rcpt + b"DATA\r\n")
+                # The reply to the message before comes first (RFC 2920 §3.1).
+                await self._settle()
+                if self._pipe is not pipe:  # that reply closed the connection (421, lost)
+                    raise ConnectionResetError(sendwords.CONNECTION_WAS_CLOSED)
                 replies = [await pipe.reply() for _ in range(3)]
             else:
                 replies = []
@@ -257,7 +259,7 @@ class SmtpTransport(TransportBase):
                         break
             refused = await self._envelope_refused(pipe, replies)
             if refused is not None:
-                return refused
+                return submission.resolve(refused)
             if on_data is not None:
                 try:
                     on_data()
@@ -269,23 +271,57 @@ class SmtpTransport(TransportBase):
                     raise
             data_started = True
             pipe.write(wire)
+            if self._pipelining:
+                self._outstanding = submission
+                return submission
             code, text = await pipe.reply()
         except OSError as exc:
             # Disconnected, timed out (TimeoutError is an OSError) or reset.
             self._drop()
-            what = str(exc) or type(exc).__name__
-            if data_started:
-                return Outcome(
-                    State.UNCERTAIN, 0,
-                    f"connection lost after the message was sent, before the server "
-                    f"replied ({what})",
-                    connection_lost=True,
-                )
-            return Outcome(State.DEFERRED, 0, f"connection lost ({what})",
-                            connection_lost=True)
+            return submission.resolve(self._lost(exc, data_started))
         if code == 421:
             self._drop()
-        return Outcome.from_reply(classify(code, text, "DATA"))
+        return submission.resolve(Outcome.from_reply(classify(code, text, "DATA")))
+
+    @staticmethod
+    def _lost(exc: OSError, data_started: bool) -> Outcome:
+        """The outcome of a message whose connection broke: ``UNCERTAIN`` once its data
+        went out (the server may have it), else ``DEFERRED`` (nothing was sent)."""
+        what = str(exc) or type(exc).__name__
+        if data_started:
+            return Outcome(
+                State.UNCERTAIN, 0,
+                sendwords.lost_after_data_words(what),
+                connection_lost=True,
+            )
+        return Outcome(State.DEFERRED, 0, sendwords.lost_words(what), connection_lost=True)
+
+    async def _settle(self) -> None:
+        """Read the reply to the data of the message submitted before, if it is still to
+        be read, and resolve its :class:`Submission`. A broken connection makes that
+        message ``UNCERTAIN`` and drops the connection. Raises only what the submission's
+        ``on_outcome`` raises (a journal error), after dropping the connection: the
+        replies for an envelope already written would otherwise be taken for others."""
+        submission, self._outstanding = self._outstanding, None
+        if submission is None:
+            return
+        pipe = self._pipe
+        try:
+            if pipe is None:
+                raise ConnectionResetError(sendwords.CONNECTION_WAS_CLOSED)
+            code, text = await pipe.reply()
+        except OSError as exc:
+            self._drop()
+            outcome = self._lost(exc, data_started=True)
+        else:
+            if code == 421:
+                self._drop()
+            outcome = Outcome.from_reply(classify(code, text, "DATA"))
+        try:
+            submission.resolve(outcome)
+        except BaseException:
+            self._drop()
+            raise
 
     async def _envelope_refused(self, pipe: ReplyPipe,
                                 replies: list[tuple[int, str]]) -> Outcome | None:
@@ -328,9 +364,15 @@ class SmtpTransport(TransportBase):
         if self._pipe is not None:
             self._pipe.close()
             self._pipe = None
+        submission, self._outstanding = self._outstanding, None
+        if submission is not None:  # its data went out; its reply can no longer be read
+            submission.resolve(self._lost(ConnectionResetError(sendwords.CONNECTION_WAS_CLOSED),
+                                          data_started=True))
 
     async def close(self) -> None:
-        """Say QUIT and close the connection."""
+        """Read the reply still owed for the last message, say QUIT and close the
+        connection."""
+        await self._settle()
         pipe, self._pipe = self._pipe, None
         if pipe is None:
             return

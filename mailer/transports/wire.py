@@ -11,29 +11,16 @@ from __future__ import annotations
 import asyncio
 import re
 from collections import deque
+from collections.abc import Callable
+
+from mailer import sendwords
+from mailer.message import smtp_data
+
+__all__ = ["ReplyPipe", "command_address", "smtp_data"]
 
 #: Longest reply line accepted (RFC 5321 §4.5.3.1.5 says 512 octets; generous).
 MAX_REPLY_LINE = 8192
 _UNSAFE_IN_COMMAND = re.compile(r"[\x00-\x20\x7f<>]")
-
-
-def smtp_data(data: bytes) -> bytes:
-    """A message's bytes as they travel after DATA (RFC 5321 §4.1.1.4, §4.5.2): every line
-    ending CRLF, a line starting with "." gets another ".", and the end-of-data line
-    ``.\\r\\n`` after it.
-
-    ``data`` from :class:`mailer.compose.Composer` already has CRLF line ends, so the
-    usual path is two C-speed byte passes; stray CR or LF are made CRLF first.
-    """
-    lf = data.count(b"\n")
-    if lf != data.count(b"\r") or lf != data.count(b"\r\n"):
-        data = re.sub(rb"\r\n|\r|\n", b"\r\n", data)
-    data = data.replace(b"\r\n.", b"\r\n..")
-    if data.startswith(b"."):
-        data = b"." + data
-    if not data.endswith(b"\r\n"):
-        data += b"\r\n"
-    return data + b".\r\n"
 
 
 def command_address(address: str) -> bytes:
@@ -44,7 +31,7 @@ def command_address(address: str) -> bytes:
             angle brackets (it would break or inject into the command).
     """
     if _UNSAFE_IN_COMMAND.search(address):
-        raise ValueError(f"'{address}' holds a space, control character or angle bracket")
+        raise ValueError(sendwords.unsafe_address_words(address))
     return address.encode("ascii")
 
 
@@ -56,14 +43,18 @@ class ReplyPipe(asyncio.Protocol):
     Args:
         transport: the open (plain or TLS) connection; this object becomes its protocol.
         timeout_s: seconds to wait for any one reply.
+        before_wait: called when :meth:`reply` is about to wait because no reply has
+            arrived yet (the sending engine commits its journal there).
 
     :meth:`reply` raises ``ConnectionResetError`` when the connection is lost and
     ``TimeoutError`` when no reply comes in time (both ``OSError``).
     """
 
-    def __init__(self, transport: asyncio.BaseTransport, timeout_s: float) -> None:
+    def __init__(self, transport: asyncio.BaseTransport, timeout_s: float,
+                 before_wait: Callable[[], None] | None = None) -> None:
         self.transport = transport
         self.timeout_s = timeout_s
+        self.before_wait = before_wait
         self._buffer = bytearray()
         self._lines: list[str] = []
         self._replies: deque[tuple[int, str]] = deque()
@@ -83,29 +74,36 @@ class ReplyPipe(asyncio.Protocol):
             ConnectionResetError: the connection is already lost.
         """
         if not self.open:
-            raise self._lost or ConnectionResetError("the connection is closed")
+            raise self._lost or ConnectionResetError(sendwords.CONNECTION_IS_CLOSED)
         self.transport.write(data)  # type: ignore[attr-defined]
 
     async def reply(self) -> tuple[int, str]:
         """The next reply: (code, text; lines joined by newlines)."""
+        if not self._replies and self._lost is None and self.before_wait is not None:
+            self.before_wait()  # no reply is here yet: the caller's moment to catch up
         if not self._replies and self._lost is None:
-            self._waiter = asyncio.get_running_loop().create_future()
+            # One timer per wait (asyncio.wait_for costs several times more a reply).
+            loop = asyncio.get_running_loop()
+            waiter = self._waiter = loop.create_future()
+            timer = loop.call_later(self.timeout_s, self._time_out, waiter)
             try:
-                await asyncio.wait_for(self._waiter, self.timeout_s)
-            except asyncio.TimeoutError:
-                raise TimeoutError(
-                    f"no reply from the server within {self.timeout_s:g} s") from None
+                await waiter
             finally:
+                timer.cancel()
                 self._waiter = None
         if self._replies:
             return self._replies.popleft()
         assert self._lost is not None
         raise self._lost
 
+    def _time_out(self, waiter: asyncio.Future[None]) -> None:
+        if not waiter.done():
+            waiter.set_exception(TimeoutError(sendwords.no_reply_words(self.timeout_s)))
+
     def close(self) -> None:
         """Close the connection."""
         if self._lost is None:
-            self._lost = ConnectionResetError("the connection was closed")
+            self._lost = ConnectionResetError(sendwords.CONNECTION_WAS_CLOSED)
         self.transport.close()
 
     # -- asyncio.Protocol -------------------------------------------------------------
@@ -122,7 +120,7 @@ class ReplyPipe(asyncio.Protocol):
             try:
                 code = int(line[:3])
             except ValueError:
-                self._fail(f"the server sent something that is not an SMTP reply: {line!r}")
+                self._fail(sendwords.not_a_reply_words(line))
                 return
             self._lines.append(line[4:].strip(b" \t\r\n").decode("utf-8", "replace"))
             if line[3:4] != b"-":
@@ -130,18 +128,18 @@ class ReplyPipe(asyncio.Protocol):
                 self._lines = []
         del self._buffer[:start]
         if len(self._buffer) > MAX_REPLY_LINE:
-            self._fail("the server sent a reply line that is far too long")
+            self._fail(sendwords.REPLY_TOO_LONG)
             return
         if self._replies:
             self._wake()
 
     def eof_received(self) -> bool:
-        self._set_lost(ConnectionResetError("the server closed the connection"))
+        self._set_lost(ConnectionResetError(sendwords.SERVER_CLOSED))
         return False
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._set_lost(ConnectionResetError(
-            f"the connection was lost ({exc})" if exc else "the server closed the connection"))
+            sendwords.connection_lost_words(exc) if exc else sendwords.SERVER_CLOSED))
 
     def _fail(self, why: str) -> None:
         self._set_lost(ConnectionResetError(why))

@@ -23,7 +23,7 @@ from aiosmtplib import errors as smtp_errors
 
 from mailer.errors import TransportError
 from mailer.oauth.base import EARLY_S, AccessToken, TokenSource
-from mailer.oauth.words import enhanced_code
+from mailer.oauth.words import enhanced_code, no_xoauth2_words
 
 
 async def sign_in_xoauth2(client: aiosmtplib.SMTP, source: TokenSource) -> AccessToken:
@@ -41,11 +41,7 @@ async def sign_in_xoauth2(client: aiosmtplib.SMTP, source: TokenSource) -> Acces
     methods = [m.upper() for m in client.server_auth_methods]
     if "XOAUTH2" not in methods:
         offered = ", ".join(methods) or "none"
-        raise TransportError(
-            f"the server {client.hostname}:{client.port} does not offer sign-in with OAuth2 "
-            f"(XOAUTH2; it offers: {offered}). 'auth: oauth2' works with Microsoft 365 and "
-            "Google: check smtp.host, or use 'auth: password' for this server."
-        )
+        raise TransportError(no_xoauth2_words(f"{client.hostname}:{client.port}", offered))
     token = await asyncio.to_thread(source.access_token)
     try:
         await client.auth_xoauth2(source.username, token.value)

@@ -333,6 +333,7 @@
   }
 
   async function sendDraft() {
+    draftTimer = null;
     if (!form) return;
     const seq = ++draftSeq;
     try {
@@ -607,10 +608,13 @@
     }
   }
 
+  let languagesSeq = 0;
   async function refreshLanguages() {
+    const seq = ++languagesSeq;
     try {
       const res = await fetch("/api/editor", { cache: "no-store" });
       const fresh = await res.json();
+      if (seq !== languagesSeq) return; // a newer list is on its way
       fillLanguages(fresh.languages || []);
     } catch (err) { /* the list stays as it was */ }
   }
@@ -666,12 +670,31 @@
     return data;
   }
 
+  // Each choice of language is numbered: a translation that opens after another language
+  // was chosen is kept for later, not switched to over the newer choice.
+  let switchSeq = 0;
+
   async function switchTo(tag) {
+    const seq = ++switchSeq;
     if (tag === current) return;
+    if (!current && draftTimer !== null) {
+      // English typed but not sent yet: send it first, so the translation is shown beside
+      // the English as it is now, and the preview keeps it.
+      clearTimeout(draftTimer);
+      draftTimer = null;
+      await sendDraft();
+      if (seq !== switchSeq) return;
+    }
     clearTimeout(draftTimer);
     if (tag && !langs[tag]) {
-      try { langs[tag] = newState(await openTranslation(tag)); }
-      catch (err) { select.value = current; setStatus(`Could not open that translation: ${err.message}`); return; }
+      let opened;
+      try { opened = newState(await openTranslation(tag)); }
+      catch (err) {
+        if (seq === switchSeq) { select.value = current; setStatus(`Could not open that translation: ${err.message}`); }
+        return;
+      }
+      if (!langs[tag]) langs[tag] = opened;
+      if (seq !== switchSeq) return; // another language was chosen meanwhile
     }
     current = tag;
     select.value = tag;
@@ -975,14 +998,19 @@
     } catch (err) { /* the preview's own status line reports a lost connection */ }
   }
 
-  // The English changed under the translation (a paragraph added): read the fields again,
-  // keeping what was typed wherever the English beside it is still the same.
+  // The English changed under the translation: read the fields again, keeping what was
+  // typed. When the fields are the same ones (words of the English changed), every text
+  // stays at its field; when they were renumbered (a paragraph added), a text stays only
+  // where the English beside it is still the same, so none lands one paragraph off.
   async function refit(tag, message) {
     const old = langs[tag];
     const fresh = newState(await openTranslation(tag));
+    const keys = (fields) => (fields || []).map((f) => f.key).join("\u0000");
+    const sameFields = keys(old.doc.fields) === keys(fresh.doc.fields);
     const englishOf = Object.fromEntries((old.doc.fields || []).map((f) => [f.key, f.english]));
     for (const f of fresh.doc.fields || []) {
-      if (englishOf[f.key] === f.english && old.texts[f.key] !== undefined) fresh.texts[f.key] = old.texts[f.key];
+      if (old.texts[f.key] === undefined) continue;
+      if (sameFields || englishOf[f.key] === f.english) fresh.texts[f.key] = old.texts[f.key];
     }
     fresh.dirty = old.dirty;
     fresh.review = { ...old.review, matches_english: false }; // the English changed again

@@ -174,8 +174,13 @@
 
   // The language switch: "As sent" (each recipient's own language where a translation
   // exists), English, then each translation. Returns true when the choice changed.
+  // A state with a mistake to fix lists no languages: the switch and the language shown stay
+  // as they were (a half-saved mailer.yaml must not send the preview back to English while
+  // the Edit panel edits a translation). A language that an update no longer lists is shown
+  // again, as asked, as soon as it is listed again.
   function updateLanguages(next) {
-    const langs = next.languages || [];
+    if (next.status !== "ok" || !next.languages) return false;
+    const langs = next.languages;
     $("language-picker").hidden = langs.length < 2;
     const sig = JSON.stringify(langs);
     if (sig === languagesSig) return false;
@@ -187,7 +192,10 @@
       ui.lang = wantedLang;
       wantedLang = null;
     }
-    if (ui.lang && !langs.some((l) => l.tag === ui.lang)) ui.lang = "";
+    if (ui.lang && !langs.some((l) => l.tag === ui.lang)) {
+      if (wantedLang === null) wantedLang = ui.lang;
+      ui.lang = "";
+    }
     select.value = ui.lang;
     const unreviewed = langs.filter((l) => !l.native_speaker_reviewed).map((l) => l.name);
     $("language-note").textContent = unreviewed.length
@@ -197,17 +205,23 @@
 
   // ---- views --------------------------------------------------------------------------
 
+  // Each refresh is numbered: an answer for an older one (another language, recipient or
+  // render) that arrives after a newer one is dropped, never shown over it.
+  let viewSeq = 0;
+
   function refreshViews() {
     if (!state || state.status !== "ok") return;
     showHeading(state);
+    const seq = ++viewSeq;
     const key = state.render_key;
     const r = ui.recipient;
     const lang = encodeURIComponent(ui.lang);
     $("email-frame").src = `/view/email?r=${r}&scheme=${ui.scheme}&lang=${lang}&k=${key}`;
     $("block-frame").src = `/view/block?r=${r}&scheme=${ui.scheme}&lang=${lang}&k=${key}`;
     fetchText(`/view/text?r=${r}&lang=${lang}&k=${key}`)
-      .then((t) => { $("text-part").textContent = t; }).catch(() => {});
-    fetchText(`/view/source?r=${r}&lang=${lang}&k=${key}`).then(showSource).catch(() => {});
+      .then((t) => { if (seq === viewSeq) $("text-part").textContent = t; }).catch(() => {});
+    fetchText(`/view/source?r=${r}&lang=${lang}&k=${key}`)
+      .then((source) => { if (seq === viewSeq) showSource(source); }).catch(() => {});
     const copyKey = `${key}|${lang}|${r}`;
     if (cache.key !== copyKey) {
       cache.key = copyKey;
@@ -434,6 +448,7 @@
     });
     $("language").addEventListener("change", (event) => {
       ui.lang = event.target.value;
+      wantedLang = null;
       refreshViews();
     });
     $("copy-block").addEventListener("click", () => copy("block"));
