@@ -77,6 +77,12 @@ class StoppedAtOnce(KeyboardInterrupt):
         self.uncertain = uncertain
 
 
+class _NotStarted(Exception):
+    """Raised by a message's ``on_data`` when the run began stopping while its envelope was
+    on its way (a reply to the data before it said stop: a quota, a rate limit, a refused
+    sender): its data is not sent, and it stays as it was for the next run."""
+
+
 @dataclass(frozen=True)
 class EngineSettings:
     """How the engine paces and retries.
@@ -358,7 +364,7 @@ class Engine:
                     if self._active == 1:
                         self._stop_connection(exc)
                     break
-                behind = None if submission.done else submission
+                behind = None if submission is None or submission.done else submission
                 # What this message's data went out with is committed; what was learnt
                 # since (a refused envelope, a lost connection) is committed now.
                 self.journal.flush()
@@ -377,10 +383,12 @@ class Engine:
                   else StopReason.CONNECTION)
         self.stop(reason, exc.message, self.clock.time() + BUSY_WAIT_S)
 
-    async def _submit(self, transport: Transport, job: _Job, started: float) -> Submission:
+    async def _submit(self, transport: Transport, job: _Job,
+                      started: float) -> Submission | None:
         """Compose the job's message and hand it to ``transport``. The journal marks it
         ``uncertain`` just before its data goes out, and records its outcome as soon as
-        the transport knows it."""
+        the transport knows it. ``None`` when the run began stopping before its data went
+        out (nothing was sent; the transport closed its connection)."""
         rec = job.recipient
         key = job.key
         if job.message_id is None:  # a resend reuses the Message-ID of an earlier try
@@ -392,6 +400,8 @@ class Engine:
 
         def on_data() -> None:
             nonlocal marked
+            if self._stopping:
+                raise _NotStarted  # the transport closes without sending the data
             self.journal.mark_uncertain(self.campaign, key, message_id,
                                         submission=self.settings.counts_submissions,
                                         started=started)
@@ -402,7 +412,10 @@ class Engine:
             self.in_flight.discard(rec.email)
             self._handle(job, outcome, marked, message_id)
 
-        return await transport.submit(message, on_data, on_outcome)
+        try:
+            return await transport.submit(message, on_data, on_outcome)
+        except _NotStarted:
+            return None  # no outcome: the parent stays pending (or deferred)
 
     def _handle(self, job: _Job, d: Outcome, marked: bool, message_id: str) -> None:
         key = job.key

@@ -11,6 +11,7 @@ check the journal, pre-flight every message), then run (journal + engine), or se
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Callable
 from contextlib import AbstractContextManager, ExitStack, nullcontext
 from dataclasses import dataclass
@@ -374,8 +375,9 @@ def run_send(
             # The disk filled (or the folder's permission went) in the middle of the run.
             done = engine.result.count(State.SENT) + engine.result.count(State.WRITTEN)
             if done:
-                raise sendwords.journal_broke_error(exc, done, resume_command,
-                                                    prepared.is_smtp) from None
+                raise sendwords.journal_broke_error(
+                    exc, done, resume_command, prepared.is_smtp,
+                    recorded=_recorded_this_run(journal, plan)) from None
             raise
         except TransportError as exc:
             # The first connection failed (nothing was attempted): a new campaign must
@@ -434,6 +436,16 @@ def send_test(
 
     return destination.label, asyncio.run(go())
 
+
+
+def _recorded_this_run(journal: Journal, plan: Plan) -> int | None:
+    """Recipients the journal has as sent (or written) in this run, read back after it
+    broke (a full disk still reads); ``None`` when it cannot be read."""
+    try:
+        counts = journal.counts(plan.campaign)
+    except (JournalError, sqlite3.Error):
+        return None
+    return counts[State.SENT.value] + counts[State.WRITTEN.value] - plan.already_sent
 
 
 # -- mailer send, from the command line's request to its outcome -----------------------

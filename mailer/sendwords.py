@@ -162,16 +162,22 @@ def next_step_words(summary: SendSummary) -> str:
 
 
 def journal_broke_error(exc: MailerError, done: int, resume_command: str,
-                        emailed: bool) -> MailerError:
+                        emailed: bool, recorded: int | None = None) -> MailerError:
     """The journal could not be written after ``done`` messages went (a full disk, or its
-    file deleted: :class:`mailer.journal.JournalGone`): exit
+    file deleted: :class:`mailer.journal.JournalGone`), ``recorded`` of them recorded as
+    sent in the journal (``None``: all of them; the rest are ``uncertain`` there): exit
     status 1, not 2, since something was sent; says how to carry on."""
     gone = isinstance(exc, JournalGone)
     what = "sent" if emailed else "written to the outbox folder"
+    recorded = done if recorded is None else max(0, min(recorded, done))
+    late = done - recorded
     err = MailerError(
-        f"{exc.message} {done:,} message{'s were' if done != 1 else ' was'} {what} before "
-        "this and are recorded; nothing more was sent. "
-        + ("Run" if gone else "Make room on the disk, then run") + " the "
+        f"{exc.message} {recorded:,} message{'s were' if recorded != 1 else ' was'} {what} "
+        "before this and are recorded."
+        + (f" {late:,} uncertain: {'they' if late != 1 else 'it'} went as the journal "
+           "broke and arrived, but the journal could not say so ('mailer status' lists "
+           "who)." if late else "")
+        + " " + ("Run" if gone else "Make room on the disk, then run") + " the "
         f"same command again to carry on (nobody is sent twice):\n  {resume_command}",
         path=exc.path)
     err.exit_code = 1

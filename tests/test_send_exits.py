@@ -142,3 +142,42 @@ def test_ctrl_c_while_the_messages_are_checked_says_nothing_was_sent(workspace: 
     assert not (workspace / "outbox" / "new").exists() or not any(
         (workspace / "outbox" / "new").iterdir())
     assert "Traceback" not in screen
+
+
+@pytest.fixture
+def small_journal_disk(workspace: Path):  # type: ignore[no-untyped-def]
+    """A real 200 KiB tmpfs at the workspace's .mailer folder (the journal's)."""
+    state = workspace / ".mailer"
+    state.mkdir(mode=0o700)
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=200k,mode=700", "tmpfs",
+                           str(state)], capture_output=True, text=True)
+    assert done.returncode == 0, f"mounting a tmpfs needs root: {done.stderr}"
+    try:
+        yield state
+    finally:
+        subprocess.run(["umount", "-l", str(state)], check=False)
+
+
+@pytest.mark.parametrize("pipelining", [False, True], ids=["one-by-one", "pipelined"])
+def test_a_journal_that_fills_up_says_how_many_it_recorded_as_sent(
+        workspace: Path, small_journal_disk: Path, monkeypatch: pytest.MonkeyPatch,
+        pipelining: bool) -> None:
+    """The count in the message is the journal's own: a message whose reply came as the
+    journal broke is 'uncertain' there, and the words say so, not 'recorded as sent'."""
+    monkeypatch.setattr(RecordingHandler, "offer_pipelining", pipelining)
+    list_arg, _ = write_list(workspace, 60)
+    handler = RecordingHandler()
+    with SmtpServer(handler=handler) as server:
+        set_smtp(workspace, host="127.0.0.1", port=server.port, security="none")
+        first = run_mailer("send", SNIPPET, "--list", list_arg, "--yes", cwd=workspace)
+        received = handler.received_by_recipient()
+    assert first.returncode == 1, first.stderr
+    states = journal_states(workspace, f"{SNIPPET}--parents")
+    assert_agree(received, states)
+    sent = sum(1 for s in states.values() if s is State.SENT)
+    uncertain = sum(1 for s in states.values() if s is State.UNCERTAIN)
+    assert 0 < sent < 60
+    said = " ".join(first.stderr.split())
+    assert f"{sent:,} message{'s were' if sent != 1 else ' was'} sent" in said, said
+    if uncertain:
+        assert f"{uncertain:,} uncertain" in said, said

@@ -80,8 +80,11 @@ class RawServer:
                     writer.write(b"250 2.1.5 OK\r\n")
                 elif verb == b"DATA":
                     writer.write(b"354 go ahead\r\n")
-                    while (await reader.readline()) not in (b".\r\n", b""):
+                    end = b""
+                    while (end := await reader.readline()) not in (b".\r\n", b""):
                         pass
+                    if not end:  # closed before the final ".": the message is discarded
+                        break
                     try:
                         pending = await asyncio.wait_for(reader.readline(), 1.0)
                     except asyncio.TimeoutError:
@@ -193,3 +196,24 @@ def test_an_outcome_is_committed_before_mailer_waits_on_the_server(workspace: Pa
     assert server.looked == "sent"
     assert set(journal_states(workspace, campaign("lists/parents.csv")).values()) == {
         State.SENT}
+
+
+def test_a_reply_that_stops_the_send_stops_the_message_behind_it_too(
+        workspace: Path) -> None:
+    """Google's daily quota reply to parent 1's "." (about the account: the send stops)
+    arrives after parent 2's envelope was already accepted. Parent 2's data is not sent
+    (the connection is closed without the final ".", RFC 5321 §4.1.1.4): nothing more
+    goes to a server that said stop, and parent 2 is sent once by the next run."""
+    quota = "550 5.4.5 Daily user sending quota exceeded."
+    with RawServer(end_of_data={"parents0001@example.com": quota}) as server:
+        addrs, summary = run(workspace, server, 4)
+        states = journal_states(workspace, campaign("lists/parents.csv"))
+        assert_agree(server.received, states)
+        assert summary.stopped == "throttled"
+        assert server.received == Counter({"parents0000@example.com": 1})
+        assert states["parents0001@example.com"] is State.DEFERRED
+        assert states["parents0002@example.com"] is State.PENDING
+        send(workspace, "lists/parents.csv", FakeClock())
+    assert set(journal_states(workspace, campaign("lists/parents.csv")).values()) == {
+        State.SENT}
+    assert server.received == Counter(addrs)
