@@ -17,7 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from mailer import sendwords
-from mailer.compose import Composed, Composer
+from mailer.compose import Composed, Composer, to_line_cannot_fail
 from mailer.config import Sender
 from mailer.errors import CampaignChangedError, ListError, MailerError
 from mailer.journal import Journal
@@ -202,11 +202,13 @@ def preflight(composer: Composer, due: Iterable[Recipient], list_name: str) -> C
         try:
             if first is None:
                 first = composer.compose(rec.email, rec.name, rec.fields())
-            else:
-                # No field values: Recipient.fields() always has every personal field
-                # (check_fields has checked the values), so only the To line can fail, and
-                # building each recipient's fields here cost 1 s of CPU for 100,000.
-                composer.check(rec.email, rec.name)
+                continue
+            # No field values: Recipient.fields() always has every personal field
+            # (check_fields has checked the values), so only the To line can fail, and
+            # building each recipient's fields here cost 1 s of CPU for 100,000.
+            address, name = rec.email, rec.name
+            if not to_line_cannot_fail(address, name):  # else check() would do nothing
+                composer.check(address, name)
         except (ValueError, TypeError, KeyError, UnicodeError, email.errors.MessageError) as exc:
             raise ListError(
                 sendwords.unbuildable_message_words(rec.display_email, exc),

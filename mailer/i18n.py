@@ -25,9 +25,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-
 from mailer.errors import TemplateError
 from mailer.languages import best_match, english_name, is_english
 
@@ -120,6 +117,10 @@ def load_catalog(tag: str, template_dirs: Sequence[Path]) -> Catalog | None:
 
 @functools.lru_cache(maxsize=64)
 def _compile(tag: str, path: Path, digest: str, data: bytes) -> Catalog:
+    # Babel only when a catalog is read (an English advisory needs none): 40 ms at start.
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
     try:
         catalog = read_po(io.BytesIO(data), locale=None, abort_invalid=True)
     except Exception as exc:  # Babel raises PoFileError and others, with the line

@@ -367,6 +367,23 @@ class Journal:
                 ((name, e.lower()) for e in emails),
             )
 
+    def add_pending(self, name: str, rows: Iterable[tuple[str, str]]) -> None:
+        """Add a ``pending`` row for each (address, BCP 47 tag of its message language)
+        the campaign does not have yet, language included: one INSERT per row, all in one
+        commit (rows already there are left as they are). What a new campaign records
+        before its first message; for 100,000 recipients it costs about half of
+        :meth:`add_recipients` followed by :meth:`set_languages` (one pass over the
+        table, not an insert and then an update of every row)."""
+        if not self._has_language:
+            self.add_recipients(name, (email for email, _ in rows))
+            return
+        with self._transaction() as db:
+            db.executemany(
+                "INSERT OR IGNORE INTO recipients (campaign, email, state, language) "
+                "VALUES (?, ?, 'pending', ?)",
+                ((name, email.lower(), tag) for email, tag in rows),
+            )
+
     def set_languages(self, name: str, languages: Iterable[tuple[str, str]]) -> None:
         """Record the language of the message each recipient is about to be sent:
         (address, BCP 47 tag of the message: ``en``, ``pl``) pairs, in one commit. Rows

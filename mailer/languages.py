@@ -16,8 +16,12 @@ import functools
 import re
 from dataclasses import dataclass
 
-import langcodes
-from babel import Locale
+from mailer.lazy import lazy_module
+
+# Loaded on first use: a list without a language column, and an English advisory, need
+# neither (see mailer.lazy).
+langcodes = lazy_module("langcodes")
+babel = lazy_module("babel")
 
 #: Scripts written right to left (ISO 15924), after CLDR's likely-subtags maximisation:
 #: Arabic (ar, ur, fa, ps, ckb, sd, pa-Arab...), Hebrew (he, yi), Thaana (dv), Syriac, N'Ko,
@@ -61,13 +65,13 @@ class LanguageCell:
 
 @functools.lru_cache(maxsize=1)
 def _english_territories() -> dict[str, str]:
-    names = Locale("en").territories
+    names = babel.Locale("en").territories
     return {name.casefold(): code for code, name in names.items()}
 
 
 @functools.lru_cache(maxsize=1)
 def _english_scripts() -> dict[str, str]:
-    names = dict(Locale("en").scripts)
+    names = dict(babel.Locale("en").scripts)
     out = {name.casefold(): code for code, name in names.items()}
     out.update({"shahmukhi": "Arab", "gurmukhi": "Guru", "cyrillic": "Cyrl",
                 "latin": "Latn", "simplified": "Hans", "traditional": "Hant"})
@@ -99,7 +103,7 @@ def _from_code(text: str) -> str | None:
 
 @functools.lru_cache(maxsize=1)
 def _cldr_names() -> frozenset[str]:
-    return frozenset(Locale("en").languages)
+    return frozenset(babel.Locale("en").languages)
 
 
 def _from_name(text: str) -> str | None:

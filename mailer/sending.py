@@ -343,9 +343,14 @@ def run_send(
             plan.campaign, list_path=str(report.path), list_hash=prepared.list_hash,
             content_hash=prepared.content, transport=prepared.transport,
         )
-    journal.add_recipients(plan.campaign, (r.email for r in plan.recipients))
-    if prepared.languages is not None:
-        journal.set_languages(plan.campaign, prepared.languages.message_languages(plan.due))
+    if plan.existing is None and prepared.languages is not None:
+        # A new campaign: every row is new, language and all, in one insert.
+        journal.add_pending(plan.campaign, prepared.languages.message_languages(plan.due))
+    else:
+        journal.add_recipients(plan.campaign, (r.email for r in plan.recipients))
+        if prepared.languages is not None:
+            journal.set_languages(plan.campaign,
+                                  prepared.languages.message_languages(plan.due))
     smtp = prepared.config.smtp
     pacing = prepared.destination.pacing
     if settings is None:

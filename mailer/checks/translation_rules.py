@@ -24,7 +24,9 @@ from mailer.checks.model import Finding, error, warning
 from mailer.i18n import Catalog
 from mailer.languages import english_name
 from mailer.snippets import Snippet, english_digest, markdown_tokens
-from mailer.translate import body_blocks, segments
+
+# mailer.translate (and Babel's PO machinery with it, 70 ms at every start) is imported by
+# the checks that compare a translation, not by every command that runs the checks.
 
 _WORDS = re.compile(r"[^\W\d_]{2,}")
 
@@ -71,6 +73,8 @@ def compare(english: Snippet, translated: Snippet, path: Path | None = None,
     elif cta_en is None and cta_tr is not None:
         out.append(warning("L2", cta_tr.url, "the translation has a button the English does "
                            "not have."))
+    from mailer.translate import body_blocks
+
     kinds_en = Counter(b.kind for b in body_blocks(english.body))
     kinds_tr = Counter(b.kind for b in body_blocks(translated.body))
     for kind in sorted(set(kinds_en) | set(kinds_tr)):
@@ -101,6 +105,8 @@ def _untranslated(english: Snippet, translated: Snippet) -> list[Finding]:
     """L4: strings of the translation equal to the English, with three or more words (a
     name such as "Thinkuknow", "Net Aware" or a link titled "Get Safe Online" rightly
     stays as it is)."""
+    from mailer.translate import segments
+
     theirs = {s.context: s.text for s in segments(translated)}
     left = []
     for seg in segments(english):

@@ -163,7 +163,7 @@ SIMPLE_ADDRESS = re.compile(
 
 
 @lru_cache(maxsize=4096)
-def _domain_problem(domain: str) -> str:
+def domain_problem(domain: str) -> str:
     """email-validator's verdict on ``domain`` (lower-case ASCII): ``""`` when valid."""
     try:
         validate_email(f"a@{domain}", check_deliverability=False, allow_smtputf8=False)
@@ -185,7 +185,7 @@ def check_address(text: str) -> Address | str:
     if simple and len(simple.group(1)) <= 64 and len(text) <= 254:
         domain = simple.group(2)
         lower = domain.lower()
-        problem = _domain_problem(lower)
+        problem = domain_problem(lower)
         if problem:
             return problem
         return _address(text if lower == domain else f"{simple.group(1)}@{lower}", text)

@@ -7,13 +7,23 @@ first row with an address makes the recipient, later rows merge into it.
 
 from __future__ import annotations
 
+import gc
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from mailer.errors import MailerError
 from mailer.languages import parse_language
-from mailer.lists.addresses import PLAIN_CELL, Address, as_typed, check_address, read_cell
+from mailer.lists.addresses import (
+    PLAIN_CELL,
+    SIMPLE_ADDRESS,
+    Address,
+    as_typed,
+    check_address,
+    domain_problem,
+    read_cell,
+)
 from mailer.lists.columns import (
     FIELDS,
     FLAG_FIELDS,
@@ -285,6 +295,82 @@ class _Builder:
             out.pupil, out.carer = self.names(raw.cells)
         return out
 
+    def read_rows(self, rows: Iterable[RawRow], out: RowOutcomes) -> None:
+        """Every row's outcome appended to ``out``, as :meth:`row` gives it.
+
+        Most rows of a list have one shape: every field given, cells that need no
+        cleaning, no ``?``, one contact without flag columns, no ``--where``, and one plain
+        ASCII address (:data:`~mailer.lists.addresses.SIMPLE_ADDRESS`, in a domain
+        email-validator accepts) that is not suppressed. Such a row is read here without
+        the general path's steps that cannot apply to it (its cell reading, flags and
+        filters, the outcome objects): a 100,000-row list in about half the time. Any other
+        row takes :meth:`row`. Both give the same recipients and outcomes (the tests
+        compare them on generated lists)."""
+        cmap = self.cmap
+        slot = cmap.slots[0] if len(cmap.slots) == 1 else None
+        if (slot is None or self.where
+                or any(f in slot.fields for f in (*FLAG_FIELDS, INVERSE_FLAG))):
+            for raw in rows:
+                out.append(self.row(raw))
+            return
+        width = len(self.table.header)
+        email_at = slot.fields["email"]
+        has_language = "language" in slot.fields
+        simple = SIMPLE_ADDRESS.fullmatch
+        suppressed = self.suppressed
+        by_key = self.by_key
+        recipients = self.recipients
+        child_of, carer_of, language_of = self.child, self.carer, self.language
+        first_row = Recipient.first
+        domains: dict[str, str] = {}
+        for raw in rows:
+            cells = raw.cells
+            if raw.given != width:
+                out.append(self.row(raw))
+                continue
+            joined = "|".join(cells)
+            # The test of Builder.cleaned: the cells are their own clean_text.
+            if ("?" in joined or not joined.isprintable() or "  " in joined
+                    or " |" in joined or "| " in joined or joined[:1] == " "
+                    or joined[-1:] == " "):
+                out.append(self.row(raw))
+                continue
+            text = cells[email_at]
+            match = simple(text)
+            if match is None or len(match.group(1)) > 64 or len(text) > 254:
+                out.append(self.row(raw))
+                continue
+            domain = match.group(2)
+            lower = domains.get(domain)
+            if lower is None:
+                lower = domain.lower()
+                if domain_problem(lower):
+                    out.append(self.row(raw))
+                    continue
+                domains[domain] = lower
+            email = text if lower == domain else f"{match.group(1)}@{lower}"
+            key = email.lower()  # ASCII: its casefold
+            if key == email:
+                key = email
+            if key in suppressed:
+                out.append(self.row(raw))
+                continue
+            line = raw.line
+            child = child_of(cells)
+            carer = carer_of(cells, slot)
+            language = language_of(cells, slot, line) if has_language else ""
+            rec = by_key.get(key)
+            if rec is None:
+                rec = first_row(email, text, carer, child, line, language)
+                by_key[key] = rec
+                recipients.append(rec)
+                out.append_recipient(line, text)
+                continue
+            first = rec.lines[0]
+            if language and not rec.language:
+                rec.language = language
+            out.append_same_address(line, rec.add(carer, child, line), first, text)
+
     def names(self, cells: list[str]) -> tuple[str, str]:
         """The pupil's and the first contact's names as the row gives them (for the
         problems list of rows that will not get the email)."""
@@ -339,6 +425,20 @@ class _Builder:
         return out
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off while a list's recipients are made: they are
+    new objects that live on (no cycles to find), and each of the collector's passes
+    over the growing heap cost, together, about a fifth of reading a 100,000-row list."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def read_list(
     path: Path,
     column_overrides: dict[str, list[str]] | None = None,
@@ -378,7 +478,9 @@ def read_list(
     name = f"({suppression.path.name})" if suppression.path else ""
     builder = _Builder(table, cmap, bound, suppression.keys, name)
     # Row by row: only the outcomes and the recipients are kept, never the rows' cells.
-    rows = RowOutcomes(builder.row(raw) for raw in table.rows())
+    rows = RowOutcomes()
+    with _collector_paused():
+        builder.read_rows(table.rows(), rows)
     return ListReport(
         path=path,
         columns=table.header,

@@ -147,6 +147,23 @@ class RowOutcomes(Sequence[RowOutcome]):
         self._firsts.append(first or 0)
         self._addresses.append(row.address)
 
+    def append_recipient(self, line: int, address: str) -> None:
+        """Add the next row's outcome when it is ``RowOutcome(line, Fate.RECIPIENT,
+        address)`` (the same as :meth:`append` of it, without building it)."""
+        self._kinds.append(0)
+        self._lines.append(line)
+        self._firsts.append(0)
+        self._addresses.append(address)
+
+    def append_same_address(self, line: int, new: bool, first: int, address: str) -> None:
+        """Add the next row's outcome when it is a ``merged`` (``new``) or ``duplicate``
+        row of ``address``, first given on line ``first``, with nothing else to say (the
+        same as :meth:`append` of it, without building it)."""
+        self._kinds.append(1 if new else 2)
+        self._lines.append(line)
+        self._firsts.append(first)
+        self._addresses.append(address)
+
     def __len__(self) -> int:
         return len(self._addresses)
 

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
+import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -179,27 +181,62 @@ def open_table(path: Path) -> TableStream:
             path=path,
         )
     decoded = decode_list_bytes(raw, path)
-    del raw  # the text is all that is needed from here on
     if path.suffix.lower() in YAML_SUFFIXES:
+        del raw  # the text is all that is needed from here on
         table = _read_yaml(decoded.text, path, decoded.encoding)
         stream = TableStream(path, table.header, iter(table.rows),
                              blank_lines=table.blank_lines, format="yaml",
                              encoding=table.encoding, delimiter="", header_line=table.header_line)
         stream.warnings.extend(table.warnings)
         return stream
-    return _open_csv(decoded.text, path, decoded.encoding)
+    encoding = decoded.encoding
+    # Checked: the rows are read from the file again, a block at a time, as they are
+    # asked for; neither the bytes nor the text are kept whole meanwhile.
+    del decoded, raw
+    return _open_csv(_file_lines(path, encoding), path, encoding,
+                     lambda: _whole_text(path))
+
+
+def _file_lines(path: Path, encoding: str) -> Iterator[str]:
+    """The physical lines of the list file (as :func:`raw_lines` of its bytes), read and
+    decoded a block at a time; the file is closed at the end (or when the reading is
+    given up).
+
+    Raises:
+        ListError: the file can no longer be read, or no longer decodes as ``encoding``
+            (it was changed while it was read).
+    """
+    try:
+        with path.open("rb") as fh:
+            yield from io.TextIOWrapper(fh, encoding=encoding, newline="")
+    except (OSError, UnicodeDecodeError):
+        raise ListError(_CHANGED_WHILE_READ, path=path) from None
+
+
+_CHANGED_WHILE_READ = ("the list file changed (or went) while mailer was reading it. Wait "
+                       "until it is saved, then run the command again.")
+
+
+def _whole_text(path: Path) -> str:
+    """The list file's text, read again (to find the line of a CSV error)."""
+    try:
+        return decode_list_bytes(path.read_bytes(), path).text
+    except OSError:
+        raise ListError(_CHANGED_WHILE_READ, path=path) from None
+
+
+def raw_lines(raw: bytes, encoding: str) -> Iterator[str]:
+    """The physical lines of ``raw`` (bytes :func:`decode_list_bytes` has accepted as
+    ``encoding``), decoded a block at a time: the same lines as :func:`physical_lines`
+    of the whole decoded text, without that text ever being whole in memory (a
+    100,000-row list with one name outside Latin-1 is about 17 MB as one string, its
+    lines about half that, and the rows are read from them at C speed)."""
+    return io.TextIOWrapper(io.BytesIO(raw), encoding=encoding, newline="")
 
 
 # --- CSV -------------------------------------------------------------------------------
 
 
-def _first_record_line(text: str) -> str:
-    """The first non-blank physical line (for sniffing; quotes are handled by the count)."""
-    for line in physical_lines(text):
-        line = line.rstrip("\r\n")
-        if line.strip():
-            return line
-    return ""
 
 
 def sniff_delimiter(header_line: str) -> str:
@@ -320,11 +357,13 @@ def physical_lines(text: str) -> Iterator[str]:
     return (match.group() for match in _LINE.finditer(text))
 
 
-def _csv_records(text: str, path: Path, delimiter: str,
-                 names: list[str] | None = None) -> Iterator[tuple[int, list[str]]]:
-    """(first line, fields) of each CSV record; a csv error becomes a :class:`ListError`
-    naming the line. ``names``: the header's column names once known (for messages)."""
-    reader = csv.reader(physical_lines(text), delimiter=delimiter, strict=True)
+def _csv_records(lines: Iterable[str], path: Path, delimiter: str, names: list[str],
+                 whole_text: Callable[[], str]) -> Iterator[tuple[int, list[str]]]:
+    """(first line, fields) of each CSV record of the physical ``lines`` of a file (line
+    ends kept); a csv error becomes a :class:`ListError` naming the line. ``names``: the
+    header's column names once known (for messages); ``whole_text``: gives the file's
+    text, to find where a csv error is."""
+    reader = csv.reader(lines, delimiter=delimiter, strict=True)
     prev = 0
     try:
         for cells in reader:
@@ -332,6 +371,7 @@ def _csv_records(text: str, path: Path, delimiter: str,
             yield start, cells
     except csv.Error as exc:
         start = prev + 1
+        text = whole_text()
         opened = unclosed_quote_line(text, start, delimiter)
         if opened is not None:
             raise ListError(
@@ -348,7 +388,7 @@ def _csv_records(text: str, path: Path, delimiter: str,
         big = oversized_field(text, start, delimiter, csv.field_size_limit())
         if big is not None:
             raise ListError(
-                f"the cell in {_column_words(big[1], names or [])} is over "
+                f"the cell in {_column_words(big[1], names)} is over "
                 f"{csv.field_size_limit():,} characters long. No cell of a parent list comes "
                 "near that: it is probably a document pasted into the cell, or a damaged "
                 "export. Correct the cell and save the list again.",
@@ -381,13 +421,24 @@ def _csv_rows(records: Iterator[tuple[int, list[str]]], width: int,
         yield RawRow(start, row_cells, given, extra)
 
 
-def _open_csv(text: str, path: Path, encoding: str) -> TableStream:
-    newline = _NEWLINE.search(text)
-    first = text[: newline.start()] if newline else text
+def _open_csv(lines: Iterator[str], path: Path, encoding: str,
+              whole_text: Callable[[], str]) -> TableStream:
+    """The table of the physical ``lines`` of a CSV file (line ends kept), read as they
+    are asked for; ``whole_text`` gives the file's text (only for the line of an error)."""
+    # The lines up to the first that is not blank: the first says whether Excel's "sep="
+    # line is there, the first non-blank one which delimiter the file uses.
+    peeked: list[str] = []
+    for line in lines:
+        peeked.append(line)
+        if line.strip():
+            break
+    first = peeked[0].rstrip("\r\n") if peeked else ""
     sep_line = re.fullmatch(r"\s*sep=(.)\s*", first)
-    delimiter = sep_line.group(1) if sep_line else sniff_delimiter(_first_record_line(text))
+    delimiter = (sep_line.group(1) if sep_line
+                 else sniff_delimiter(peeked[-1].rstrip("\r\n") if peeked else ""))
     header: list[str] = []
-    records = _csv_records(text, path, delimiter, header)
+    records = _csv_records(itertools.chain(peeked, lines), path, delimiter, header,
+                           whole_text)
     for start, cells in records:
         if sep_line and start == 1:
             continue
