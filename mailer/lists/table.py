@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import io
 import itertools
+import os
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import yaml
 
@@ -191,26 +194,56 @@ def open_table(path: Path) -> TableStream:
         return stream
     encoding = decoded.encoding
     # Checked: the rows are read from the file again, a block at a time, as they are
-    # asked for; neither the bytes nor the text are kept whole meanwhile.
+    # asked for; neither the bytes nor the text are kept whole meanwhile, only their size
+    # and digest, to refuse a file that is no longer the one checked.
+    checked = (len(raw), hashlib.blake2b(raw).digest())
     del decoded, raw
-    return _open_csv(_file_lines(path, encoding), path, encoding,
+    return _open_csv(_file_lines(path, encoding, checked), path, encoding,
                      lambda: _whole_text(path))
 
 
-def _file_lines(path: Path, encoding: str) -> Iterator[str]:
+def _file_lines(path: Path, encoding: str, checked: tuple[int, bytes]) -> Iterator[str]:
     """The physical lines of the list file (as :func:`raw_lines` of its bytes), read and
     decoded a block at a time; the file is closed at the end (or when the reading is
-    given up).
+    given up). ``checked``: the size and BLAKE2b digest of the bytes that were checked;
+    the bytes read must be the same.
 
     Raises:
-        ListError: the file can no longer be read, or no longer decodes as ``encoding``
-            (it was changed while it was read).
+        ListError: the file can no longer be read, no longer decodes as ``encoding``, or
+            is not the file that was checked (it was changed while it was read); raised
+            at the latest after its last line, before the reading is complete.
     """
+    size, digest = checked
     try:
         with path.open("rb") as fh:
-            yield from io.TextIOWrapper(fh, encoding=encoding, newline="")
+            if os.fstat(fh.fileno()).st_size != size:
+                raise ListError(_CHANGED_WHILE_READ, path=path)
+            seen = _DigestReader(fh)
+            yield from io.TextIOWrapper(io.BufferedReader(seen), encoding=encoding,
+                                        newline="")
+            if seen.size != size or seen.hash.digest() != digest:
+                raise ListError(_CHANGED_WHILE_READ, path=path)
     except (OSError, UnicodeDecodeError):
         raise ListError(_CHANGED_WHILE_READ, path=path) from None
+
+
+class _DigestReader(io.RawIOBase):
+    """A binary file read through, counting and hashing (BLAKE2b) the bytes it gives."""
+
+    def __init__(self, fh: BinaryIO) -> None:
+        self.fh = fh
+        self.size = 0
+        self.hash = hashlib.blake2b()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def]
+        n = self.fh.readinto(buffer)
+        if n:
+            self.size += n
+            self.hash.update(memoryview(buffer)[:n])
+        return n or 0
 
 
 _CHANGED_WHILE_READ = ("the list file changed (or went) while mailer was reading it. Wait "
