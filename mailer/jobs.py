@@ -139,6 +139,30 @@ def import_translation(ws: Workspace, po_file: Path, language: str | None = None
     return import_po(po_file, english, ws.root / "snippets", language or "", replace=replace)
 
 
+def translation_file(ws: Workspace, name: str, language: str,
+                     refused: str = "") -> tuple[str, Path | None]:
+    """The translation of snippet ``name`` that ``language`` (a tag or a name: ``ar``,
+    ``Polish``) asks for: (its tag, its file), or ``("", None)`` for English.
+
+    Raises:
+        MailerError: when there is no such translation, naming those there are;
+            ``refused`` says what was therefore not done (``", so no letter was written"``).
+    """
+    from mailer.languages import english_name, parse_language
+
+    tag = parse_language(language).tag
+    if tag and is_english(tag):
+        return "", None
+    snippet = load_snippet(find_snippet(name, ws.snippet_dirs))
+    files = snippet_translations(ws, snippet)
+    match = best_match(tag, tuple(files)) if tag else None
+    if match is None:
+        have = ", ".join(f"{english_name(t)} ({t})" for t in files) or "none"
+        raise MailerError(f"'{snippet.id}' has no translation into '{language}'{refused}. "
+                          f"Translations: {have}.")
+    return match, files[match]
+
+
 def render_translation(ws: Workspace, name: str, language: str) -> Rendered:
     """Render the translation of snippet ``name`` into ``language`` (a tag or a name).
 
@@ -146,19 +170,10 @@ def render_translation(ws: Workspace, name: str, language: str) -> Rendered:
         MailerError: when there is no such translation (naming those there are), or as
             :func:`render_language`.
     """
-    from mailer.languages import english_name, parse_language
-
-    tag = parse_language(language).tag
-    if is_english(tag) and tag:
+    _, path = translation_file(ws, name, language)
+    if path is None:
         return render_snippet(ws, name)
-    snippet = load_snippet(find_snippet(name, ws.snippet_dirs))
-    files = snippet_translations(ws, snippet)
-    match = best_match(tag, tuple(files)) if tag else None
-    if match is None:
-        have = ", ".join(f"{english_name(t)} ({t})" for t in files) or "none"
-        raise MailerError(f"'{snippet.id}' has no translation into '{language}'. "
-                          f"Translations: {have}.")
-    return render(load_snippet(files[match]), ws.config, ws.template_dirs)
+    return render(load_snippet(path), ws.config, ws.template_dirs)
 
 
 def write_render(rendered: Rendered, out_dir: Path, formats: list[str]) -> list[Path]:

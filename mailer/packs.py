@@ -116,20 +116,9 @@ def write_docx(ws: Workspace, name: str, out_dir: Path, *, date: dt.date | None 
 def _translation_tag(ws: Workspace, name: str, language: str) -> str:
     """The tag of the translation of ``name`` that ``language`` (``ar``, ``Polish``) asks
     for; ``""`` for English. Raises MailerError when there is none."""
-    from mailer.jobs import best_match, is_english, snippet_translations
-    from mailer.languages import english_name, parse_language
+    from mailer.jobs import translation_file
 
-    tag = parse_language(language).tag
-    if tag and is_english(tag):
-        return ""
-    snippet = load_snippet(find_snippet(name, ws.snippet_dirs))
-    files = snippet_translations(ws, snippet)
-    match = best_match(tag, tuple(files)) if tag else None
-    if match is None:
-        have = ", ".join(f"{english_name(t)} ({t})" for t in files) or "none"
-        raise MailerError(f"'{snippet.id}' has no translation into '{language}', so no "
-                          f"letter was written. Translations: {have}.")
-    return match
+    return translation_file(ws, name, language, ", so no letter was written")[0]
 
 
 def slug(name: str) -> str:
