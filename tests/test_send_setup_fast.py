@@ -35,22 +35,29 @@ def _start(journal: Journal, name: str = "c") -> None:
                            transport="smtp h")
 
 
+@pytest.mark.parametrize("json_functions", [True, False], ids=["json_each", "row_by_row"])
 def test_add_pending_gives_the_rows_of_add_recipients_then_set_languages(
-        tmp_path: Path) -> None:
+        tmp_path: Path, json_functions: bool) -> None:
+    """Whether SQLite has its JSON functions (one insert of a JSON array) or not (one row
+    at a time), the rows are the same, in list order, the first of a repeated address."""
     pairs = [("A@Example.com", "en"), ("b@example.com", "pl"), ("c@example.com", "pt-BR"),
-             ("a@example.com", "ar")]  # the same address again: the first row stays
+             ("a@example.com", "ar"), ('d"q\\@example.com', "en")]
     with Journal(tmp_path / "one.sqlite3") as journal:
+        assert journal._has_json  # this SQLite (3.40) has them
+        journal._has_json = json_functions
         _start(journal)
         journal.add_pending("c", pairs)
         assert journal.states("c") == {"a@example.com": State.PENDING,
                                        "b@example.com": State.PENDING,
-                                       "c@example.com": State.PENDING}
+                                       "c@example.com": State.PENDING,
+                                       'd"q\\@example.com': State.PENDING}
     with Journal(tmp_path / "two.sqlite3") as journal:
+        journal._has_json = json_functions
         _start(journal)
         journal.add_recipients("c", (e for e, _ in pairs))
-        journal.set_languages("c", pairs[:3])
+        journal.set_languages("c", pairs[:3] + pairs[4:])
     assert _rows(tmp_path / "one.sqlite3") == _rows(tmp_path / "two.sqlite3")
-    assert [r[-1] for r in _rows(tmp_path / "one.sqlite3")] == ["en", "pl", "pt-BR"]
+    assert [r[-1] for r in _rows(tmp_path / "one.sqlite3")] == ["en", "pl", "pt-BR", "en"]
 
 
 def test_add_pending_leaves_rows_already_there_alone(tmp_path: Path) -> None:
