@@ -24,6 +24,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from mailer import sendwords
 from mailer.advice import send_warnings
+from mailer.ahead import Ahead
 from mailer.campaign import (
     Plan,
     SendSummary,
@@ -36,7 +37,6 @@ from mailer.campaign import (
     preflight,
     summarise,
 )
-from mailer.checks import compose_sample, run_checks
 from mailer.compose import Composed, Composer
 from mailer.config import Config, SmtpConfig, missing_postal_address
 from mailer.credentials import credentials_for, silent_sign_in, smtp_password_for
@@ -202,18 +202,38 @@ def with_port_hint(exc: TransportError, smtp: SmtpConfig) -> TransportError:
                           path=exc.path, line=exc.line)
 
 
-def refuse_broken_email(rendered: Rendered, config: Config) -> None:
+def broken_email_errors(rendered: Rendered, config: Config) -> list[str]:
+    """The checklist ids of ``mailer check``'s errors (not warnings) for ``rendered``,
+    one per finding, in the order found; ``[]`` when there is none."""
+    # The checklist (and lxml and cssselect with it) is loaded only where it runs: in the
+    # child of mailer.ahead, so a long send keeps none of it in memory.
+    from mailer.checks import compose_sample, run_checks
+
+    return [f.id for f in run_checks(rendered, compose_sample(rendered, config), config)
+            if f.severity == "error"]
+
+
+def refuse_broken_email(rendered: Rendered, config: Config,
+                        errors: list[str] | None = None) -> None:
     """Run ``mailer check``'s rules; an error (not a warning) stops the send, since it
     means the email breaks for some parents (unreadable colours, clipped by Gmail...).
+    ``errors``: what :func:`broken_email_errors` gave, when it was run already.
 
     Raises:
         MailerError: listing the checklist ids found; nothing was sent.
     """
-    errors = [f for f in run_checks(rendered, compose_sample(rendered, config), config)
-              if f.severity == "error"]
+    if errors is None:
+        errors = broken_email_errors(rendered, config)
     if errors:
-        ids = list(dict.fromkeys(f.id for f in errors))
+        ids = list(dict.fromkeys(errors))
         raise MailerError(sendwords.broken_email_words(len(errors), ids, rendered.snippet.id))
+
+
+def _render_and_check(ws: Workspace, snippet: str) -> tuple[Rendered, list[str]]:
+    """The snippet rendered, and its checklist errors (see :func:`broken_email_errors`):
+    what :func:`prepare_send` has done in a child process while it reads the list."""
+    rendered = render_snippet(ws, snippet)
+    return rendered, broken_email_errors(rendered, ws.config)
 
 
 def prepare_send(
@@ -233,12 +253,20 @@ def prepare_send(
         MailerError: any problem with the snippet, templates, list, configuration or
             campaign (changed since it began, another send running); nothing was sent.
     """
-    rendered = render_snippet(ws, request.snippet)
-    report = read_workspace_list(ws, request.list_name, request.where)
+    config = ws.config  # read once, here, before the child below starts
+    # The English email is rendered and checked in a child process (mailer.ahead) while
+    # the list is read here: on two cores the first message goes out about 0.6 s sooner.
+    # A mistake in the snippet or a template is still told before one in the list.
+    with Ahead(lambda: _render_and_check(ws, request.snippet)) as ahead:
+        try:
+            report = read_workspace_list(ws, request.list_name, request.where)
+        except MailerError:
+            ahead.result()
+            raise
+        rendered, english_errors = ahead.result()
     if on_report is not None:
         on_report(report)
     require_recipients(report)
-    config = ws.config
     no_address = missing_postal_address(config)
     if no_address is not None:
         raise ConfigError(sendwords.nothing_sent_words(no_address[0]), path=config.path,
@@ -247,7 +275,7 @@ def prepare_send(
     languages = plan_languages(ws, rendered.snippet, report.recipients, rendered)
     for each in languages.rendered.values():
         check_fields(each, report.recipients, str(report.path))
-        refuse_broken_email(each, config)
+        refuse_broken_email(each, config, english_errors if each is rendered else None)
     name = check_campaign_name(
         request.campaign or default_campaign_name(rendered.snippet.id, report.path))
     destination = choose_transport(config, ws.outbox_dir)
