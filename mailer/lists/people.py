@@ -273,6 +273,38 @@ class Recipient:
         rec.language = language
         return rec
 
+    @classmethod
+    def from_row(cls, email: str, display_email: str, title: str, forename: str,
+                 surname: str, salutation: str, pupil: str, pupil_surname: str, year: str,
+                 group: str, line: int, language: str = "") -> Recipient:
+        """The same as :meth:`first` of ``Carer(title, forename, surname, salutation)``
+        and ``Child(pupil, pupil_surname, year, group)`` (no child when ``pupil`` is
+        empty), without making either: what the list reader's common rows take."""
+        rec = cls.__new__(cls)
+        rec.email = email
+        rec.display_email = display_email
+        known = bool(title or forename or surname or salutation)
+        if known:
+            rec._carers = None
+            rec._title = title
+            rec._forename = forename
+            rec._surname = surname
+            rec._salutation = salutation
+        else:
+            rec._carers = ()
+        if pupil:
+            rec._children = None
+            rec._pupil = pupil
+            rec._pupil_surname = pupil_surname
+            rec._year = year
+            rec._group = group
+        else:
+            rec._children = ()
+        rec._lines = line
+        rec.unnamed_carer = not known
+        rec.language = language
+        return rec
+
     @property
     def carers(self) -> list[Carer]:
         """Everyone on the list who shares this address, in list order."""
