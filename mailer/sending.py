@@ -43,7 +43,7 @@ from mailer.credentials import credentials_for, silent_sign_in, smtp_password_fo
 from mailer.engine import Engine, EngineSettings, ProgressSink, StoppedAtOnce, needs_login
 from mailer.errors import ConfigError, MailerError, ServerBusyError, TransportError
 from mailer.jobs import builtin_notice, read_workspace_list, render_snippet
-from mailer.journal import Journal, JournalError, SendLock, journal_path
+from mailer.journal import Journal, JournalError, PendingRows, SendLock, journal_path
 from mailer.language_plan import LanguageComposer, LanguagePlan, plan_languages
 from mailer.lists import ListReport, require_recipients, summary_text
 from mailer.outcome import Outcome, State
@@ -79,6 +79,8 @@ class PreparedSend:
     Attributes:
         first: the first due message as it will be sent (for ``--dry-run``), or ``None``.
         journal: the open journal (``None`` in a dry run with no journal yet).
+        pending: a new campaign's pending rows being written meanwhile (committed with
+            the campaign's row when it is sent, undone when it is not).
     """
 
     ws: Workspace
@@ -95,6 +97,7 @@ class PreparedSend:
     journal: Journal | None
     lock: SendLock | None
     languages: LanguagePlan | None = None
+    pending: PendingRows | None = None
 
     @property
     def is_smtp(self) -> bool:
@@ -117,7 +120,11 @@ class PreparedSend:
         return self.is_smtp and bool(self.plan.due)
 
     def close(self) -> None:
-        """Close the journal and release the lock."""
+        """Close the journal and release the lock (a new campaign not sent is not
+        recorded)."""
+        if self.pending is not None:
+            self.pending.abandon()
+            self.pending = None
         if self.journal is not None:
             self.journal.close()
             self.journal = None
@@ -285,6 +292,7 @@ def prepare_send(
     path = journal_path(ws.state_dir)
     lock: SendLock | None = None
     journal: Journal | None = None
+    pending: PendingRows | None = None
     try:
         if not request.dry_run:
             lock = SendLock(ws.state_dir)
@@ -299,8 +307,15 @@ def prepare_send(
             accept_list_change=request.list_changed,
         )
         composer = LanguageComposer(languages, config.sender)
+        if not request.dry_run and plan.existing is None and journal is not None:
+            # A new campaign's rows are written (not committed) while the pre-flight
+            # runs and the person is asked; see Journal.pending_ahead.
+            pending = journal.pending_ahead(plan.campaign,
+                                            languages.message_languages(plan.due))
         first = preflight(composer, plan.due, str(report.path))  # type: ignore[arg-type]
     except BaseException:
+        if pending is not None:
+            pending.abandon()
         if journal is not None:
             journal.close()
         if lock is not None:
@@ -310,7 +325,7 @@ def prepare_send(
         ws=ws, request=request, config=config, rendered=rendered, report=report,
         composer=composer, plan=plan, destination=destination,
         content=content, list_hash=list_hash, first=first, journal=journal, lock=lock,
-        languages=languages,
+        languages=languages, pending=pending,
     )
 
 
@@ -358,27 +373,32 @@ def run_send(
         journal.now = clock.time  # journal times on the same clock as the pacing
     plan = prepared.plan
     report = prepared.report
-    if plan.existing is None:
-        journal.start_campaign(
-            plan.campaign, snippet=prepared.rendered.snippet.id, list_path=str(report.path),
-            list_hash=prepared.list_hash, content_hash=prepared.content,
-            transport=prepared.transport,
-        )
-    elif plan.refresh:
-        if plan.restart:
-            journal.restart(plan.campaign)
-        journal.update_campaign(
-            plan.campaign, list_path=str(report.path), list_hash=prepared.list_hash,
-            content_hash=prepared.content, transport=prepared.transport,
-        )
-    if plan.existing is None and prepared.languages is not None:
-        # A new campaign: every row is new, language and all, in one insert.
-        journal.add_pending(plan.campaign, prepared.languages.message_languages(plan.due))
+    campaign_row = {"snippet": prepared.rendered.snippet.id, "list_path": str(report.path),
+                    "list_hash": prepared.list_hash, "content_hash": prepared.content,
+                    "transport": prepared.transport}
+    pending, prepared.pending = prepared.pending, None
+    if pending is not None:
+        # A new campaign: its row, and every recipient's (language and all) written
+        # meanwhile, in one commit.
+        pending.commit(**campaign_row)
     else:
-        journal.add_recipients(plan.campaign, (r.email for r in plan.recipients))
-        if prepared.languages is not None:
-            journal.set_languages(plan.campaign,
-                                  prepared.languages.message_languages(plan.due))
+        if plan.existing is None:
+            journal.start_campaign(plan.campaign, **campaign_row)
+        elif plan.refresh:
+            if plan.restart:
+                journal.restart(plan.campaign)
+            journal.update_campaign(
+                plan.campaign, list_path=str(report.path), list_hash=prepared.list_hash,
+                content_hash=prepared.content, transport=prepared.transport,
+            )
+        if plan.existing is None and prepared.languages is not None:
+            journal.add_pending(plan.campaign,
+                                prepared.languages.message_languages(plan.due))
+        else:
+            journal.add_recipients(plan.campaign, (r.email for r in plan.recipients))
+            if prepared.languages is not None:
+                journal.set_languages(plan.campaign,
+                                      prepared.languages.message_languages(plan.due))
     smtp = prepared.config.smtp
     pacing = prepared.destination.pacing
     if settings is None:

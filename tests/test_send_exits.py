@@ -88,6 +88,8 @@ def test_ctrl_c_at_the_question_says_nothing_was_sent_and_exits_130(workspace: P
         assert server.received == []
     assert code == 130, screen
     assert "Aborted" not in screen and "Traceback" not in screen
+    # The campaign's rows were being written while the question was asked: none is kept.
+    assert journal_states(workspace, f"{SNIPPET}--parents") == {}
 
 
 class SlowRcptHandler(RecordingHandler):

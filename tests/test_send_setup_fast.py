@@ -88,6 +88,80 @@ def test_add_pending_is_one_commit_that_is_all_or_nothing(tmp_path: Path) -> Non
         assert journal.states("c") == {}
 
 
+# -- the journal: a new campaign's rows written while the pre-flight runs ------------------
+
+_ROW = {"snippet": "s", "list_path": "l", "list_hash": "h", "content_hash": "x",
+        "transport": "smtp h"}
+
+
+def test_rows_written_ahead_appear_only_with_their_campaign_at_commit(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite3"
+    pairs = [("A@Example.com", "en"), ("b@example.com", "pl"), ("a@example.com", "ar")]
+    with Journal(path) as journal:
+        pending = journal.pending_ahead("c", pairs)
+        pending._thread.join()  # every row written, none committed
+        reader = sqlite3.connect(str(path))
+        assert reader.execute("SELECT count(*) FROM recipients").fetchone() == (0,)
+        assert journal.campaign("c") is None
+        info = pending.commit(**_ROW)
+        assert (info.name, info.list_hash, info.transport) == ("c", "h", "smtp h")
+        assert reader.execute("SELECT count(*) FROM campaigns").fetchone() == (1,)
+        reader.close()
+        pending.abandon()  # after the commit: nothing to undo
+    with Journal(tmp_path / "two.sqlite3") as journal:
+        journal.start_campaign("c", **_ROW)
+        journal.add_pending("c", pairs)
+    assert _rows(path) == _rows(tmp_path / "two.sqlite3")
+
+
+def test_rows_written_ahead_and_abandoned_leave_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite3"
+    with Journal(path) as journal:
+        journal.pending_ahead("c", [("a@example.com", "en")]).abandon()
+        assert journal.campaign("c") is None and journal.states("c") == {}
+        journal.start_campaign("c", **_ROW)  # the journal can be written again at once
+        journal.add_pending("c", [("b@example.com", "en")])
+    assert [r[1] for r in _rows(path)] == ["b@example.com"]
+
+
+def test_rows_that_break_while_written_ahead_record_nothing(tmp_path: Path) -> None:
+    def rows():  # type: ignore[no-untyped-def]
+        yield ("a@example.com", "en")
+        raise RuntimeError("the list broke half-way")
+
+    path = tmp_path / "j.sqlite3"
+    with Journal(path) as journal:
+        pending = journal.pending_ahead("c", rows())
+        with pytest.raises(RuntimeError, match="half-way"):
+            pending.commit(**_ROW)
+        assert journal.campaign("c") is None and journal.states("c") == {}
+        journal.start_campaign("c", **_ROW)
+    assert _rows(path) == []
+
+
+def test_a_kill_while_rows_are_written_ahead_records_nothing(tmp_path: Path) -> None:
+    """Killed while the person is asked (the rows written, not committed): the journal
+    holds nothing of the campaign, and opens and passes SQLite's check."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "j.sqlite3"
+    script = (
+        "import os, signal, sys\n"
+        "from pathlib import Path\n"
+        "from mailer.journal import Journal\n"
+        "j = Journal(Path(sys.argv[1]))\n"
+        "p = j.pending_ahead('c', [(f'p{i}@example.com', 'en') for i in range(20000)])\n"
+        "p._thread.join()\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(path)], timeout=120)
+    assert done.returncode == -9
+    with Journal(path, create=False) as journal:
+        assert journal.campaign("c") is None and journal.states("c") == {}
+    assert _rows(path) == []
+
+
 # -- the list reader: the fast path for the common row shape --------------------------------
 
 POOL = ["sadia.khan@example.com", "Imran.Khan@Example.COM", "jo.smith@example.org",
