@@ -462,3 +462,21 @@ def test_a_list_changed_while_it_is_read_is_refused_in_words(tmp_path: Path) -> 
         list(stream.rows())
     assert info.value.path == path
     assert "changed" in info.value.message
+
+
+# -- the language counts of a list whose readers all get English ------------------------------
+
+
+@pytest.mark.parametrize("languages", [[""] * 3, ["", "en-GB", "en"], [], ["en-US"]])
+def test_counts_of_an_all_english_list_are_those_of_the_full_pass(languages: list[str]) -> None:
+    """A list whose every language is English or not stated is counted without a pass over
+    its recipients, and says what the pass says."""
+    from mailer.language_plan import LanguagePlan
+    from mailer.lists.people import Recipient
+
+    recipients = [Recipient(f"p{i}@example.com", f"p{i}@example.com", language=tag)
+                  for i, tag in enumerate(languages)]
+    plan = LanguagePlan(rendered={}, by_language={tag: "en" for tag in languages})
+    assert plan.counts(recipients) == plan.counts(iter(recipients))  # a list; no list
+    assert plan.counts(recipients)["languages"] == ({"en": len(languages)} if languages
+                                                    else {})
