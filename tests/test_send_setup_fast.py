@@ -60,6 +60,21 @@ def test_add_pending_gives_the_rows_of_add_recipients_then_set_languages(
     assert [r[-1] for r in _rows(tmp_path / "one.sqlite3")] == ["en", "pl", "pt-BR", "en"]
 
 
+@pytest.mark.parametrize("pairs,rows", [
+    ([("A@Example.com", "en"), ("b@example.com", "en"), ("a@example.com", "en")],
+     [("a@example.com", "en"), ("b@example.com", "en")]),
+    ([("a@example.com", "en"), ("b@example.com", "en"), ("A@example.com", "pl"),
+      ("c@example.com", "pl"), ("b@example.com", "ar")],
+     [("a@example.com", "en"), ("b@example.com", "en"), ("c@example.com", "pl")]),
+], ids=["one language", "a second language after the first repeats"])
+def test_an_address_given_twice_keeps_its_first_language(
+        tmp_path: Path, pairs: list[tuple[str, str]], rows: list[tuple[str, str]]) -> None:
+    with Journal(tmp_path / "j.sqlite3") as journal:
+        _start(journal)
+        journal.add_pending("c", pairs)
+    assert [(r[1], r[-1]) for r in _rows(tmp_path / "j.sqlite3")] == rows
+
+
 def test_add_pending_leaves_rows_already_there_alone(tmp_path: Path) -> None:
     with Journal(tmp_path / "j.sqlite3") as journal:
         _start(journal)
