@@ -122,9 +122,9 @@ class RowOutcomes(Sequence[RowOutcome]):
     __slots__ = ("_lines", "_kinds", "_firsts", "_addresses", "_full")
 
     def __init__(self, rows: Iterable[RowOutcome] = ()) -> None:
-        self._lines = array("q")
+        self._lines = array("I")  # 4 bytes a line number (up to 4,294,967,295)
         self._kinds = bytearray()
-        self._firsts = array("q")
+        self._firsts = array("I")
         self._addresses: list[str] = []
         self._full: dict[int, RowOutcome] = {}
         for row in rows:
