@@ -376,11 +376,18 @@ def run_send(
     campaign_row = {"snippet": prepared.rendered.snippet.id, "list_path": str(report.path),
                     "list_hash": prepared.list_hash, "content_hash": prepared.content,
                     "transport": prepared.transport}
-    pending, prepared.pending = prepared.pending, None
+    pending = prepared.pending
+    journal_ready: Callable[[], None] | None = None
     if pending is not None:
         # A new campaign: its row, and every recipient's (language and all) written
-        # meanwhile, in one commit.
-        pending.commit(**campaign_row)
+        # meanwhile, in one commit, once the first connection is open (the engine's
+        # journal_ready), so the rows are written while it is made; a connection that
+        # cannot be made leaves nothing recorded (prepared.close() undoes them).
+        def commit_pending() -> None:
+            prepared.pending = None
+            pending.commit(**campaign_row)
+
+        journal_ready = commit_pending
     else:
         if plan.existing is None:
             journal.start_campaign(plan.campaign, **campaign_row)
@@ -412,7 +419,7 @@ def run_send(
         engine = Engine(
             composer=prepared.composer, journal=journal, campaign=plan.campaign,
             transport_factory=lambda: prepared.destination(credentials),
-            settings=settings, clock=clock, progress=sink,
+            settings=settings, clock=clock, progress=sink, journal_ready=journal_ready,
         )
         try:
             result = asyncio.run(engine.run(plan.due, len(plan.due),
@@ -430,7 +437,10 @@ def run_send(
         except TransportError as exc:
             # The first connection failed (nothing was attempted): a new campaign must
             # not stay behind in 'mailer status' as "N pending".
-            if plan.existing is None:
+            if prepared.pending is not None:
+                prepared.pending.abandon()
+                prepared.pending = None
+            elif plan.existing is None:
                 journal.purge(plan.campaign)
             raise with_port_hint(exc, smtp) from None
     name = "smtp" if prepared.is_smtp else OUTBOX  # the --json "transport"
