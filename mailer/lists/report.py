@@ -113,7 +113,7 @@ _FULL = 255
 class RowOutcomes(Sequence[RowOutcome]):
     """Every data row's :class:`RowOutcome`, in file order, kept compactly: a row that
     became a recipient, or merged into / duplicated an earlier one, with nothing else to
-    say (most rows of any list) costs about 25 bytes (line, kind, first line, and a
+    say (most rows of any list) costs about 17 bytes (line, kind, first line, and a
     reference to its address), not a 150-byte object; any other row is kept as given.
     Reading gives back :class:`RowOutcome` objects equal to those appended.
 
