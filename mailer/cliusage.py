@@ -40,7 +40,8 @@ def _tidy(params: list[Any]) -> list[Any]:
             if p.metavar is None:
                 p.metavar = p.name.upper()
             p.display_type_rich = lambda ctx: None  # the name says it all
-            p.type = _without_type_name(p.type)
+            if hasattr(p, "type"):  # Typer before 0.29 (0.29 has display_type_rich)
+                p.type = _without_type_name(p.type)
             p.get_usage_pieces = (
                 lambda ctx, p=p: [p.metavar if p.required else f"[{p.metavar}]"])
         elif getattr(p, "is_flag", False):
