@@ -21,7 +21,12 @@ from mailer.preview.editor import _EditorHandler
 from mailer.snippets import load_snippet
 from tests.conftest import run_mailer
 from tests.preview_helpers import SNIPPET, snippet_path
-from tests.test_editor_browser import context, editing, email_h1  # noqa: F401 - fixture
+from tests.test_editor_browser import (  # noqa: F401 - fixture
+    context,
+    dialogs_after_close,
+    editing,
+    email_h1,
+)
 
 # As SIMS exports it: the language column picks the translation (tests/test_send_languages)
 FAMILIES = """\
@@ -157,8 +162,7 @@ def test_unsaved_work_in_each_language_survives_switching_and_re_renders(
 
         page.on("dialog", answer)
         page.close(run_before_unload=True)
-        page.wait_for_timeout(500)
-        assert dialogs == ["beforeunload"]
+        assert dialogs_after_close(page, dialogs) == ["beforeunload"]
     assert (english_file.read_bytes(), polish_file.read_bytes()) == before
 
 
