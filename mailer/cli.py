@@ -19,7 +19,6 @@ import typer
 
 from mailer import __version__, sendwords
 from mailer.advice import base_id, review_months, review_state
-from mailer.checks import check_snippet
 from mailer.cliusage import MailerTyper
 from mailer.errors import ConfirmationError, ListError, MailerError
 from mailer.jobs import (
@@ -243,6 +242,8 @@ def check_cmd(
         raise MailerError("--timeout must be a number of seconds above 0.")
     ws = _ws(ctx)
     _say_if_builtin(ws, snippet)
+    from mailer.checks import check_snippet  # lxml and cssutils: only for this command
+
     report = check_snippet(ws, snippet)
     extra: dict[str, object] = {}
     if links:

@@ -15,6 +15,7 @@ behaviour.
 
 from __future__ import annotations
 
+import copy
 import re
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,7 @@ def _tidy(params: list[Any]) -> list[Any]:
             if p.metavar is None:
                 p.metavar = p.name.upper()
             p.display_type_rich = lambda ctx: None  # the name says it all
+            p.type = _without_type_name(p.type)
             p.get_usage_pieces = (
                 lambda ctx, p=p: [p.metavar if p.required else f"[{p.metavar}]"])
         elif getattr(p, "is_flag", False):
@@ -47,6 +49,15 @@ def _tidy(params: list[Any]) -> list[Any]:
             long = next((o for o in p.opts if o.startswith("--")), p.name)
             p.metavar = long.lstrip("-").replace("-", "_").upper()
     return params
+
+
+def _without_type_name(kind: Any) -> Any:
+    """A copy of parameter type ``kind`` whose help label is ``""`` where it would be a
+    type name (Typer before 0.29 shows an argument as ``SNIPPET <str>``); choices still
+    show."""
+    quiet = copy.copy(kind)
+    quiet.get_metavar = lambda *args, **kwargs: kind.get_metavar(*args, **kwargs) or ""
+    return quiet
 
 
 def _help_paragraphs(text: str | None) -> str | None:

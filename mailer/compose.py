@@ -528,12 +528,21 @@ def _mailbox_line(name: str, address: Address) -> bytes:
 
 def to_line_cannot_fail(email: str, name: str) -> bool:
     """True when :func:`_to_line` is sure to succeed, without building it: an ASCII address
-    and an ASCII name, no CR or LF in the address. (The email package's ``Address`` refuses
-    only CR/LF in an address given in parts; :func:`address_line` encodes only ASCII
-    tokens then, and the name's control characters are removed first.) The pre-flight
-    checks 100,000 recipients' ``To`` lines in about 0.1 s instead of 1 s this way."""
-    return (email.isascii() and name.isascii() and "\r" not in email
-            and "\n" not in email)
+    without CR or LF, and a name that UTF-8 can encode (any text but a lone surrogate).
+    (The email package's ``Address`` refuses only CR/LF in an address given in parts;
+    :func:`address_line` then writes ASCII tokens as they are and anything else as
+    RFC 2047 encoded words of its UTF-8 bytes, and the name's control characters are
+    removed first.) The pre-flight checks 100,000 recipients' ``To`` lines in about 0.1 s
+    instead of 1 s this way."""
+    if not email.isascii() or "\r" in email or "\n" in email:
+        return False
+    if name.isascii():
+        return True
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _to_line(email: str, name: str) -> bytes:

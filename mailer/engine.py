@@ -126,12 +126,18 @@ class Engine:
 
     Args:
         composer: builds each message (called once per attempt; nothing is kept).
-        journal: the open journal; the campaign and its recipient rows must exist.
+        journal: the open journal; the campaign and its recipient rows must exist, or be
+            made to exist by ``journal_ready``.
         campaign: the campaign name.
         transport_factory: makes one unopened transport (called ``connections`` times).
         settings: pacing and retry settings.
         clock: time source (a controlled clock in tests).
         progress: told after every outcome.
+        journal_ready: called once, before anything is written to the journal, once the
+            first connection is open (or the run ends without one but for a problem the
+            person must fix): a new campaign's rows are committed then, so they are
+            written while the connection is made (TLS, sign-in). Not called when that
+            connection fails with :class:`TransportError`: nothing was sent.
     """
 
     def __init__(
@@ -144,8 +150,10 @@ class Engine:
         settings: EngineSettings,
         clock: Clock | None = None,
         progress: ProgressSink | None = None,
+        journal_ready: Callable[[], object] | None = None,
     ) -> None:
         self.composer = composer
+        self._journal_ready = journal_ready
         self.journal = journal
         self.campaign = campaign
         self.factory = transport_factory
@@ -205,16 +213,23 @@ class Engine:
         self.result.due = total
         self._source = iter(due)
         if total == 0:
+            self._ready()
             return self.result
         self._message_ids = self.journal.message_ids(self.campaign)
         if self.daily.remaining() == 0:
+            self._ready()
             self.stop(StopReason.DAILY_CAP,
                       daily_cap_words(self.settings.daily_cap),
                       self.daily.next_free(min(total, self.settings.daily_cap)))
             return self.result
-        with self.journal.fewer_checkpoints():
-            await self._run_pool(handle_signals)
+        await self._run_pool(handle_signals)
         return self.result
+
+    def _ready(self) -> None:
+        """Call ``journal_ready`` (once)."""
+        ready, self._journal_ready = self._journal_ready, None
+        if ready is not None:
+            ready()
 
     async def _run_pool(self, handle_signals: bool) -> None:
         """Open the first connection, then send on every connection of the pool."""
@@ -224,8 +239,11 @@ class Engine:
             try:
                 first = await stack.enter_async_context(self.factory())
             except ServerBusyError as exc:
+                self._ready()
                 self.stop(StopReason.THROTTLED, exc.message, self.clock.time() + BUSY_WAIT_S)
                 return
+            self._ready()
+            stack.enter_context(self.journal.fewer_checkpoints())
             self.result.emails = first.emails
             remove = self._install_signals() if handle_signals else None
             try:

@@ -35,6 +35,21 @@ class MailerError(Exception):
             where += f", line {self.line}"
         return f"{where}: {self.message}"
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Pickled whole (message, path, line and any attribute of a subclass), for a
+        # mistake found in a child process (see mailer.ahead); the default would call
+        # the class with the message alone.
+        return (_rebuilt, (type(self), self.args, dict(self.__dict__)))
+
+
+def _rebuilt(cls: type[MailerError], args: tuple[object, ...],
+             state: dict[str, object]) -> MailerError:
+    """A :class:`MailerError` from what :meth:`MailerError.__reduce__` kept."""
+    err = cls.__new__(cls)
+    err.args = args
+    err.__dict__.update(state)
+    return err
+
 
 class ConfigError(MailerError):
     """``mailer.yaml`` is missing a value, has an unknown key or an invalid value."""

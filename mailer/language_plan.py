@@ -9,8 +9,9 @@ the note in each language that has no translation but has a catalog with the not
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sized
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from mailer.compose import Composed, Composer
 from mailer.config import Sender
@@ -81,6 +82,11 @@ class LanguagePlan:
         languages: Counter[str] = Counter()
         missing: Counter[str] = Counter()
         noted = 0
+        if isinstance(recipients, Sized) and all(map(is_english, self.by_language)):
+            # Every language on the list is English (or not stated; most lists): everyone
+            # gets English, none for want of a translation, with no pass over them.
+            return {"languages": {ENGLISH: len(recipients)} if len(recipients) else {},
+                    "english_no_translation": 0, "no_translation": {}, "with_note": 0}
         for rec in recipients:
             key = self.key_for(rec)
             languages[ENGLISH if key.startswith(ENGLISH) else key] += 1
@@ -129,7 +135,7 @@ def plan_languages(ws: Workspace, english: Snippet, recipients: Iterable[Recipie
     """
     config = ws.config
     untranslated = config.languages.untranslated
-    translations = snippet_translations(ws, english)
+    translations: dict[str, Path] | None = None  # looked for when a reader needs one
     rendered: dict[str, Rendered] = {
         ENGLISH: english_rendered or render(english, config, ws.template_dirs)}
     by_language: dict[str, str] = {}
@@ -137,6 +143,8 @@ def plan_languages(ws: Workspace, english: Snippet, recipients: Iterable[Recipie
         if is_english(tag):
             by_language[tag] = ENGLISH
             continue
+        if translations is None:
+            translations = snippet_translations(ws, english)
         match = best_match(tag, tuple(translations))
         if match is not None:
             if match not in rendered:

@@ -21,10 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import cssutils
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
-from lxml import html as lxml_html
 from markupsafe import Markup
 
 from mailer.config import Config
@@ -42,11 +40,6 @@ from mailer.lazy import import_without
 from mailer.linktext import PDF_LABEL, label_pdf_links, link_label
 from mailer.plaintext import markdown_to_text, wrap
 from mailer.snippets import Snippet, markdown_to_html
-
-# premailer serialises CSS through cssutils, which by default shortens #111111 to #111;
-# email clients and checklist S5/E18 want 6-digit hex.
-cssutils.ser.prefs.minimizeColorHash = False
-cssutils.log.setLevel(logging.CRITICAL)
 
 #: Personal fields a template may use as ``{{ recipient.NAME }}``. See
 #: :meth:`mailer.lists.Recipient.fields` for their values.
@@ -375,8 +368,13 @@ def _premailer() -> Any:
     used (:func:`mailer.lazy.import_without`)."""
 
     def load() -> Any:
+        import cssutils
         from premailer import Premailer
 
+        # premailer serialises CSS through cssutils, which by default shortens #111111
+        # to #111; email clients and checklist S5/E18 want 6-digit hex.
+        cssutils.ser.prefs.minimizeColorHash = False
+        cssutils.log.setLevel(logging.CRITICAL)
         return Premailer
 
     return import_without(("requests",), load)
@@ -399,6 +397,8 @@ def _inline(document: str) -> str:
 def _extract_block(document: str) -> str:
     """Take the single root element out of the inlined block document, drop ``class`` and
     ``id`` attributes (checklist S2: the block is styled only by ``style=""``)."""
+    from lxml import html as lxml_html
+
     tree = lxml_html.document_fromstring(document)
     body = tree.find("body")
     roots = [el for el in body if isinstance(el.tag, str)] if body is not None else []

@@ -15,12 +15,11 @@ A translation is ``ID.LANG.yaml`` beside the English ``ID.yaml`` (``LANG`` a BCP
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-from markdown_it import MarkdownIt
 
 from mailer.dates import NotADate, parse_date
 from mailer.errors import SnippetError
@@ -219,20 +218,28 @@ def find_snippet(name: str, dirs: list[Path]) -> Path:
     )
 
 
-_md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
-_md_html_probe = MarkdownIt("commonmark", {"html": True})
-_md_any_link = MarkdownIt("commonmark", {"html": False})
-_md_any_link.validateLink = lambda url: True  # type: ignore[method-assign]
+@functools.cache
+def _markdown() -> tuple[Any, Any, Any]:
+    """markdown-it's parsers: (snippets' CommonMark without raw HTML, one that reads raw
+    HTML to find it, one that lets every link through to check it). Made on first use:
+    markdown-it compiles its rules then (about 0.1 s), and a send whose email was
+    rendered in a child process (mailer.ahead) never needs them."""
+    from markdown_it import MarkdownIt
+
+    any_link = MarkdownIt("commonmark", {"html": False})
+    any_link.validateLink = lambda url: True  # type: ignore[method-assign]
+    return (MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}),
+            MarkdownIt("commonmark", {"html": True}), any_link)
 
 
 def markdown_to_html(text: str) -> str:
     """Render snippet Markdown to HTML (CommonMark, raw HTML disabled)."""
-    return _md.render(text)
+    return _markdown()[0].render(text)
 
 
 def markdown_tokens(text: str) -> list[Any]:
     """Parse Markdown into markdown-it tokens (for the plain-text renderer)."""
-    return _md.parse(text)
+    return _markdown()[0].parse(text)
 
 
 def _str(node: Node, key: str, path: Path, where: str = "") -> str:
@@ -320,7 +327,7 @@ def _parse_links(value: Any, path: Path, line: int | None, where: str,
 
 def _check_no_html(body: str, path: Path, first_line: int) -> None:
     """Raw HTML in Markdown is refused: it bypasses escaping and email-safe styling."""
-    for token in _md_html_probe.parse(body):
+    for token in _markdown()[1].parse(body):
         candidates = [token] + list(token.children or [])
         for t in candidates:
             if t.type in ("html_block", "html_inline"):
@@ -336,7 +343,7 @@ def _check_no_html(body: str, path: Path, first_line: int) -> None:
 def _check_body_links(body: str, path: Path, first_line: int) -> None:
     """A Markdown link with no text (``[](https://...)``) is refused: screen readers would
     read out the address, and sighted readers would see nothing to click (checklist E9)."""
-    for token in _md.parse(body):
+    for token in _markdown()[0].parse(body):
         children = list(token.children or [])
         for i, child in enumerate(children):
             if child.type != "link_open":
@@ -356,7 +363,7 @@ def _check_body_links(body: str, path: Path, first_line: int) -> None:
                 )
     # markdown-it drops links whose scheme it distrusts (javascript:, data:) and prints them
     # as text; parse again accepting every link so those are refused with their line.
-    for token in _md_any_link.parse(body):
+    for token in _markdown()[2].parse(body):
         for child in token.children or []:
             href = str(child.attrs.get("href", "")) if child.type == "link_open" else ""
             if child.type == "link_open" and not href.lower().startswith(URL_SCHEMES):

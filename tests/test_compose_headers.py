@@ -183,11 +183,12 @@ _ASCII = st.text(st.characters(max_codepoint=127), max_size=300)
 
 
 @settings(max_examples=400, deadline=None)
-@given(local=_ASCII, domain=_ASCII, name=_ASCII)
+@given(local=_ASCII, domain=_ASCII,
+       name=_ASCII | st.text(max_size=300) | st.text(st.characters(min_codepoint=0x80)))
 def test_to_line_said_not_to_fail_never_fails(local: str, domain: str, name: str) -> None:
     """Whenever the pre-flight skips building a To line (``to_line_cannot_fail``), building
-    it succeeds: any ASCII name (control characters, quotes, 300 characters) with any ASCII
-    address without CR/LF."""
+    it succeeds: any name, ASCII or not (control characters, quotes, Polish, Arabic, emoji,
+    300 characters), with any ASCII address without CR/LF."""
     from mailer.compose import _to_line, to_line_cannot_fail
 
     email = f"{local}@{domain}"
@@ -207,6 +208,18 @@ def test_to_line_that_might_fail_is_built(email: str, name: str) -> None:
     from mailer.compose import to_line_cannot_fail
 
     assert not to_line_cannot_fail(email, name)
+
+
+@pytest.mark.parametrize("name", ["Zoë Müller", "Łucja Kowalská", "فاطمة أحمد",
+                                  "Ó Súilleabháin 👋"])
+def test_a_name_outside_ascii_with_a_plain_address_needs_no_to_line_built(name: str) -> None:
+    """About one carer in twelve has a name outside ASCII: with a plain address their To
+    line cannot fail either (RFC 2047 encoded words of its UTF-8), so the pre-flight does
+    not build it."""
+    from mailer.compose import _to_line, to_line_cannot_fail
+
+    assert to_line_cannot_fail("parent@example.com", name)
+    assert _to_line("parent@example.com", name).startswith(b"To: =?utf-8?q?")
 
 
 def test_check_refuses_crlf_in_address(demo: tuple[Rendered, Sender]) -> None:  # noqa: F811

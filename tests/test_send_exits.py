@@ -88,6 +88,8 @@ def test_ctrl_c_at_the_question_says_nothing_was_sent_and_exits_130(workspace: P
         assert server.received == []
     assert code == 130, screen
     assert "Aborted" not in screen and "Traceback" not in screen
+    # The campaign's rows were being written while the question was asked: none is kept.
+    assert journal_states(workspace, f"{SNIPPET}--parents") == {}
 
 
 class SlowRcptHandler(RecordingHandler):
@@ -181,3 +183,94 @@ def test_a_journal_that_fills_up_says_how_many_it_recorded_as_sent(
     assert f"{sent:,} message{'s were' if sent != 1 else ' was'} sent" in said, said
     if uncertain:
         assert f"{uncertain:,} uncertain" in said, said
+
+
+class SlowGreeting:
+    """A TCP relay on 127.0.0.1 in front of an SMTP server that holds back everything the
+    server says (its 220 greeting first) until :meth:`release`: a connection being made
+    (as TLS and sign-in to a real provider take a moment)."""
+
+    def __init__(self, upstream: int) -> None:
+        import asyncio
+        import threading
+
+        self.upstream = upstream
+        self.connected = threading.Event()
+        self._release = threading.Event()
+        self.loop = asyncio.new_event_loop()
+        ready = threading.Event()
+
+        def run() -> None:
+            asyncio.set_event_loop(self.loop)
+            server = self.loop.run_until_complete(
+                asyncio.start_server(self._relay, "127.0.0.1", 0))
+            self.port = server.sockets[0].getsockname()[1]
+            ready.set()
+            self.loop.run_forever()
+
+        self.thread = threading.Thread(target=run, daemon=True)
+        self.thread.start()
+        ready.wait(5)
+
+    def release(self) -> None:
+        self._release.set()
+
+    async def _relay(self, reader: Any, writer: Any) -> None:
+        import asyncio
+
+        self.connected.set()
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.upstream)
+
+        async def pipe(src: Any, dst: Any, hold: bool) -> None:
+            while data := await src.read(65536):
+                while hold and not self._release.is_set():
+                    await asyncio.sleep(0.01)
+                dst.write(data)
+                await dst.drain()
+            dst.close()
+
+        await asyncio.gather(pipe(reader, up_writer, False), pipe(up_reader, writer, True),
+                             return_exceptions=True)
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
+
+
+def test_a_new_campaign_is_recorded_once_its_first_connection_is_open(
+        workspace: Path) -> None:
+    """Its rows are written while the connection is made, and committed only once it is
+    open: a kill before that leaves nothing recorded, and the same command sends to all."""
+    import sqlite3
+
+    list_arg, addrs = write_list(workspace, 5)
+    journal = workspace / ".mailer" / "journal.sqlite3"
+
+    def campaigns() -> int:
+        db = sqlite3.connect(f"file:{journal}?mode=ro", uri=True)
+        try:
+            return db.execute("SELECT count(*) FROM campaigns").fetchone()[0]
+        finally:
+            db.close()
+
+    with SmtpServer() as server:
+        relay = SlowGreeting(server.port)
+        try:
+            set_smtp(workspace, host="127.0.0.1", port=relay.port, security="none")
+            proc = popen_mailer("send", SNIPPET, "--list", list_arg, "--yes", cwd=workspace,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                wait_for(relay.connected.is_set)
+                time.sleep(0.5)  # the rows have long been written; the greeting has not come
+                assert campaigns() == 0
+            finally:
+                proc.kill()
+                proc.wait()
+            assert campaigns() == 0 and server.received == []
+            relay.release()
+            again = run_mailer("send", SNIPPET, "--list", list_arg, "--yes", cwd=workspace)
+            assert again.returncode == 0, again.stderr
+        finally:
+            relay.close()
+        assert sorted(r.rcpt_tos[0] for r in server.received) == addrs
+    assert set(journal_states(workspace, f"{SNIPPET}--parents").values()) == {State.SENT}

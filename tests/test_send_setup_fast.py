@@ -35,22 +35,44 @@ def _start(journal: Journal, name: str = "c") -> None:
                            transport="smtp h")
 
 
+@pytest.mark.parametrize("json_functions", [True, False], ids=["json_each", "row_by_row"])
 def test_add_pending_gives_the_rows_of_add_recipients_then_set_languages(
-        tmp_path: Path) -> None:
+        tmp_path: Path, json_functions: bool) -> None:
+    """Whether SQLite has its JSON functions (one insert of a JSON array) or not (one row
+    at a time), the rows are the same, in list order, the first of a repeated address."""
     pairs = [("A@Example.com", "en"), ("b@example.com", "pl"), ("c@example.com", "pt-BR"),
-             ("a@example.com", "ar")]  # the same address again: the first row stays
+             ("a@example.com", "ar"), ('d"q\\@example.com', "en")]
     with Journal(tmp_path / "one.sqlite3") as journal:
+        assert journal._has_json  # this SQLite (3.40) has them
+        journal._has_json = json_functions
         _start(journal)
         journal.add_pending("c", pairs)
         assert journal.states("c") == {"a@example.com": State.PENDING,
                                        "b@example.com": State.PENDING,
-                                       "c@example.com": State.PENDING}
+                                       "c@example.com": State.PENDING,
+                                       'd"q\\@example.com': State.PENDING}
     with Journal(tmp_path / "two.sqlite3") as journal:
+        journal._has_json = json_functions
         _start(journal)
         journal.add_recipients("c", (e for e, _ in pairs))
-        journal.set_languages("c", pairs[:3])
+        journal.set_languages("c", pairs[:3] + pairs[4:])
     assert _rows(tmp_path / "one.sqlite3") == _rows(tmp_path / "two.sqlite3")
-    assert [r[-1] for r in _rows(tmp_path / "one.sqlite3")] == ["en", "pl", "pt-BR"]
+    assert [r[-1] for r in _rows(tmp_path / "one.sqlite3")] == ["en", "pl", "pt-BR", "en"]
+
+
+@pytest.mark.parametrize("pairs,rows", [
+    ([("A@Example.com", "en"), ("b@example.com", "en"), ("a@example.com", "en")],
+     [("a@example.com", "en"), ("b@example.com", "en")]),
+    ([("a@example.com", "en"), ("b@example.com", "en"), ("A@example.com", "pl"),
+      ("c@example.com", "pl"), ("b@example.com", "ar")],
+     [("a@example.com", "en"), ("b@example.com", "en"), ("c@example.com", "pl")]),
+], ids=["one language", "a second language after the first repeats"])
+def test_an_address_given_twice_keeps_its_first_language(
+        tmp_path: Path, pairs: list[tuple[str, str]], rows: list[tuple[str, str]]) -> None:
+    with Journal(tmp_path / "j.sqlite3") as journal:
+        _start(journal)
+        journal.add_pending("c", pairs)
+    assert [(r[1], r[-1]) for r in _rows(tmp_path / "j.sqlite3")] == rows
 
 
 def test_add_pending_leaves_rows_already_there_alone(tmp_path: Path) -> None:
@@ -79,6 +101,80 @@ def test_add_pending_is_one_commit_that_is_all_or_nothing(tmp_path: Path) -> Non
         with pytest.raises(RuntimeError):
             journal.add_pending("c", rows())
         assert journal.states("c") == {}
+
+
+# -- the journal: a new campaign's rows written while the pre-flight runs ------------------
+
+_ROW = {"snippet": "s", "list_path": "l", "list_hash": "h", "content_hash": "x",
+        "transport": "smtp h"}
+
+
+def test_rows_written_ahead_appear_only_with_their_campaign_at_commit(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite3"
+    pairs = [("A@Example.com", "en"), ("b@example.com", "pl"), ("a@example.com", "ar")]
+    with Journal(path) as journal:
+        pending = journal.pending_ahead("c", pairs)
+        pending._thread.join()  # every row written, none committed
+        reader = sqlite3.connect(str(path))
+        assert reader.execute("SELECT count(*) FROM recipients").fetchone() == (0,)
+        assert journal.campaign("c") is None
+        info = pending.commit(**_ROW)
+        assert (info.name, info.list_hash, info.transport) == ("c", "h", "smtp h")
+        assert reader.execute("SELECT count(*) FROM campaigns").fetchone() == (1,)
+        reader.close()
+        pending.abandon()  # after the commit: nothing to undo
+    with Journal(tmp_path / "two.sqlite3") as journal:
+        journal.start_campaign("c", **_ROW)
+        journal.add_pending("c", pairs)
+    assert _rows(path) == _rows(tmp_path / "two.sqlite3")
+
+
+def test_rows_written_ahead_and_abandoned_leave_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite3"
+    with Journal(path) as journal:
+        journal.pending_ahead("c", [("a@example.com", "en")]).abandon()
+        assert journal.campaign("c") is None and journal.states("c") == {}
+        journal.start_campaign("c", **_ROW)  # the journal can be written again at once
+        journal.add_pending("c", [("b@example.com", "en")])
+    assert [r[1] for r in _rows(path)] == ["b@example.com"]
+
+
+def test_rows_that_break_while_written_ahead_record_nothing(tmp_path: Path) -> None:
+    def rows():  # type: ignore[no-untyped-def]
+        yield ("a@example.com", "en")
+        raise RuntimeError("the list broke half-way")
+
+    path = tmp_path / "j.sqlite3"
+    with Journal(path) as journal:
+        pending = journal.pending_ahead("c", rows())
+        with pytest.raises(RuntimeError, match="half-way"):
+            pending.commit(**_ROW)
+        assert journal.campaign("c") is None and journal.states("c") == {}
+        journal.start_campaign("c", **_ROW)
+    assert _rows(path) == []
+
+
+def test_a_kill_while_rows_are_written_ahead_records_nothing(tmp_path: Path) -> None:
+    """Killed while the person is asked (the rows written, not committed): the journal
+    holds nothing of the campaign, and opens and passes SQLite's check."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "j.sqlite3"
+    script = (
+        "import os, signal, sys\n"
+        "from pathlib import Path\n"
+        "from mailer.journal import Journal\n"
+        "j = Journal(Path(sys.argv[1]))\n"
+        "p = j.pending_ahead('c', [(f'p{i}@example.com', 'en') for i in range(20000)])\n"
+        "p._thread.join()\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(path)], timeout=120)
+    assert done.returncode == -9
+    with Journal(path, create=False) as journal:
+        assert journal.campaign("c") is None and journal.states("c") == {}
+    assert _rows(path) == []
 
 
 # -- the list reader: the fast path for the common row shape --------------------------------
@@ -381,3 +477,21 @@ def test_a_list_changed_while_it_is_read_is_refused_in_words(tmp_path: Path) -> 
         list(stream.rows())
     assert info.value.path == path
     assert "changed" in info.value.message
+
+
+# -- the language counts of a list whose readers all get English ------------------------------
+
+
+@pytest.mark.parametrize("languages", [[""] * 3, ["", "en-GB", "en"], [], ["en-US"]])
+def test_counts_of_an_all_english_list_are_those_of_the_full_pass(languages: list[str]) -> None:
+    """A list whose every language is English or not stated is counted without a pass over
+    its recipients, and says what the pass says."""
+    from mailer.language_plan import LanguagePlan
+    from mailer.lists.people import Recipient
+
+    recipients = [Recipient(f"p{i}@example.com", f"p{i}@example.com", language=tag)
+                  for i, tag in enumerate(languages)]
+    plan = LanguagePlan(rendered={}, by_language={tag: "en" for tag in languages})
+    assert plan.counts(recipients) == plan.counts(iter(recipients))  # a list; no list
+    assert plan.counts(recipients)["languages"] == ({"en": len(languages)} if languages
+                                                    else {})

@@ -8,8 +8,9 @@ first row with an address makes the recipient, later rows merge into it.
 from __future__ import annotations
 
 import gc
+import operator
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -17,7 +18,8 @@ from mailer.errors import MailerError
 from mailer.languages import parse_language
 from mailer.lists.addresses import (
     PLAIN_CELL,
-    SIMPLE_ADDRESS,
+    SIMPLE_DOMAIN,
+    SIMPLE_LOCAL_PART,
     Address,
     as_typed,
     check_address,
@@ -316,12 +318,16 @@ class _Builder:
         width = len(self.table.header)
         email_at = slot.fields["email"]
         has_language = "language" in slot.fields
-        simple = SIMPLE_ADDRESS.fullmatch
+        simple_local, simple_domain = SIMPLE_LOCAL_PART.fullmatch, SIMPLE_DOMAIN.fullmatch
         suppressed = self.suppressed
         by_key = self.by_key
         recipients = self.recipients
         child_of, carer_of, language_of = self.child, self.carer, self.language
         first_row = Recipient.first
+        from_row = Recipient.from_row
+        share = self._texts.setdefault
+        names = self._names_getter(slot, width)
+        blank = [""]  # cells + blank: index ``width`` reads a column the list lacks as ""
         domains: dict[str, str] = {}
         for raw in rows:
             cells = raw.cells
@@ -336,19 +342,22 @@ class _Builder:
                 out.append(self.row(raw))
                 continue
             text = cells[email_at]
-            match = simple(text)
-            if match is None or len(match.group(1)) > 64 or len(text) > 254:
+            # SIMPLE_ADDRESS.fullmatch(text), in two halves: each distinct domain is
+            # matched and checked once (a list has a few dozen), only the local part on
+            # every row.
+            local, at, domain = text.rpartition("@")
+            if not at or len(local) > 64 or len(text) > 254 or simple_local(local) is None:
                 out.append(self.row(raw))
                 continue
-            domain = match.group(2)
             lower = domains.get(domain)
             if lower is None:
-                lower = domain.lower()
-                if domain_problem(lower):
-                    out.append(self.row(raw))
-                    continue
-                domains[domain] = lower
-            email = text if lower == domain else f"{match.group(1)}@{lower}"
+                lower = domains[domain] = (
+                    domain.lower() if simple_domain(domain) is not None
+                    and not domain_problem(domain.lower()) else "")
+            if not lower:
+                out.append(self.row(raw))
+                continue
+            email = text if lower == domain else f"{local}@{lower}"
             key = email.lower()  # ASCII: its casefold
             if key == email:
                 key = email
@@ -356,20 +365,55 @@ class _Builder:
                 out.append(self.row(raw))
                 continue
             line = raw.line
-            child = child_of(cells)
-            carer = carer_of(cells, slot)
             language = language_of(cells, slot, line) if has_language else ""
             rec = by_key.get(key)
-            if rec is None:
-                rec = first_row(email, text, carer, child, line, language)
-                by_key[key] = rec
-                recipients.append(rec)
-                out.append_recipient(line, text)
-                continue
+            if names is not None:
+                # The names as child() and carer() read them (no full-name or salutation
+                # column), one C call for the seven cells, each shared with its equals.
+                title, forename, surname, pupil, pupil_surname, year, group = names(
+                    cells + blank)
+                title = share(title, title)
+                forename = share(forename, forename)
+                surname = share(surname, surname)
+                pupil = share(pupil, pupil)
+                pupil_surname = share(pupil_surname, pupil_surname)
+                year = share(year, year)
+                group = share(group, group)
+                if rec is None:
+                    rec = from_row(email, text, title, forename, surname, "", pupil,
+                                   pupil_surname, year, group, line, language)
+                    by_key[key] = rec
+                    recipients.append(rec)
+                    out.append_recipient(line, text)
+                    continue
+                carer = Carer(title, forename, surname, "")
+                child = Child(pupil, pupil_surname, year, group) if pupil else None
+            else:
+                child = child_of(cells)
+                carer = carer_of(cells, slot)
+                if rec is None:
+                    rec = first_row(email, text, carer, child, line, language)
+                    by_key[key] = rec
+                    recipients.append(rec)
+                    out.append_recipient(line, text)
+                    continue
             first = rec.lines[0]
             if language and not rec.language:
                 rec.language = language
             out.append_same_address(line, rec.add(carer, child, line), first, text)
+
+    def _names_getter(self, slot: Slot, width: int
+                      ) -> Callable[[list[str]], tuple[str, ...]] | None:
+        """For rows whose names need no splitting: a function of a row's cells plus one
+        ``""`` giving (title, forename, surname, pupil forename, pupil surname, year,
+        class) as :meth:`carer` and :meth:`child` read them; ``None`` when the list has a
+        full-name or salutation column (those take :meth:`carer` and :meth:`child`)."""
+        f = slot.fields
+        fi, si, ni, yi, gi = self._pupil_at
+        if ni is not None or f.get("name") is not None or f.get("salutation") is not None:
+            return None
+        at = [f.get("title"), f.get("forename"), f.get("surname"), fi, si, yi, gi]
+        return operator.itemgetter(*(width if i is None else i for i in at))
 
     def names(self, cells: list[str]) -> tuple[str, str]:
         """The pupil's and the first contact's names as the row gives them (for the

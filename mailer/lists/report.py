@@ -113,7 +113,7 @@ _FULL = 255
 class RowOutcomes(Sequence[RowOutcome]):
     """Every data row's :class:`RowOutcome`, in file order, kept compactly: a row that
     became a recipient, or merged into / duplicated an earlier one, with nothing else to
-    say (most rows of any list) costs about 25 bytes (line, kind, first line, and a
+    say (most rows of any list) costs about 17 bytes (line, kind, first line, and a
     reference to its address), not a 150-byte object; any other row is kept as given.
     Reading gives back :class:`RowOutcome` objects equal to those appended.
 
@@ -122,9 +122,9 @@ class RowOutcomes(Sequence[RowOutcome]):
     __slots__ = ("_lines", "_kinds", "_firsts", "_addresses", "_full")
 
     def __init__(self, rows: Iterable[RowOutcome] = ()) -> None:
-        self._lines = array("q")
+        self._lines = array("I")  # 4 bytes a line number (up to 4,294,967,295)
         self._kinds = bytearray()
-        self._firsts = array("q")
+        self._firsts = array("I")
         self._addresses: list[str] = []
         self._full: dict[int, RowOutcome] = {}
         for row in rows:

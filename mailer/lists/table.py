@@ -16,10 +16,10 @@ import io
 import itertools
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import yaml
 
@@ -390,68 +390,68 @@ def physical_lines(text: str) -> Iterator[str]:
     return (match.group() for match in _LINE.finditer(text))
 
 
-def _csv_records(lines: Iterable[str], path: Path, delimiter: str, names: list[str],
-                 whole_text: Callable[[], str]) -> Iterator[tuple[int, list[str]]]:
-    """(first line, fields) of each CSV record of the physical ``lines`` of a file (line
-    ends kept); a csv error becomes a :class:`ListError` naming the line. ``names``: the
-    header's column names once known (for messages); ``whole_text``: gives the file's
-    text, to find where a csv error is."""
-    reader = csv.reader(lines, delimiter=delimiter, strict=True)
-    prev = 0
+def _csv_error(exc: csv.Error, start: int, line_num: int, path: Path, delimiter: str,
+               names: list[str], whole_text: Callable[[], str]) -> ListError:
+    """The :class:`ListError` for a csv error in the record that starts on line ``start``
+    (``line_num``: the csv reader's line when it gave up). ``names``: the header's column
+    names once known (for messages); ``whole_text``: gives the file's text, to find where
+    the error is."""
+    text = whole_text()
+    opened = unclosed_quote_line(text, start, delimiter)
+    if opened is not None:
+        return ListError(
+            "a quoted field opens on this line and is never closed, so the rest of the "
+            "file would be read as one field. Add the closing '\"' (a quote mark inside "
+            "a field is written twice: \"\").",
+            path=path,
+            line=opened,
+        )
+    # Python's csv module refuses a field over csv.field_size_limit() (131,072
+    # characters). No cell of a parent list (an address, a name, a year group) comes
+    # near that; such a cell is a pasted document or a damaged export, so it is
+    # refused in words rather than read with a higher limit.
+    big = oversized_field(text, start, delimiter, csv.field_size_limit())
+    if big is not None:
+        return ListError(
+            f"the cell in {_column_words(big[1], names)} is over "
+            f"{csv.field_size_limit():,} characters long. No cell of a parent list comes "
+            "near that: it is probably a document pasted into the cell, or a damaged "
+            "export. Correct the cell and save the list again.",
+            path=path,
+            line=big[0],
+        )
+    return ListError(
+        f"this line cannot be read as CSV ({exc}). A field that contains a quote mark "
+        "must be wholly in quotes, with the inner quote written twice (\"\").",
+        path=path,
+        line=line_num,
+    )
+
+
+def _csv_rows(reader: Any, prev: int, width: int, blank: list[int], path: Path,
+              delimiter: str, names: list[str], whole_text: Callable[[], str]
+              ) -> Iterator[RawRow]:
+    """The data rows of csv ``reader`` after the header (which ended on line ``prev``),
+    cells stripped; blank ones are counted in ``blank[0]``. A csv error becomes a
+    :class:`ListError` naming the line (see :func:`_csv_error`)."""
+    strip = str.strip
     try:
         for cells in reader:
             start, prev = prev + 1, reader.line_num
-            yield start, cells
+            stripped = list(map(strip, cells))
+            if not any(stripped):
+                blank[0] += 1
+                continue
+            given = len(stripped)
+            if given == width:  # most rows
+                yield RawRow(start, stripped, given, False)
+                continue
+            extra = any(stripped[width:])
+            row_cells = stripped[:width] + [""] * max(0, width - given)
+            yield RawRow(start, row_cells, given, extra)
     except csv.Error as exc:
-        start = prev + 1
-        text = whole_text()
-        opened = unclosed_quote_line(text, start, delimiter)
-        if opened is not None:
-            raise ListError(
-                "a quoted field opens on this line and is never closed, so the rest of the "
-                "file would be read as one field. Add the closing '\"' (a quote mark inside "
-                "a field is written twice: \"\").",
-                path=path,
-                line=opened,
-            ) from None
-        # Python's csv module refuses a field over csv.field_size_limit() (131,072
-        # characters). No cell of a parent list (an address, a name, a year group) comes
-        # near that; such a cell is a pasted document or a damaged export, so it is
-        # refused in words rather than read with a higher limit.
-        big = oversized_field(text, start, delimiter, csv.field_size_limit())
-        if big is not None:
-            raise ListError(
-                f"the cell in {_column_words(big[1], names)} is over "
-                f"{csv.field_size_limit():,} characters long. No cell of a parent list comes "
-                "near that: it is probably a document pasted into the cell, or a damaged "
-                "export. Correct the cell and save the list again.",
-                path=path,
-                line=big[0],
-            ) from None
-        raise ListError(
-            f"this line cannot be read as CSV ({exc}). A field that contains a quote mark "
-            "must be wholly in quotes, with the inner quote written twice (\"\").",
-            path=path,
-            line=reader.line_num,
-        ) from None
-
-
-def _csv_rows(records: Iterator[tuple[int, list[str]]], width: int,
-              blank: list[int]) -> Iterator[RawRow]:
-    """Data rows after the header; blank ones are counted in ``blank[0]``."""
-    strip = str.strip
-    for start, cells in records:
-        stripped = list(map(strip, cells))
-        if not any(stripped):
-            blank[0] += 1
-            continue
-        given = len(stripped)
-        if given == width:  # most rows
-            yield RawRow(start, stripped, given, False)
-            continue
-        extra = any(stripped[width:])
-        row_cells = stripped[:width] + [""] * max(0, width - given)
-        yield RawRow(start, row_cells, given, extra)
+        raise _csv_error(exc, prev + 1, reader.line_num, path, delimiter, names,
+                         whole_text) from None
 
 
 def _open_csv(lines: Iterator[str], path: Path, encoding: str,
@@ -469,22 +469,26 @@ def _open_csv(lines: Iterator[str], path: Path, encoding: str,
     sep_line = re.fullmatch(r"\s*sep=(.)\s*", first)
     delimiter = (sep_line.group(1) if sep_line
                  else sniff_delimiter(peeked[-1].rstrip("\r\n") if peeked else ""))
-    header: list[str] = []
-    records = _csv_records(itertools.chain(peeked, lines), path, delimiter, header,
-                           whole_text)
-    for start, cells in records:
-        if sep_line and start == 1:
-            continue
-        if not any(c.strip() for c in cells):
-            continue
-        names = [clean_header(c) for c in cells]
-        while names and not names[-1]:
-            names.pop()
-        header[:] = names
-        blank = [0]
-        return TableStream(path, names, _csv_rows(records, len(names), blank),
-                           format="csv", encoding=encoding, delimiter=delimiter,
-                           header_line=start, counter=blank)
+    reader = csv.reader(itertools.chain(peeked, lines), delimiter=delimiter, strict=True)
+    prev = 0
+    try:
+        for cells in reader:
+            start, prev = prev + 1, reader.line_num
+            if sep_line and start == 1:
+                continue
+            if not any(c.strip() for c in cells):
+                continue
+            names = [clean_header(c) for c in cells]
+            while names and not names[-1]:
+                names.pop()
+            blank = [0]
+            rows = _csv_rows(reader, prev, len(names), blank, path, delimiter, names,
+                             whole_text)
+            return TableStream(path, names, rows, format="csv", encoding=encoding,
+                               delimiter=delimiter, header_line=start, counter=blank)
+    except csv.Error as exc:
+        raise _csv_error(exc, prev + 1, reader.line_num, path, delimiter, [],
+                         whole_text) from None
     raise ListError(
         "the list file holds only blank lines: there is no header line with column "
         "names.",
