@@ -227,8 +227,7 @@ class PendingRows:
         """
         self._thread.join()
         db = self._db
-        if db is None:
-            raise RuntimeError("pending rows committed or abandoned already")
+        assert db is not None  # committed once, never after abandon()
         try:
             if self._error is not None:
                 raise self._error
