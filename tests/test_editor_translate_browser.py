@@ -9,13 +9,24 @@ import difflib
 import email
 import email.policy
 import mailbox
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from mailer.preview.editor import _EditorHandler
 from mailer.snippets import load_snippet
 from tests.conftest import run_mailer
 from tests.preview_helpers import SNIPPET, snippet_path
-from tests.test_editor_browser import context, editing, email_h1  # noqa: F401 - fixture
+from tests.test_editor_browser import (  # noqa: F401 - fixture
+    context,
+    dialogs_after_close,
+    editing,
+    email_h1,
+)
 
 # As SIMS exports it: the language column picks the translation (tests/test_send_languages)
 FAMILIES = """\
@@ -151,8 +162,7 @@ def test_unsaved_work_in_each_language_survives_switching_and_re_renders(
 
         page.on("dialog", answer)
         page.close(run_before_unload=True)
-        page.wait_for_timeout(500)
-        assert dialogs == ["beforeunload"]
+        assert dialogs_after_close(page, dialogs) == ["beforeunload"]
     assert (english_file.read_bytes(), polish_file.read_bytes()) == before
 
 
@@ -325,3 +335,80 @@ def test_english_typed_just_before_switching_is_beside_the_translation(
         choose(page, "")
         assert page.locator("#ed-title").input_value() == "English draft title"
         email_h1(page).filter(has_text="English draft title").wait_for()
+
+
+@contextmanager
+def first_draft_overtaken(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    """The next draft the server receives is held, before it is carried out, until a draft
+    that arrives after it (within 2 s) has been carried out: what the server's threads may
+    do with two drafts under load, made certain. Yields ``carried`` (drafts carried out
+    since) and ``held`` (set once the held draft has been carried out)."""
+    lock = threading.Lock()
+    seen = {"held": threading.Event(), "arrived": threading.Event(),
+            "overtaken": threading.Event(), "carried": 0, "armed": True, "holding": False}
+    do_post = _EditorHandler.do_POST
+
+    def held_do_post(handler: _EditorHandler) -> None:
+        if handler.path.partition("?")[0] != "/api/draft":
+            do_post(handler)
+            return
+        with lock:
+            hold, seen["armed"] = seen["armed"], False
+            overtaking = seen["holding"] and not seen["arrived"].is_set()
+            seen["holding"] = seen["holding"] or hold
+        if overtaking:
+            seen["arrived"].set()
+        if hold and seen["arrived"].wait(2.0):
+            seen["overtaken"].wait(30)
+        do_post(handler)
+        with lock:
+            seen["carried"] += 1
+        if overtaking:
+            seen["overtaken"].set()
+        if hold:
+            seen["held"].set()
+
+    monkeypatch.setattr(_EditorHandler, "do_POST", held_do_post)
+    yield seen
+
+
+def drafts_carried(page: Any, seen: dict[str, Any], count: int) -> None:
+    """Wait until the held draft and ``count`` drafts in all have been carried out."""
+    assert seen["held"].wait(30), "the held draft was never carried out"
+    for _ in range(300):
+        if seen["carried"] >= count:
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"only {seen['carried']} of {count} drafts were carried out")
+
+
+def test_a_translation_draft_carried_out_late_never_puts_older_words_back(
+        context: Any, workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    # Opening Polish sends a draft; typing sends another 0.2 s later. When the server takes
+    # the second first (two threads, a busy computer), the first must not be carried out
+    # after it: the preview would show the saved Polish, not what is typed, until the next
+    # keystroke, while the page believes it shows the draft.
+    with editing(workspace, context) as (page, server), \
+            first_draft_overtaken(monkeypatch) as seen:
+        choose(page, "pl")
+        field(page, "title").fill("Polski szkic")
+        drafts_carried(page, seen, 2)
+        shown = server.session.snapshot
+        assert shown.problem is None
+        assert shown.translations["pl"].title == "Polski szkic"
+        email_h1(page).filter(has_text="Polski szkic").wait_for()
+
+
+def test_an_english_draft_carried_out_late_never_puts_older_words_back(
+        context: Any, workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    with editing(workspace, context) as (page, server):
+        choose(page, "pl")
+        checked(page)
+        with first_draft_overtaken(monkeypatch) as seen:
+            choose(page, "")  # sends the English as it is
+            page.fill("#ed-title", "English draft title")
+            drafts_carried(page, seen, 2)
+            shown = server.session.snapshot
+            assert shown.rendered is not None
+            assert shown.rendered.snippet.title == "English draft title"
+            email_h1(page).filter(has_text="English draft title").wait_for()

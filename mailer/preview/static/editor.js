@@ -320,7 +320,21 @@
 
   // ---- drafts and findings ------------------------------------------------------------
 
-  async function post(url, body) {
+  // Every POST (draft, save, reopen, a new language) is sent after the one before it has
+  // been answered, so the server carries them out in the order the page made them. Sent
+  // together, two requests are carried out by two of the server's threads in either order
+  // (under load, often the older one last): an older draft carried out last put the words
+  // from before the latest change back into the preview, while the page, which drops an
+  // older answer, believed it showed the newest. A request whose ``wanted()`` says false
+  // when its turn comes (a newer draft of the same text is waiting) is not sent: null.
+  let lane = Promise.resolve();
+  function post(url, body, wanted) {
+    const turn = lane.then(() => (wanted && !wanted() ? null : send(url, body)));
+    lane = turn.catch(() => {});
+    return turn;
+  }
+
+  async function send(url, body) {
     const res = await fetch(url, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
@@ -337,8 +351,9 @@
     if (!form) return;
     const seq = ++draftSeq;
     try {
-      const { status, data } = await post("/api/draft", { form });
-      if (seq !== draftSeq) return; // a newer draft is on its way
+      const answer = await post("/api/draft", { form }, () => seq === draftSeq);
+      if (!answer || seq !== draftSeq) return; // a newer draft is on its way
+      const { status, data } = answer;
       if (current) { canSave = status === 200 ? data.can_save : canSave; return; }
       if (status !== 200) { setStatus(data.error || "The preview could not update."); return; }
       showFindings(data.findings);
@@ -926,8 +941,10 @@
     if (!t || !t.doc.fields) return;
     const seq = ++t.seq;
     try {
-      const { status, data } = await post("/api/draft", { language: tag, texts: t.texts, fields: t.doc.fields_digest, review: t.review });
-      if (seq !== t.seq || current !== tag) return;
+      const answer = await post("/api/draft", { language: tag, texts: t.texts, fields: t.doc.fields_digest, review: t.review },
+        () => seq === t.seq && langs[tag] === t);
+      if (!answer || seq !== t.seq || langs[tag] !== t || current !== tag) return;
+      const { status, data } = answer;
       if (status === 409 && data.fields_changed) { await refit(tag, data.error); return; }
       if (status !== 200) { setStatus(data.error || "The preview could not update."); return; }
       t.canSave = data.can_save;
