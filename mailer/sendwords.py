@@ -204,8 +204,11 @@ def stopped_at_once_words(campaign: str, resume_command: str,
 
 def nothing_to_send_words(plan: Plan) -> str:
     """Why a run has nobody to send to, and what would change that."""
+    done = ("were written to the outbox folder before (not emailed)"
+            if plan.existing is not None and plan.existing.transport == OUTBOX
+            else "were sent before")
     parts = [f"Nothing to send: {plan.already_sent:,} of {len(plan.recipients):,} recipients "
-             f"of campaign {plan.campaign} were sent before"]
+             f"of campaign {plan.campaign} {done}"]
     if plan.failed_before:
         parts.append(f"{len(plan.failed_before):,} failed (add --retry-failed to try again)")
     if plan.uncertain_before:

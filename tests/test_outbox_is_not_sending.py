@@ -92,3 +92,15 @@ def test_a_journal_from_before_the_written_state_reads_outbox_rows_as_written(
     words = run_mailer("status", cwd=workspace)
     assert f"looked: 2 recipients: 0 pending, 1 {WRITTEN}, 1 deferred" in words.stdout
     assert "emailed: 2 recipients: 0 pending, 1 sent, 0 deferred, 1 failed" in words.stdout
+
+
+def test_an_outbox_campaign_run_again_says_written_not_sent(workspace: Path) -> None:
+    list_arg, _ = write_list(workspace, 3)
+    first = run_mailer("send", SNIPPET, "--list", list_arg, cwd=workspace)
+    assert first.returncode == 0, first.stderr
+    again = run_mailer("send", SNIPPET, "--list", list_arg, cwd=workspace)
+    assert again.returncode == 0, again.stderr
+    text = again.stdout + again.stderr
+    assert ("Nothing to send: 3 of 3 recipients of campaign "
+            f"{SNIPPET}--parents were written to the outbox folder before (not emailed)") in text
+    assert "were sent before" not in text
