@@ -7,13 +7,22 @@ that interrupt and say in words that nothing was sent (exit status 130, as for a
 README "Exit statuses").
 """
 
+import signal
 import sys
 
 STOPPED_WHILE_STARTING = "Stopped while mailer was starting. Nothing was read and nothing was sent."
 
 
 def main() -> None:
-    """Import :mod:`mailer.cli` and run its ``main``; a Ctrl-C during the import exits 130."""
+    """Import :mod:`mailer.cli` and run its ``main``; a Ctrl-C during the import exits 130.
+
+    A process started in the background by a script inherits SIGINT ignored (POSIX shells
+    do that for ``&``), and Python then never raises ``KeyboardInterrupt``; a send would
+    take an interrupt only once it had started sending. So an interrupt is always taken,
+    from the first moment: one ``kill -INT`` stops mailer the same way at any stage.
+    """
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         from mailer.cli import main as cli_main
     except KeyboardInterrupt:

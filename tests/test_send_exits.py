@@ -274,3 +274,37 @@ def test_a_new_campaign_is_recorded_once_its_first_connection_is_open(
             relay.close()
         assert sorted(r.rcpt_tos[0] for r in server.received) == addrs
     assert set(journal_states(workspace, f"{SNIPPET}--parents").values()) == {State.SENT}
+
+
+def test_an_interrupt_is_taken_even_when_started_with_it_ignored(workspace: Path) -> None:
+    """A script's `mailer send ... &` inherits SIGINT ignored; `kill -INT` still stops it,
+    here while the first connection is being made: exit 130, nothing recorded."""
+    import sqlite3
+
+    list_arg, _ = write_list(workspace, 5)
+    with SmtpServer() as server:
+        relay = SlowGreeting(server.port)  # never released: the greeting never comes
+        try:
+            set_smtp(workspace, host="127.0.0.1", port=relay.port, security="none")
+            proc = popen_mailer(
+                "send", SNIPPET, "--list", list_arg, "--yes", cwd=workspace,
+                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+            try:
+                wait_for(relay.connected.is_set)
+                proc.send_signal(signal.SIGINT)
+                _, err = proc.communicate(timeout=20)
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+        finally:
+            relay.close()
+        assert server.received == []
+    assert proc.returncode == 130, err
+    assert b"Traceback" not in err
+    db = sqlite3.connect(f"file:{workspace / '.mailer' / 'journal.sqlite3'}?mode=ro", uri=True)
+    try:
+        assert db.execute("SELECT count(*) FROM campaigns").fetchone() == (0,)
+    finally:
+        db.close()
