@@ -3,7 +3,7 @@
 Usage (from the repository root, with the project's venv)::
 
     python benchmarks/send.py [SIZE] [--connections 1 2 4] [--repeat 3] [--no-mailmerge]
-                              [--profile]
+                              [--profile] [--first-message 100000 [--first-repeat 3]]
 
 Starts ``benchmarks/sink.py`` as its own process on 127.0.0.1 and, for each connection
 count, each round:
