@@ -195,6 +195,9 @@ class Carer(NamedTuple):
         return f"{first} {surname}" if first and surname else first or surname
 
 
+_NO_CHILD = ("", "", "", "")  # a Child's four fields, none given
+
+
 class Recipient:
     """One message's addressee: one unique address (compared case-insensitively).
 
@@ -254,24 +257,8 @@ class Recipient:
               line: int, language: str = "") -> Recipient:
         """A recipient made by its first list row: the same as a new ``Recipient`` and
         :meth:`add`, without the checks for repeats a first row cannot have."""
-        rec = cls.__new__(cls)
-        rec.email = email
-        rec.display_email = display_email
-        known = any(carer)  # Carer.known
-        if known:
-            rec._carers = None
-            rec._title, rec._forename, rec._surname, rec._salutation = carer
-        else:
-            rec._carers = ()
-        if child is not None and child[0]:
-            rec._children = None
-            rec._pupil, rec._pupil_surname, rec._year, rec._group = child
-        else:
-            rec._children = ()
-        rec._lines = line
-        rec.unnamed_carer = not known
-        rec.language = language
-        return rec
+        return cls.from_row(email, display_email, *carer, *(child or _NO_CHILD), line,
+                            language)
 
     @classmethod
     def from_row(cls, email: str, display_email: str, title: str, forename: str,
