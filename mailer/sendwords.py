@@ -111,24 +111,28 @@ def stop_words(summary: SendSummary) -> str:
         return next_step_words(summary)
     reason = summary.stopped
     left = summary.pending + summary.deferred
+    # The stop text may be a sentence of its own ("... (421 4.3.2 busy)."): its full stop
+    # goes, as it stands in brackets or before one of ours.
+    text = summary.stop_text.rstrip()
+    text = text[:-1] if text.endswith(".") and not text.endswith("..") else text
     after = (f" after {time_words(summary.retry_after)}"
              if summary.retry_after is not None and reason is not StopReason.INTERRUPTED
              else "")
     lead = {
         StopReason.THROTTLED: f"The server asked mailer to slow down or stop for now "
-                              f"({summary.stop_text}).",
-        StopReason.DAILY_CAP: f"Stopped: {summary.stop_text}.",
-        StopReason.CONNECTION: f"Stopped: the server cannot be reached ({summary.stop_text}).",
+                              f"({text}).",
+        StopReason.DAILY_CAP: f"Stopped: {text}.",
+        StopReason.CONNECTION: f"Stopped: the server cannot be reached ({text}).",
         StopReason.INTERRUPTED: "Stopped after the messages in flight.",
-        StopReason.LOGIN_REQUIRED: f"Stopped: {login_words(summary.stop_text)}",
+        StopReason.LOGIN_REQUIRED: f"Stopped: {login_words(text)}",
         StopReason.SENDER_REFUSED: f"Stopped: the server will not send as "
-                                   f"{summary.sender} ({summary.stop_text}). Check "
+                                   f"{summary.sender} ({text}). Check "
                                    "sender.from in mailer.yaml and that the account you log "
                                    "in with may send as that address.",
-        StopReason.DISK: f"Stopped: {summary.stop_text}. Make room on the disk (or fix the "
+        StopReason.DISK: f"Stopped: {text}. Make room on the disk (or fix the "
                          "folder's permissions).",
         StopReason.REFUSED: f"Stopped: the server refuses mail from this account or this "
-                            f"computer ({summary.stop_text}). Check smtp.host and "
+                            f"computer ({text}). Check smtp.host and "
                             "smtp.username in mailer.yaml, or ask whoever runs the email "
                             "account.",
     }[reason]

@@ -93,3 +93,18 @@ def test_the_progress_rate_is_the_pacing_in_use() -> None:
     assert rate_words(2, 100.0, 105.0) == "12/min"
     assert rate_words(13, 100.0, 160.0) == "12/min"
     assert rate_words(3, None, 160.0) == ""
+
+
+def test_a_stop_text_that_is_a_sentence_is_not_given_two_full_stops() -> None:
+    """A busy server's words are a sentence of their own; in brackets they lose its full
+    stop, never ending "...busy).).". (Found by a tester: a 421 at the greeting.)"""
+    from mailer.outcome import SendSummary, StopReason
+
+    busy = "the server 127.0.0.1:8027 is not taking messages right now (421 4.3.2 busy)."
+    for reason in (StopReason.THROTTLED, StopReason.CONNECTION, StopReason.DISK,
+                   StopReason.REFUSED, StopReason.DAILY_CAP):
+        words = stop_words(SendSummary(campaign="c", transport="smtp", pending=15,
+                                       stopped=reason, stop_text=busy,
+                                       resume_command="mailer send again"))
+        assert ".)." not in words and ".." not in words.replace("...", ""), words
+        assert "(421 4.3.2 busy)" in words
