@@ -157,6 +157,36 @@ def _by_language(rows: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
     return out
 
 
+def _insert_pending(db: sqlite3.Connection, name: str, rows: Iterable[tuple[str, str]],
+                    *, has_json: bool, has_language: bool) -> None:
+    """Insert a ``pending`` row of campaign ``name`` for each (address, language tag) not
+    there yet, into the open transaction of ``db``: as JSON arrays read by SQLite's
+    ``json_each`` where it has them (half the CPU of a row at a time), a language at a
+    time in primary-key order (:func:`_by_language`); the tags are left out of a journal
+    with no language column."""
+    if not has_language:
+        emails = (email.lower() for email, _ in rows)
+        if has_json:
+            for chunk in _chunks(emails):
+                db.execute("INSERT OR IGNORE INTO recipients (campaign, email, state) "
+                           "SELECT ?, value, 'pending' FROM json_each(?)",
+                           (name, json.dumps(chunk)))
+        else:
+            db.executemany("INSERT OR IGNORE INTO recipients (campaign, email, state) "
+                           "VALUES (?, ?, 'pending')", ((name, email) for email in emails))
+        return
+    if has_json:
+        for tag, emails in _by_language(rows).items():
+            for chunk in _chunks(emails):
+                db.execute("INSERT OR IGNORE INTO recipients (campaign, email, state, language) "
+                           "SELECT ?, value, 'pending', ? FROM json_each(?)",
+                           (name, tag, json.dumps(chunk)))
+        return
+    db.executemany("INSERT OR IGNORE INTO recipients (campaign, email, state, language) "
+                   "VALUES (?, ?, 'pending', ?)",
+                   ((name, email.lower(), tag) for email, tag in rows))
+
+
 def _has_json(db: sqlite3.Connection) -> bool:
     """True when this SQLite has its JSON functions (built in since 3.38, an extension
     compiled in by most builds before)."""
@@ -193,24 +223,8 @@ class PendingRows:
             db.execute("BEGIN IMMEDIATE")
             # The campaign's row comes at commit (with its times), after its recipients.
             db.execute("PRAGMA defer_foreign_keys=ON")
-            if self.journal._has_json and self.journal._has_language:
-                for tag, emails in _by_language(self._rows).items():
-                    for chunk in _chunks(emails):
-                        db.execute(
-                            "INSERT OR IGNORE INTO recipients "
-                            "(campaign, email, state, language) "
-                            "SELECT ?, value, 'pending', ? FROM json_each(?)",
-                            (self.name, tag, json.dumps(chunk)))
-            elif self.journal._has_language:
-                db.executemany(
-                    "INSERT OR IGNORE INTO recipients (campaign, email, state, language) "
-                    "VALUES (?, ?, 'pending', ?)",
-                    ((self.name, email.lower(), tag) for email, tag in self._rows))
-            else:
-                db.executemany(
-                    "INSERT OR IGNORE INTO recipients (campaign, email, state) "
-                    "VALUES (?, ?, 'pending')",
-                    ((self.name, email.lower()) for email, _ in self._rows))
+            _insert_pending(db, self.name, self._rows, has_json=self.journal._has_json,
+                            has_language=self.journal._has_language)
         except BaseException as exc:  # noqa: BLE001 - raised again by commit()
             self._error = exc
         finally:
@@ -560,24 +574,12 @@ class Journal:
     def add_recipients(self, name: str, emails: Iterable[str]) -> None:
         """Add ``pending`` rows for addresses the campaign does not have yet (one commit).
 
-        The addresses go to SQLite as JSON arrays, read by its ``json_each`` table
-        (SQLite's JSON functions, built in since 3.38; row by row where they are
-        missing): one statement, inserted inside
-        SQLite, about half the CPU of one ``executemany`` row at a time."""
+        As :func:`_insert_pending` writes them: JSON arrays read by SQLite's
+        ``json_each`` (built in since 3.38; row by row where it is missing), about half
+        the CPU of one ``executemany`` row at a time."""
         with self._transaction() as db:
-            if self._has_json:
-                for chunk in _chunks(e.lower() for e in emails):
-                    db.execute(
-                        "INSERT OR IGNORE INTO recipients (campaign, email, state) "
-                        "SELECT ?, value, 'pending' FROM json_each(?)",
-                        (name, json.dumps(chunk)),
-                    )
-                return
-            db.executemany(
-                "INSERT OR IGNORE INTO recipients (campaign, email, state) "
-                "VALUES (?, ?, 'pending')",
-                ((name, e.lower()) for e in emails),
-            )
+            _insert_pending(db, name, ((email, "") for email in emails),
+                            has_json=self._has_json, has_language=False)
 
     def add_pending(self, name: str, rows: Iterable[tuple[str, str]]) -> None:
         """Add a ``pending`` row for each (address, BCP 47 tag of its message language)
@@ -588,25 +590,9 @@ class Journal:
         table, not an insert and then an update of every row). The rows go to SQLite as
         JSON arrays, as in :meth:`add_recipients` (0.4 s of CPU for 100,000 rows, not
         1.0 s)."""
-        if not self._has_language:
-            self.add_recipients(name, (email for email, _ in rows))
-            return
         with self._transaction() as db:
-            if self._has_json:
-                for tag, emails in _by_language(rows).items():
-                    for chunk in _chunks(emails):
-                        db.execute(
-                            "INSERT OR IGNORE INTO recipients "
-                            "(campaign, email, state, language) "
-                            "SELECT ?, value, 'pending', ? FROM json_each(?)",
-                            (name, tag, json.dumps(chunk)),
-                        )
-                return
-            db.executemany(
-                "INSERT OR IGNORE INTO recipients (campaign, email, state, language) "
-                "VALUES (?, ?, 'pending', ?)",
-                ((name, email.lower(), tag) for email, tag in rows),
-            )
+            _insert_pending(db, name, rows, has_json=self._has_json,
+                            has_language=self._has_language)
 
     def set_languages(self, name: str, languages: Iterable[tuple[str, str]]) -> None:
         """Record the language of the message each recipient is about to be sent:
