@@ -7,7 +7,9 @@ first row with an address makes the recipient, later rows merge into it.
 
 from __future__ import annotations
 
+import csv
 import gc
+import itertools
 import operator
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -297,27 +299,44 @@ class _Builder:
             out.pupil, out.carer = self.names(raw.cells)
         return out
 
-    def read_rows(self, rows: Iterable[RawRow], out: RowOutcomes) -> None:
-        """Every row's outcome appended to ``out``, as :meth:`row` gives it.
+    def read_rows(self, table: TableStream, out: RowOutcomes) -> None:
+        """Every data row's outcome appended to ``out``, as :meth:`row` gives it.
 
-        Most rows of a list have one shape: every field given, cells that need no
-        cleaning, no ``?``, one contact without flag columns, no ``--where``, and one plain
-        ASCII address (:data:`~mailer.lists.addresses.SIMPLE_ADDRESS`, in a domain
-        email-validator accepts) that is not suppressed. Such a row is read here without
-        the general path's steps that cannot apply to it (its cell reading, flags and
-        filters, the outcome objects): a 100,000-row list in about half the time. Any other
-        row takes :meth:`row`. Both give the same recipients and outcomes (the tests
-        compare them on generated lists)."""
+        Most rows of a CSV list have one shape: every field given, cells that need no
+        cleaning but the stripping of spaces at their ends, no ``?``, one contact without
+        flag columns, no ``--where``, and one plain ASCII address
+        (:data:`~mailer.lists.addresses.SIMPLE_ADDRESS`, in a domain email-validator
+        accepts) that is not suppressed. Such a row is read here straight from the csv
+        module's cells (:class:`~mailer.lists.table.CsvRecords`), without the general
+        path's steps that cannot apply to it (the row object, its cell reading, flags and
+        filters, the outcome objects): a 100,000-row list in about half the time. Any
+        other row, and every row of a YAML list, takes :meth:`row`. Both give the same
+        recipients and outcomes (the tests compare them on generated lists).
+
+        Raises:
+            ListError: a record the csv module refuses (naming its line), or a file that
+                changed while it was read.
+        """
         cmap = self.cmap
         slot = cmap.slots[0] if len(cmap.slots) == 1 else None
-        if (slot is None or self.where
+        rest = None
+        if not (slot is None or self.where
                 or any(f in slot.fields for f in (*FLAG_FIELDS, INVERSE_FLAG))):
-            for raw in rows:
+            rest = table.records()
+        if rest is None:
+            for raw in table.rows():
                 out.append(self.row(raw))
             return
-        width = len(self.table.header)
-        email_at = slot.fields["email"]
-        has_language = "language" in slot.fields
+        row, to_row = self.row, rest.row
+
+        def other(start: int, cells: list[str]) -> None:
+            raw = to_row(start, cells)
+            if raw is not None:  # None: a blank row
+                out.append(row(raw))
+
+        width = rest.width
+        email_at = slot.fields["email"]  # type: ignore[union-attr]
+        has_language = "language" in slot.fields  # type: ignore[union-attr]
         simple_local, simple_domain = SIMPLE_LOCAL_PART.fullmatch, SIMPLE_DOMAIN.fullmatch
         suppressed = self.suppressed
         by_key = self.by_key
@@ -326,81 +345,95 @@ class _Builder:
         first_row = Recipient.first
         from_row = Recipient.from_row
         share = self._texts.setdefault
-        names = self._names_getter(slot, width)
+        strip = str.strip
+        names = self._names_getter(slot, width)  # type: ignore[arg-type]
         blank = [""]  # cells + blank: index ``width`` reads a column the list lacks as ""
         domains: dict[str, str] = {}
-        for raw in rows:
-            cells = raw.cells
-            if raw.given != width:
-                out.append(self.row(raw))
-                continue
-            joined = "|".join(cells)
-            # The test of Builder.cleaned: the cells are their own clean_text.
-            if ("?" in joined or not joined.isprintable() or "  " in joined
-                    or " |" in joined or "| " in joined or joined[:1] == " "
-                    or joined[-1:] == " "):
-                out.append(self.row(raw))
-                continue
-            text = cells[email_at]
-            # SIMPLE_ADDRESS.fullmatch(text), in two halves: each distinct domain is
-            # matched and checked once (a list has a few dozen), only the local part on
-            # every row.
-            local, at, domain = text.rpartition("@")
-            if not at or len(local) > 64 or len(text) > 254 or simple_local(local) is None:
-                out.append(self.row(raw))
-                continue
-            lower = domains.get(domain)
-            if lower is None:
-                lower = domains[domain] = (
-                    domain.lower() if simple_domain(domain) is not None
-                    and not domain_problem(domain.lower()) else "")
-            if not lower:
-                out.append(self.row(raw))
-                continue
-            email = text if lower == domain else f"{local}@{lower}"
-            key = email.lower()  # ASCII: its casefold
-            if key == email:
-                key = email
-            if key in suppressed:
-                out.append(self.row(raw))
-                continue
-            line = raw.line
-            language = language_of(cells, slot, line) if has_language else ""
-            rec = by_key.get(key)
-            if names is not None:
-                # The names as child() and carer() read them (no full-name or salutation
-                # column), one C call for the seven cells, each shared with its equals.
-                title, forename, surname, pupil, pupil_surname, year, group = names(
-                    cells + blank)
-                title = share(title, title)
-                forename = share(forename, forename)
-                surname = share(surname, surname)
-                pupil = share(pupil, pupil)
-                pupil_surname = share(pupil_surname, pupil_surname)
-                year = share(year, year)
-                group = share(group, group)
-                if rec is None:
-                    rec = from_row(email, text, title, forename, surname, "", pupil,
-                                   pupil_surname, year, group, line, language)
-                    by_key[key] = rec
-                    recipients.append(rec)
-                    out.append_recipient(line, text)
+        # The records head() read ahead come first, with their lines; then the reader's.
+        ahead, rest.ahead = rest.ahead, []
+        ahead_lines = [start for start, _ in reversed(ahead)]
+        reader = rest.reader
+        prev = rest.prev
+        try:
+            for cells in itertools.chain([cells for _, cells in ahead], reader):
+                if ahead_lines:
+                    start = ahead_lines.pop()
+                else:
+                    start, prev = prev + 1, reader.line_num
+                if len(cells) != width:
+                    other(start, cells)
                     continue
-                carer = Carer(title, forename, surname, "")
-                child = Child(pupil, pupil_surname, year, group) if pupil else None
-            else:
-                child = child_of(cells)
-                carer = carer_of(cells, slot)
-                if rec is None:
-                    rec = first_row(email, text, carer, child, line, language)
-                    by_key[key] = rec
-                    recipients.append(rec)
-                    out.append_recipient(line, text)
+                joined = "|".join(cells)
+                if (joined[:1] == " " or joined[-1:] == " " or " |" in joined
+                        or "| " in joined):
+                    cells = list(map(strip, cells))
+                    joined = "|".join(cells)
+                # The test of Builder.cleaned: the cells are their own clean_text.
+                if "?" in joined or not joined.isprintable() or "  " in joined:
+                    other(start, cells)
                     continue
-            first = rec.lines[0]
-            if language and not rec.language:
-                rec.language = language
-            out.append_same_address(line, rec.add(carer, child, line), first, text)
+                text = cells[email_at]
+                # SIMPLE_ADDRESS.fullmatch(text), in two halves: each distinct domain is
+                # matched and checked once (a list has a few dozen), only the local part
+                # on every row.
+                local, at, domain = text.rpartition("@")
+                if not at or len(local) > 64 or len(text) > 254 or simple_local(local) is None:
+                    other(start, cells)
+                    continue
+                lower = domains.get(domain)
+                if lower is None:
+                    lower = domains[domain] = (
+                        domain.lower() if simple_domain(domain) is not None
+                        and not domain_problem(domain.lower()) else "")
+                if not lower:
+                    other(start, cells)
+                    continue
+                email = text if lower == domain else f"{local}@{lower}"
+                key = email.lower()  # ASCII: its casefold
+                if key == email:
+                    key = email
+                if key in suppressed:
+                    other(start, cells)
+                    continue
+                language = language_of(cells, slot, start) if has_language else ""
+                rec = by_key.get(key)
+                if names is not None:
+                    # The names as child() and carer() read them (no full-name or
+                    # salutation column), one C call for the seven cells, each shared
+                    # with its equals.
+                    title, forename, surname, pupil, pupil_surname, year, group = names(
+                        cells + blank)
+                    title = share(title, title)
+                    forename = share(forename, forename)
+                    surname = share(surname, surname)
+                    pupil = share(pupil, pupil)
+                    pupil_surname = share(pupil_surname, pupil_surname)
+                    year = share(year, year)
+                    group = share(group, group)
+                    if rec is None:
+                        rec = from_row(email, text, title, forename, surname, "", pupil,
+                                       pupil_surname, year, group, start, language)
+                        by_key[key] = rec
+                        recipients.append(rec)
+                        out.append_recipient(start, text)
+                        continue
+                    carer = Carer(title, forename, surname, "")
+                    child = Child(pupil, pupil_surname, year, group) if pupil else None
+                else:
+                    child = child_of(cells)
+                    carer = carer_of(cells, slot)  # type: ignore[arg-type]
+                    if rec is None:
+                        rec = first_row(email, text, carer, child, start, language)
+                        by_key[key] = rec
+                        recipients.append(rec)
+                        out.append_recipient(start, text)
+                        continue
+                first = rec.lines[0]
+                if language and not rec.language:
+                    rec.language = language
+                out.append_same_address(start, rec.add(carer, child, start), first, text)
+        except csv.Error as exc:
+            raise rest.error(exc, prev + 1) from None
 
     def _names_getter(self, slot: Slot, width: int
                       ) -> Callable[[list[str]], tuple[str, ...]] | None:
@@ -524,7 +557,7 @@ def read_list(
     # Row by row: only the outcomes and the recipients are kept, never the rows' cells.
     rows = RowOutcomes()
     with _collector_paused():
-        builder.read_rows(table.rows(), rows)
+        builder.read_rows(table, rows)
     return ListReport(
         path=path,
         columns=table.header,

@@ -16,7 +16,7 @@ import io
 import itertools
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -92,10 +92,11 @@ class TableStream:
     quote, as :func:`read_table` does.
     """
 
-    def __init__(self, path: Path, header: list[str], rows: Iterator[RawRow], *,
+    def __init__(self, path: Path, header: list[str], rows: Iterable[RawRow] = (), *,
                  blank_lines: int = 0, format: str = "csv", encoding: str = "utf-8",
                  delimiter: str = ",", header_line: int = 1,
-                 counter: list[int] | None = None) -> None:
+                 counter: list[int] | None = None,
+                 records: CsvRecords | None = None) -> None:
         self.path = path
         self.header = header
         self.format = format
@@ -104,7 +105,8 @@ class TableStream:
         self.header_line = header_line
         self.warnings: list[str] = []
         self._blank = counter if counter is not None else [blank_lines]
-        self._rows = rows
+        self._rows = iter(rows)
+        self._records = records
         self._head: list[RawRow] = []
 
     @property
@@ -119,6 +121,8 @@ class TableStream:
 
     def head(self, count: int) -> list[RawRow]:
         """The first ``count`` data rows (kept, and given again by :meth:`rows`)."""
+        if self._records is not None:
+            return self._records.peek(count)
         while len(self._head) < count:
             row = next(self._rows, None)
             if row is None:
@@ -126,12 +130,17 @@ class TableStream:
             self._head.append(row)
         return self._head[:count]
 
+    def records(self) -> CsvRecords | None:
+        """For a CSV file, its data rows as :class:`CsvRecords` (:meth:`head`'s among
+        them); ``None`` for YAML. Read the rows this way or by :meth:`rows`, once."""
+        return self._records
+
     def rows(self) -> Iterator[RawRow]:
         """Every data row once, in file order (call once)."""
+        if self._records is not None:
+            return self._records.rows()
         head, self._head = self._head, []
-        yield from head
-        del head
-        yield from self._rows
+        return itertools.chain(head, self._rows)
 
     def to_table(self) -> Table:
         """Read every row into a :class:`Table`."""
@@ -428,30 +437,106 @@ def _csv_error(exc: csv.Error, start: int, line_num: int, path: Path, delimiter:
     )
 
 
-def _csv_rows(reader: Any, prev: int, width: int, blank: list[int], path: Path,
-              delimiter: str, names: list[str], whole_text: Callable[[], str]
-              ) -> Iterator[RawRow]:
-    """The data rows of csv ``reader`` after the header (which ended on line ``prev``),
-    cells stripped; blank ones are counted in ``blank[0]``. A csv error becomes a
-    :class:`ListError` naming the line (see :func:`_csv_error`)."""
-    strip = str.strip
-    try:
-        for cells in reader:
-            start, prev = prev + 1, reader.line_num
-            stripped = list(map(strip, cells))
-            if not any(stripped):
-                blank[0] += 1
-                continue
-            given = len(stripped)
-            if given == width:  # most rows
-                yield RawRow(start, stripped, given, False)
-                continue
-            extra = any(stripped[width:])
-            row_cells = stripped[:width] + [""] * max(0, width - given)
-            yield RawRow(start, row_cells, given, extra)
-    except csv.Error as exc:
-        raise _csv_error(exc, prev + 1, reader.line_num, path, delimiter, names,
-                         whole_text) from None
+class CsvRecords:
+    """The data rows of a CSV list after its header, as the csv module gives them: for
+    :meth:`rows` (every row as a :class:`RawRow`), or for a reader that takes most rows'
+    cells straight from :attr:`reader` (the list reader's common rows) and the others
+    through :meth:`row`.
+
+    Attributes:
+        reader: the ``csv.reader``; its ``line_num`` is the line the last record ended on.
+        prev: the line the last record read so far ended on (the header's, at first).
+        ahead: (start line, cells) of the records :meth:`peek` has read, to be read again.
+        width: the header's number of columns.
+    """
+
+    def __init__(self, reader: Any, prev: int, width: int, blank: list[int], path: Path,
+                 delimiter: str, names: list[str], whole_text: Callable[[], str]) -> None:
+        self.reader = reader
+        self.prev = prev
+        self.ahead: list[tuple[int, list[str]]] = []
+        self.width = width
+        self._blank = blank
+        self._path = path
+        self._delimiter = delimiter
+        self._names = names
+        self._whole_text = whole_text
+
+    def row(self, start: int, cells: list[str]) -> RawRow | None:
+        """The :class:`RawRow` of the record ``cells`` that starts on line ``start``:
+        cells stripped, padded or cut to the header's width; ``None`` for a blank one
+        (counted in the table's ``blank_lines``)."""
+        raw = _raw_row(start, cells, self.width)
+        if raw is None:
+            self._blank[0] += 1
+        return raw
+
+    def error(self, exc: csv.Error, start: int) -> ListError:
+        """The :class:`ListError` for ``exc``, raised by :attr:`reader` reading the record
+        that starts on line ``start`` (see :func:`_csv_error`)."""
+        return _csv_error(exc, start, self.reader.line_num, self._path, self._delimiter,
+                          self._names, self._whole_text)
+
+    def peek(self, count: int) -> list[RawRow]:
+        """The first ``count`` data rows (fewer when the list has fewer), blank ones left
+        out; their records are kept in :attr:`ahead`, to be read again.
+
+        Raises:
+            ListError: a record the csv module refuses."""
+        width = self.width
+        rows = [raw for start, cells in self.ahead
+                if (raw := _raw_row(start, cells, width)) is not None]
+        reader, prev = self.reader, self.prev
+        try:
+            while len(rows) < count:
+                cells = next(reader, None)
+                if cells is None:
+                    break
+                start, prev = prev + 1, reader.line_num
+                self.ahead.append((start, cells))
+                raw = _raw_row(start, cells, width)
+                if raw is not None:
+                    rows.append(raw)
+        except csv.Error as exc:
+            raise self.error(exc, prev + 1) from None
+        self.prev = prev
+        return rows[:count]
+
+    def rows(self) -> Iterator[RawRow]:
+        """Every data row (:attr:`ahead` first), as :meth:`row` gives it: blank ones
+        counted and left out.
+
+        Raises:
+            ListError: a record the csv module refuses."""
+        ahead, self.ahead = self.ahead, []
+        row = self.row
+        for start, cells in ahead:
+            raw = row(start, cells)
+            if raw is not None:
+                yield raw
+        del ahead
+        reader, prev = self.reader, self.prev
+        try:
+            for cells in reader:
+                start, prev = prev + 1, reader.line_num
+                raw = row(start, cells)
+                if raw is not None:
+                    yield raw
+        except csv.Error as exc:
+            raise self.error(exc, prev + 1) from None
+
+
+def _raw_row(start: int, cells: list[str], width: int) -> RawRow | None:
+    """The :class:`RawRow` of csv record ``cells`` starting on line ``start`` of a list
+    ``width`` columns wide; ``None`` when every cell is blank."""
+    stripped = list(map(str.strip, cells))
+    if not any(stripped):
+        return None
+    given = len(stripped)
+    if given == width:  # most rows
+        return RawRow(start, stripped, given, False)
+    extra = any(stripped[width:])
+    return RawRow(start, stripped[:width] + [""] * max(0, width - given), given, extra)
 
 
 def _open_csv(lines: Iterator[str], path: Path, encoding: str,
@@ -482,10 +567,11 @@ def _open_csv(lines: Iterator[str], path: Path, encoding: str,
             while names and not names[-1]:
                 names.pop()
             blank = [0]
-            rows = _csv_rows(reader, prev, len(names), blank, path, delimiter, names,
-                             whole_text)
-            return TableStream(path, names, rows, format="csv", encoding=encoding,
-                               delimiter=delimiter, header_line=start, counter=blank)
+            records = CsvRecords(reader, prev, len(names), blank, path, delimiter, names,
+                                 whole_text)
+            return TableStream(path, names, format="csv", encoding=encoding,
+                               delimiter=delimiter, header_line=start, counter=blank,
+                               records=records)
     except csv.Error as exc:
         raise _csv_error(exc, prev + 1, reader.line_num, path, delimiter, [],
                          whole_text) from None
