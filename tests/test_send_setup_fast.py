@@ -544,3 +544,32 @@ def test_counts_of_an_all_english_list_are_those_of_the_full_pass(languages: lis
     assert plan.counts(recipients)["languages"] == ({"en": len(languages)} if languages
                                                     else {})
 
+
+def test_a_list_read_leaves_its_recipients_in_the_oldest_generation(tmp_path: Path) -> None:
+    """Reading a list makes no pass of the cyclic collector over it: its recipients go to
+    the oldest generation without one, and stay collectable (no object is left frozen)."""
+    import gc
+
+    from mailer.lists import read_list
+
+    path = tmp_path / "list.csv"
+    path.write_text("Email,Contact Forename\n" + "".join(f"p{i}@example.com,P{i}\n"
+                                                       for i in range(3000)),
+                    encoding="utf-8")
+    passes: list[int] = []
+
+    def seen(phase: str, info: dict) -> None:
+        if phase == "start":
+            passes.append(info["generation"])
+
+    assert gc.isenabled()
+    gc.collect()
+    gc.callbacks.append(seen)
+    try:
+        report = read_list(path)
+    finally:
+        gc.callbacks.remove(seen)
+    assert passes == []
+    assert gc.get_freeze_count() == 0
+    last = report.recipients[-1]
+    assert any(o is last for o in gc.get_objects(generation=2))

@@ -506,12 +506,20 @@ class _Builder:
 def _collector_paused() -> Iterator[None]:
     """Python's cyclic garbage collector off while a list's recipients are made: they are
     new objects that live on (no cycles to find), and each of the collector's passes
-    over the growing heap cost, together, about a fifth of reading a 100,000-row list."""
+    over the growing heap cost, together, about a fifth of reading a 100,000-row list.
+
+    After, every object is moved to the collector's oldest generation without a pass
+    (``gc.freeze`` then ``gc.unfreeze``): otherwise its next pass of the youngest (all
+    the list's objects, made while it was off) and the one after of the middle
+    generation would each go over the whole list (0.08 s for 100,000 recipients, before
+    the first message). They are still collected as usual, in its full passes."""
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        gc.freeze()
+        gc.unfreeze()
         if enabled:
             gc.enable()
 
