@@ -5,14 +5,14 @@ Each function takes a :class:`Workspace` and names, and returns data; nothing he
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mailer.config import ListsConfig
 from mailer.errors import MailerError, SnippetError
 from mailer.languages import best_match, is_english
-from mailer.lists import ListReport, read_list, read_suppression
+from mailer.lists import ListReport, Recipient, read_list, read_suppression
 from mailer.render import Rendered, render
 from mailer.snippets import Snippet, find_snippet, list_translations, load_snippet, parse_snippet
 from mailer.workspace import Workspace
@@ -220,10 +220,14 @@ def read_workspace_letters(ws: Workspace, snippet_name: str, list_name: str,
     return plan_letters(path, config.lists.columns, suppression, where), snippet
 
 
-def read_workspace_list(ws: Workspace, name: str, where: Sequence[str] = ()) -> ListReport:
+def read_workspace_list(
+    ws: Workspace, name: str, where: Sequence[str] = (),
+    on_recipients: Callable[[list[Recipient]], object] | None = None,
+) -> ListReport:
     """Read list ``name`` (a path, or a file in ``lists/``) with the workspace's column
     mapping (``lists.columns``) and suppression list (``lists.suppression``), keeping the
-    rows that match every ``--where COLUMN=VALUE`` in ``where``.
+    rows that match every ``--where COLUMN=VALUE`` in ``where``; ``on_recipients``: see
+    :func:`mailer.lists.read_list`.
 
     Raises:
         mailer.errors.ListError: for a missing or unreadable list, a configured
@@ -236,4 +240,4 @@ def read_workspace_list(ws: Workspace, name: str, where: Sequence[str] = ()) -> 
     suppression = read_suppression(
         ws.root / configured, required=configured != ListsConfig().suppression
     )
-    return read_list(path, config.lists.columns, suppression, where)
+    return read_list(path, config.lists.columns, suppression, where, on_recipients)

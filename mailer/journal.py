@@ -26,6 +26,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import queue
 import sqlite3
 import threading
 import time
@@ -196,21 +197,89 @@ def _has_json(db: sqlite3.Connection) -> bool:
         return False
 
 
+def _insert_streamed(db: sqlite3.Connection, name: str, batches: queue.SimpleQueue[object],
+                     *, has_json: bool, has_language: bool) -> None:
+    """Insert a ``pending`` row of campaign ``name`` for each address in each batch taken
+    from ``batches`` as it comes (tagged English, ``en``), until the end: a
+    :class:`_StreamEnd` (whose non-English tags are then set) or :data:`_STREAM_ABANDONED`.
+    Each batch goes in sorted (primary-key order, as :func:`_by_language` says why)."""
+    while True:
+        item = batches.get()
+        if item is _STREAM_ABANDONED:
+            return
+        if isinstance(item, _StreamEnd):
+            break
+        emails = sorted(map(_lower, item))  # type: ignore[call-overload]
+        for chunk in _chunks(emails):
+            if has_json and has_language:
+                db.execute("INSERT OR IGNORE INTO recipients (campaign, email, state, "
+                           "language) SELECT ?, value, 'pending', 'en' FROM json_each(?)",
+                           (name, json.dumps(chunk)))
+            elif has_json:
+                db.execute("INSERT OR IGNORE INTO recipients (campaign, email, state) "
+                           "SELECT ?, value, 'pending' FROM json_each(?)",
+                           (name, json.dumps(chunk)))
+            else:
+                _insert_pending(db, name, ((email, "en") for email in chunk),
+                                has_json=False, has_language=has_language)
+    if not has_language:
+        return
+    for tag, emails in _by_language(item.languages).items():
+        if has_json:
+            for chunk in _chunks(emails):
+                db.execute("UPDATE recipients SET language = ? WHERE campaign = ? AND email "
+                           "IN (SELECT value FROM json_each(?))", (tag, name, json.dumps(chunk)))
+        else:
+            db.executemany("UPDATE recipients SET language = ? WHERE campaign = ? AND "
+                           "email = ?", ((tag, name, email) for email in emails))
+
+
+class _StreamEnd:
+    """The end of a stream of addresses, with (address, message language) of those whose
+    message is not in English."""
+
+    def __init__(self, languages: Iterable[tuple[str, str]]) -> None:
+        self.languages = languages
+
+
+#: Put on a stream's queue by :meth:`PendingRows.abandon`: stop reading it.
+_STREAM_ABANDONED = object()
+
+
 class PendingRows:
     """A new campaign's ``pending`` rows being written in a thread (see
-    :meth:`Journal.pending_ahead`); commit or abandon it exactly once (both wait for the
-    thread; a second call does nothing)."""
+    :meth:`Journal.pending_ahead` and :meth:`Journal.pending_stream`); commit or abandon
+    it exactly once (both wait for the thread; a second call does nothing)."""
 
-    def __init__(self, journal: Journal, name: str, rows: Iterable[tuple[str, str]]) -> None:
+    def __init__(self, journal: Journal, name: str,
+                 rows: Iterable[tuple[str, str]] | None) -> None:
         self.journal = journal
         self.name = name
         self._rows = rows
+        self._batches: queue.SimpleQueue[object] | None = (
+            queue.SimpleQueue() if rows is None else None)
         self._error: BaseException | None = None
+        self._ended = rows is not None
         self._db: sqlite3.Connection | None = sqlite3.connect(
             str(journal.path), isolation_level=None, timeout=10, check_same_thread=False)
         self._thread = threading.Thread(target=self._write, name="journal-pending",
                                         daemon=True)
         self._thread.start()
+
+    def add(self, emails: Iterable[str]) -> None:
+        """A stream's next addresses (iterated in the thread: a ``map`` over recipients
+        costs the caller nothing); their rows say English (``en``) until :meth:`end`
+        says otherwise. An address given twice keeps its first row."""
+        assert self._batches is not None  # a stream's (Journal.pending_stream)
+        self._batches.put(emails)
+
+    def end(self, languages: Iterable[tuple[str, str]] = ()) -> None:
+        """A stream's last addresses have been given; ``languages``: (address, message
+        language) of every one whose message is not in English (``pl``, ``pt-BR``), each
+        address once (as a campaign's recipients are), iterated in the thread."""
+        assert self._batches is not None  # a stream's (Journal.pending_stream)
+        self._batches.put(_StreamEnd(languages))
+        self._ended = True
 
     def _write(self) -> None:
         db = self._db
@@ -223,8 +292,13 @@ class PendingRows:
             db.execute("BEGIN IMMEDIATE")
             # The campaign's row comes at commit (with its times), after its recipients.
             db.execute("PRAGMA defer_foreign_keys=ON")
-            _insert_pending(db, self.name, self._rows, has_json=self.journal._has_json,
-                            has_language=self.journal._has_language)
+            journal = self.journal
+            if self._batches is not None:
+                _insert_streamed(db, self.name, self._batches, has_json=journal._has_json,
+                                 has_language=journal._has_language)
+            else:
+                _insert_pending(db, self.name, self._rows or (), has_json=journal._has_json,
+                                has_language=journal._has_language)
         except BaseException as exc:  # noqa: BLE001 - raised again by commit()
             self._error = exc
         finally:
@@ -239,6 +313,7 @@ class PendingRows:
             JournalError: the rows could not be written (a full disk, a journal in use);
                 nothing of the campaign is recorded then.
         """
+        assert self._ended  # a stream is committed after its end()
         self._thread.join()
         db = self._db
         assert db is not None  # committed once, never after abandon()
@@ -269,6 +344,8 @@ class PendingRows:
 
     def abandon(self) -> None:
         """Undo the rows written (nothing of the campaign is recorded)."""
+        if self._batches is not None:
+            self._batches.put(_STREAM_ABANDONED)  # a stream still waiting for more stops
         self._thread.join()
         if self._db is not None:
             with suppress(sqlite3.Error):
@@ -535,6 +612,15 @@ class Journal:
         0.4 s less before the first message of a 100,000-recipient campaign.
         """
         return PendingRows(self, name, rows)
+
+    def pending_stream(self, name: str) -> PendingRows:
+        """As :meth:`pending_ahead`, with the addresses given as they are known
+        (:meth:`PendingRows.add`, as a list is read) and their languages at the end
+        (:meth:`PendingRows.end`): the insert, about 0.4 s of SQLite's time for 100,000
+        recipients, is done while the list is read, on the other core, not after it.
+        Every row is for a new campaign (``name`` has none yet: the caller holds the
+        send lock and has checked)."""
+        return PendingRows(self, name, None)
 
     def update_campaign(
         self, name: str, *, list_path: str, list_hash: str, content_hash: str, transport: str

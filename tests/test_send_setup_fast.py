@@ -177,6 +177,65 @@ def test_a_kill_while_rows_are_written_ahead_records_nothing(tmp_path: Path) -> 
     assert _rows(path) == []
 
 
+@pytest.mark.parametrize("json_functions", [True, False], ids=["json_each", "row_by_row"])
+def test_rows_streamed_as_the_list_is_read_are_the_rows_written_ahead(
+        tmp_path: Path, json_functions: bool) -> None:
+    """Addresses given in batches as they are read, their languages at the end, give the
+    rows written ahead from (address, language) pairs: one row for a repeated address,
+    English unless the end says otherwise; none is visible before the commit."""
+    pairs = [("A@Example.com", "en"), ("b@example.com", "pl"), ("c@example.com", "pt-BR"),
+             ("a@example.com", "en"), ("Zo\u00eb@example.com", "pl"), ("d@example.com", "en")]
+    path = tmp_path / "streamed.sqlite3"
+    with Journal(path) as journal:
+        journal._has_json = json_functions
+        pending = journal.pending_stream("c")
+        pending.add(iter([pairs[0][0], pairs[1][0]]))
+        pending.add(e for e, _ in pairs[2:5])
+        pending.add([])
+        pending.add([pairs[5][0]])
+        reader = sqlite3.connect(str(path))
+        pending.end((e, t) for e, t in pairs if t != "en")
+        pending._thread.join()
+        assert reader.execute("SELECT count(*) FROM recipients").fetchone() == (0,)
+        reader.close()
+        pending.commit(**_ROW)
+    with Journal(tmp_path / "ahead.sqlite3") as journal:
+        journal.pending_ahead("c", pairs).commit(**_ROW)
+    assert [r[1:] for r in _rows(path)] == [r[1:] for r in _rows(tmp_path / "ahead.sqlite3")]
+    assert [(r[1], r[-1]) for r in _rows(path)] == [
+        ("a@example.com", "en"), ("b@example.com", "pl"), ("c@example.com", "pt-BR"),
+        ("d@example.com", "en"), ("zo\u00eb@example.com", "pl")]
+
+
+def test_a_stream_abandoned_while_it_waits_for_more_leaves_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite3"
+    with Journal(path) as journal:
+        pending = journal.pending_stream("c")
+        pending.add(["a@example.com", "b@example.com"])
+        pending.abandon()  # no end(): the thread is still waiting for more
+        assert not pending._thread.is_alive()
+        assert journal.campaign("c") is None and journal.states("c") == {}
+        journal.start_campaign("c", **_ROW)  # the journal can be written again at once
+    assert _rows(path) == []
+
+
+def test_a_stream_that_breaks_records_nothing_and_says_so_at_commit(tmp_path: Path) -> None:
+    def addresses():  # type: ignore[no-untyped-def]
+        yield "a@example.com"
+        raise RuntimeError("the list broke half-way")
+
+    path = tmp_path / "j.sqlite3"
+    with Journal(path) as journal:
+        pending = journal.pending_stream("c")
+        pending.add(addresses())
+        pending.add(["b@example.com"])  # after the break: taken by nobody, harmlessly
+        pending.end()
+        with pytest.raises(RuntimeError, match="half-way"):
+            pending.commit(**_ROW)
+        assert journal.campaign("c") is None and journal.states("c") == {}
+    assert _rows(path) == []
+
+
 # -- the list reader: the fast path for the common row shape --------------------------------
 
 POOL = ["sadia.khan@example.com", "Imran.Khan@Example.COM", "jo.smith@example.org",
@@ -197,9 +256,11 @@ def _general_read(monkeypatch: pytest.MonkeyPatch, path: Path, **kwargs: object)
     from mailer.lists import read_list
     from mailer.lists.reader import _Builder
 
-    def general(self, table, out):  # type: ignore[no-untyped-def]
+    def general(self, table, out, on_recipients=None):  # type: ignore[no-untyped-def]
         for raw in table.rows():
             out.append(self.row(raw))
+        if on_recipients is not None and self.recipients:
+            on_recipients(list(self.recipients))
 
     with monkeypatch.context() as m:
         m.setattr(_Builder, "read_rows", general)
@@ -344,6 +405,44 @@ def test_spaces_around_the_separators_keep_rows_on_the_fast_path(
         _general_read(monkeypatch, path)
     assert fast.value.line == general.value.line == 62
     assert str(fast.value) == str(general.value)
+
+
+@pytest.mark.parametrize("where", [[], ["year=Year 3"]], ids=["fast path", "general path"])
+def test_recipients_are_given_in_batches_as_the_list_is_read(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: list[str]) -> None:
+    """``on_recipients`` gets every recipient once, in list order, a batch at a time while
+    the rows are read (each batch given before the rows after it are read), whichever
+    way the rows are read."""
+    import mailer.lists.reader as reader_module
+    from mailer.lists import read_list
+
+    monkeypatch.setattr(reader_module, "RECIPIENT_BATCH", 7)
+    path = tmp_path / "list.csv"
+    rows = [f"Amy,Khan,Year 3,3K,Mrs,Sadia,Khan,Mother,p{i % 40}@example.com\n"
+            for i in range(100)]
+    path.write_text("Pupil Forename,Pupil Surname,Year,Reg Group,Contact Title,"
+                    "Contact Forename,Contact Surname,Relationship,Email\n" + "".join(rows),
+                    encoding="utf-8")
+    batches: list[list[str]] = []
+    seen_rows: list[int] = []
+    real_row = reader_module._Builder.row
+
+    def row(self, raw):  # type: ignore[no-untyped-def]
+        seen_rows.append(raw.line)
+        return real_row(self, raw)
+
+    monkeypatch.setattr(reader_module._Builder, "row", row)
+
+    def given(batch: list) -> None:  # type: ignore[type-arg]
+        batches.append([r.email for r in batch])
+        seen_rows.append(-len(batch))
+
+    report = read_list(path, where=where, on_recipients=given)
+    assert [e for b in batches for e in b] == [r.email for r in report.recipients]
+    assert len(report.recipients) == 40
+    assert [len(b) for b in batches] == [7, 7, 7, 7, 7, 5]
+    if where:  # the general path: each batch is given before the next row is read
+        assert seen_rows[:9] == [2, 3, 4, 5, 6, 7, 8, -7, 9]
 
 
 def test_fast_path_reads_a_plain_sims_export_without_the_general_path(

@@ -12,6 +12,7 @@ import gc
 import itertools
 import operator
 import re
+import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -299,7 +300,8 @@ class _Builder:
             out.pupil, out.carer = self.names(raw.cells)
         return out
 
-    def read_rows(self, table: TableStream, out: RowOutcomes) -> None:
+    def read_rows(self, table: TableStream, out: RowOutcomes,
+                  on_recipients: Callable[[list[Recipient]], object] | None = None) -> None:
         """Every data row's outcome appended to ``out``, as :meth:`row` gives it.
 
         Most rows of a CSV list have one shape: every field given, cells that need no
@@ -313,10 +315,26 @@ class _Builder:
         other row, and every row of a YAML list, takes :meth:`row`. Both give the same
         recipients and outcomes (the tests compare them on generated lists).
 
+        ``on_recipients`` is given the recipients in batches, as they are made (about
+        :data:`RECIPIENT_BATCH` at a time, the last batch once every row is read); a
+        recipient's later rows may still add to it.
+
         Raises:
             ListError: a record the csv module refuses (naming its line), or a file that
                 changed while it was read.
         """
+        recipients = self.recipients
+        given = 0  # recipients given to on_recipients so far
+        batch = RECIPIENT_BATCH if on_recipients is not None else sys.maxsize
+        next_batch = batch
+
+        def hand_over() -> int:
+            nonlocal given
+            if on_recipients is not None and len(recipients) > given:
+                on_recipients(recipients[given:])
+                given = len(recipients)
+            return given + batch
+
         cmap = self.cmap
         slot = cmap.slots[0] if len(cmap.slots) == 1 else None
         rest = None
@@ -325,7 +343,10 @@ class _Builder:
             rest = table.records()
         if rest is None:
             for raw in table.rows():
+                if len(recipients) >= next_batch:
+                    next_batch = hand_over()
                 out.append(self.row(raw))
+            hand_over()
             return
         row, to_row = self.row, rest.row
 
@@ -340,7 +361,6 @@ class _Builder:
         simple_local, simple_domain = SIMPLE_LOCAL_PART.fullmatch, SIMPLE_DOMAIN.fullmatch
         suppressed = self.suppressed
         by_key = self.by_key
-        recipients = self.recipients
         child_of, carer_of, language_of = self.child, self.carer, self.language
         first_row = Recipient.first
         from_row = Recipient.from_row
@@ -356,6 +376,8 @@ class _Builder:
         prev = rest.prev
         try:
             for cells in itertools.chain([cells for _, cells in ahead], reader):
+                if len(recipients) >= next_batch:
+                    next_batch = hand_over()
                 if ahead_lines:
                     start = ahead_lines.pop()
                 else:
@@ -434,6 +456,7 @@ class _Builder:
                 out.append_same_address(start, rec.add(carer, child, start), first, text)
         except csv.Error as exc:
             raise rest.error(exc, prev + 1) from None
+        hand_over()
 
     def _names_getter(self, slot: Slot, width: int
                       ) -> Callable[[list[str]], tuple[str, ...]] | None:
@@ -502,6 +525,10 @@ class _Builder:
         return out
 
 
+#: Recipients given to ``read_list``'s ``on_recipients`` at a time.
+RECIPIENT_BATCH = 8192
+
+
 @contextmanager
 def _collector_paused() -> Iterator[None]:
     """Python's cyclic garbage collector off while a list's recipients are made: they are
@@ -529,6 +556,7 @@ def read_list(
     column_overrides: dict[str, list[str]] | None = None,
     suppressed: Iterable[str] | Suppression | None = None,
     where: Sequence[str | Where] = (),
+    on_recipients: Callable[[list[Recipient]], object] | None = None,
 ) -> ListReport:
     """Read a CSV or YAML list and return its recipients and every data row's fate.
 
@@ -537,6 +565,8 @@ def read_list(
         column_overrides: ``lists.columns`` from ``mailer.yaml`` (field -> column names).
         suppressed: addresses not to send to, or a :class:`Suppression` read from a file.
         where: ``--where`` filters (``"year=7"`` strings or parsed :class:`Where`).
+        on_recipients: given the recipients in batches as they are read (see
+            :meth:`_Builder.read_rows`), in list order; together, the result's.
 
     Raises:
         ListError: when the file cannot be read as a list at all (missing, empty, bad
@@ -565,7 +595,7 @@ def read_list(
     # Row by row: only the outcomes and the recipients are kept, never the rows' cells.
     rows = RowOutcomes()
     with _collector_paused():
-        builder.read_rows(table, rows)
+        builder.read_rows(table, rows, on_recipients)
     return ListReport(
         path=path,
         columns=table.header,
