@@ -112,6 +112,40 @@ def test_each_parent_gets_their_language_through_smtp(mailer, workspace: Path) -
     assert data["with_note"] == 0
 
 
+def test_the_journal_records_each_parents_message_language(
+        mailer, workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The campaign's rows, written into the journal while the list is read (before the
+    languages are known), say the language of the message each parent got, including a
+    parent whose language is given only on a later row of the list."""
+    import sqlite3
+
+    from mailer.journal import Journal
+
+    streams: list[str] = []
+    real = Journal.pending_stream
+
+    def stream(self, name):  # type: ignore[no-untyped-def]
+        streams.append(name)
+        return real(self, name)
+
+    monkeypatch.setattr(Journal, "pending_stream", stream)
+    with (workspace / "lists" / "families.csv").open("a", encoding="utf-8") as f:
+        f.write("Mia,Evans,Mr,Gareth,Evans,gareth@example.com,Polish\n")
+    with SmtpServer() as server:
+        set_smtp(workspace, host="127.0.0.1", port=server.port, security="none")
+        result = mailer("send", SNIPPET, "--list", "lists/families.csv", "--yes", "--json")
+        received = {r.rcpt_tos[0]: r.message["Content-Language"] for r in server.received}
+    assert result.returncode == 0, result.stderr
+    assert streams == [f"{SNIPPET}--families"]
+    db = sqlite3.connect(str(workspace / ".mailer" / "journal.sqlite3"))
+    rows = dict(db.execute("SELECT email, language FROM recipients").fetchall())
+    db.close()
+    expected = {a: ("en" if lang == "en-GB" else lang) for a, lang in EXPECTED.items()}
+    expected["gareth@example.com"] = "pl"
+    assert rows == expected
+    assert received["gareth@example.com"] == "pl"
+
+
 def test_english_with_a_line_in_their_language(mailer, workspace: Path) -> None:
     config = workspace / "mailer.yaml"
     config.write_text(config.read_text(encoding="utf-8")
