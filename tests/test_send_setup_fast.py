@@ -484,6 +484,56 @@ def test_fast_path_reads_a_plain_sims_export_without_the_general_path(
     _same_report(report, _general_read(monkeypatch, path))
 
 
+_name_parts = st.sampled_from(["", "Mrs", "Mrs.", "mrs", "Sadia", "SADIA", "Khan", "Zoë",
+                               "ZOË", "Ó Súilleabháin", "Ben", "ben"])
+_carers = st.builds(lambda t, f, s, sal: (t, f, s, sal), _name_parts, _name_parts,
+                    _name_parts, st.sampled_from(["", "", "Mr & Mrs Khan"]))
+_children = st.one_of(st.none(), st.builds(lambda f, s, y, g: (f, s, y, g), _name_parts,
+                                           _name_parts, st.sampled_from(["", "Year 3", "3"]),
+                                           st.sampled_from(["", "3K"])))
+
+
+def _recased(draw: st.DrawFn, fields: tuple | None) -> tuple | None:  # type: ignore[type-arg]
+    """``fields`` again, each as it is, upper-cased or (a title) with a full stop."""
+    if fields is None:
+        return None
+    how = st.sampled_from(["same", "same", "upper", "dot"])
+    return tuple(f.upper() if (h := draw(how)) == "upper" else f + "." if h == "dot" and i == 0
+                 and f else f for i, f in enumerate(fields))
+
+
+@settings(max_examples=400, deadline=None)
+@given(first=st.tuples(_carers, _children), data=st.data())
+def test_adding_rows_to_a_recipient_of_one_carer_is_the_general_add(
+        first: tuple, data: st.DataObject) -> None:  # type: ignore[type-arg]
+    """A recipient's later rows (a sibling's, a second carer's, a repeat, the same names
+    in other letter cases) give the same carers, children, lines and answers through
+    the slots' quick comparison as through the general way (lists, sets and case-folded
+    keys)."""
+    from mailer.lists import Carer, Child, Recipient
+
+    rows = []
+    for _ in range(data.draw(st.integers(1, 4))):
+        if data.draw(st.booleans()):  # the first row's names again, maybe re-cased
+            carer, child = _recased(data.draw, first[0]), _recased(data.draw, first[1])
+        else:
+            carer, child = data.draw(st.tuples(_carers, _children))
+        rows.append((carer, child, data.draw(st.integers(2, 6))))
+
+    def made() -> Recipient:
+        carer, child = first
+        return Recipient.first("a@example.com", "a@example.com", Carer(*carer),
+                               Child(*child) if child else None, 2)
+
+    quick, general = made(), made()
+    for carer, child, line in rows:
+        args = (Carer(*carer), Child(*child) if child else None, line)
+        assert quick.add(*args) == general._add(*args)
+        assert quick == general
+        assert (quick.carers, quick.children, quick.lines, quick.unnamed_carer) == (
+            general.carers, general.children, general.lines, general.unnamed_carer)
+
+
 # -- the To line's name, read once per recipient by the pre-flight --------------------------
 
 _parts = st.sampled_from(["", "Mrs", "Sadia", "Khan", "Zoë", "Ó Súilleabháin"])

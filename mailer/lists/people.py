@@ -335,6 +335,40 @@ class Recipient:
         """Record that list ``line`` names ``carer`` and ``child`` at this address.
 
         Returns True when the row added something new (a carer or a child)."""
+        if self._carers is None and self._children is None:
+            return self._add_to_one(carer, child, line)
+        return self._add(carer, child, line)
+
+    def _add_to_one(self, carer: Carer, child: Child | None, line: int) -> bool:
+        """:meth:`add` to a recipient of one carer and one pupil (most lists' second row
+        of an address: a sibling's), compared with its slots without making a list, a
+        set or a key of what it holds when the names are the same strings: a sixth of
+        the time (17,000 such rows of a 100,000-row list took 0.16 s)."""
+        new = False
+        if not carer.known:
+            new = not self.unnamed_carer
+            self.unnamed_carer = True
+        elif carer != (self._title, self._forename, self._surname, self._salutation):
+            mine = Carer(self._title, self._forename, self._surname, self._salutation)
+            if carer.key != mine.key:
+                self._set_carers((mine, carer))
+                new = True
+        if (child is not None and child.forename
+                and child[:2] != (self._pupil, self._pupil_surname)):
+            mine_child = Child(self._pupil, self._pupil_surname, self._year, self._group)
+            if child.key != mine_child.key:
+                self._set_children((mine_child, child))
+                new = True
+        lines = self._lines
+        if type(lines) is int:
+            if line != lines:
+                self._lines = (lines, line)
+        elif line not in lines:  # type: ignore[operator]
+            self._lines = (*lines, line)  # type: ignore[misc]
+        return new
+
+    def _add(self, carer: Carer, child: Child | None, line: int) -> bool:
+        """:meth:`add` in general."""
         new = False
         if not carer.known:
             new = not self.unnamed_carer
