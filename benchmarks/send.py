@@ -178,19 +178,23 @@ class PeakWatcher:
 
 
 def first_message(sink: Sink, tmp: Path, size: int, args: list[str],
-                  watch_s: float = 30.0) -> dict[str, float]:
+                  watch_s: float = 30.0, checkout: Path = HERE.parent) -> dict[str, float]:
     """``mailer send`` of ``size`` recipients (one connection, no rate limit): seconds from
     starting the command to the first MAIL at the sink, and peak RSS (MiB, VmHWM) up to
     ``watch_s`` seconds into sending (then the send is stopped with Ctrl-C; exit 130 is
-    expected), and the messages the sink counted."""
+    expected), and the messages the sink counted. ``checkout``: the mailer source tree
+    run (this one, or another given by ``--against``)."""
     ws = tmp / f"first-{size}"
+    shutil.rmtree(ws, ignore_errors=True)
     make_workspace(ws, size, {"host": "127.0.0.1", "port": sink.port, "security": "none",
                               "connections": 1, "rate_per_minute": 0, "timeout_s": 60})
     sink.reset()
+    env = mailer_env()
+    env["PYTHONPATH"] = str(checkout)
     start = time.time()
     with (ws / "stderr.txt").open("wb") as err:
         proc = subprocess.Popen([sys.executable, "-m", "mailer", *args], cwd=ws,
-                                env=mailer_env(), stdout=subprocess.DEVNULL, stderr=err)
+                                env=env, stdout=subprocess.DEVNULL, stderr=err)
         peak = PeakWatcher(proc.pid)
         first = 0.0
         first_cpu = child_cpu = 0.0
@@ -396,6 +400,11 @@ def main() -> None:
                              "from start to the first message at the sink and the peak RSS")
     parser.add_argument("--first-repeat", type=int, default=3, metavar="K",
                         help="runs of the --first-message send (medians are printed)")
+    parser.add_argument("--against", type=Path, metavar="CHECKOUT",
+                        help="another mailer source tree (e.g. a git worktree of main): "
+                             "its --first-message sends alternate with this one's and the "
+                             "ratio of the medians is printed (the machine's noise then "
+                             "falls on both alike)")
     args = parser.parse_args()
 
     print(f"Machine: {machine()}")
@@ -403,6 +412,8 @@ def main() -> None:
     # (this machine's PYTHONDONTWRITEBYTECODE would otherwise have mailer compile its own
     # source on every command, about 0.2 s).
     compileall.compile_dir(str(HERE.parent / "mailer"), quiet=1)
+    if args.against:
+        compileall.compile_dir(str(args.against / "mailer"), quiet=1)
     print("Bytecode: mailer's modules compiled beforehand, as pip does when it installs.")
     sink = Sink()
     try:
@@ -507,7 +518,14 @@ def main() -> None:
                 runs = []
                 print(f"\nmailer send of {args.first_message:,} recipients, "
                       f"{args.first_repeat} runs:")
+                other: list[float] = []
                 for _ in range(args.first_repeat):
+                    if args.against:
+                        theirs = first_message(sink, tmp, args.first_message, mailer_args,
+                                               watch_s=1.0, checkout=args.against)
+                        other.append(theirs["first_s"])
+                        print(f"  {args.against}: first message at the sink "
+                              f"{theirs['first_s']:.2f} s after the command started")
                     one = first_message(sink, tmp, args.first_message, mailer_args)
                     runs.append(one)
                     print(f"  first message at the sink {one['first_s']:.2f} s after the "
@@ -529,6 +547,11 @@ def main() -> None:
                       f"({args.first_message:,} recipients)\n"
                       f"  peak RSS: {big['rss_mib']:.0f} MiB "
                       f"({big['rss_mib'] * 1.048576:.0f} MB)")
+                if other:
+                    print(f"  first message of {args.against}, the same runs alternated: "
+                          f"{median(other):.2f} s (median of {len(other)}, "
+                          f"{min(other):.2f}-{max(other):.2f} s); this one / that one: "
+                          f"{big['first_s'] / median(other):.2f}")
             else:
                 print("  first message / peak RSS: run with --first-message 100000")
 
