@@ -267,6 +267,21 @@ def _general_read(monkeypatch: pytest.MonkeyPatch, path: Path, **kwargs: object)
         return read_list(path, **kwargs)  # type: ignore[arg-type]
 
 
+def _general_rows_seen(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The lines of the rows read by the general path (``_Builder.row``) from now on."""
+    from mailer.lists.reader import _Builder
+
+    lines: list[int] = []
+    general_row = _Builder.row
+
+    def counted(self, raw):  # type: ignore[no-untyped-def]
+        lines.append(raw.line)
+        return general_row(self, raw)
+
+    monkeypatch.setattr(_Builder, "row", counted)
+    return lines
+
+
 def _same_report(fast, general) -> None:  # type: ignore[no-untyped-def]
     assert fast.recipients == general.recipients
     assert list(fast.rows) == list(general.rows)
@@ -372,7 +387,6 @@ def test_spaces_around_the_separators_keep_rows_on_the_fast_path(
     a stray quote after them still names its line."""
     from mailer.errors import ListError
     from mailer.lists import read_list
-    from mailer.lists.reader import _Builder
 
     path = tmp_path / "list.csv"
     body = "".join(f"Amy, Khan, Year 3 , 3K, Mrs, Sadia, Khan, Mother, p{i}@example.com\n"
@@ -380,15 +394,8 @@ def test_spaces_around_the_separators_keep_rows_on_the_fast_path(
     path.write_text("Pupil Forename, Pupil Surname, Year, Reg Group, Contact Title, "
                     "Contact Forename, Contact Surname, Relationship, Email\n" + body,
                     encoding="utf-8")
-    calls: list[int] = []
-    general_row = _Builder.row
-
-    def counted(self, raw):  # type: ignore[no-untyped-def]
-        calls.append(raw.line)
-        return general_row(self, raw)
-
     with monkeypatch.context() as m:
-        m.setattr(_Builder, "row", counted)
+        calls = _general_rows_seen(m)
         report = read_list(path)
     assert calls == []
     assert len(report.recipients) == 60
@@ -451,7 +458,6 @@ def test_fast_path_reads_a_plain_sims_export_without_the_general_path(
     two different readings), and come out as it would read them: siblings' rows merge,
     a repeated row is a duplicate, an upper-case domain is sent to in lower case."""
     from mailer.lists import Fate, read_list
-    from mailer.lists.reader import _Builder
 
     path = tmp_path / "list.csv"
     path.write_text(
@@ -462,14 +468,7 @@ def test_fast_path_reads_a_plain_sims_export_without_the_general_path(
         "Ben,Khan,Year 5,5B,Mrs,Sadia,Khan,Mother,sadia.khan@example.com,\r\n"
         "Cara,Zoë,Year 1,1A,Mr,Łukasz,Zoë,Father,lz@example.org,Martian\r\n",
         encoding="utf-8-sig")
-    calls: list[int] = []
-    general_row = _Builder.row
-
-    def counted(self, raw):  # type: ignore[no-untyped-def]
-        calls.append(raw.line)
-        return general_row(self, raw)
-
-    monkeypatch.setattr(_Builder, "row", counted)
+    calls = _general_rows_seen(monkeypatch)
     report = read_list(path)
     assert calls == []
     assert [r.fate for r in report.rows] == [Fate.RECIPIENT, Fate.MERGED, Fate.DUPLICATE,
