@@ -308,3 +308,35 @@ def test_an_interrupt_is_taken_even_when_started_with_it_ignored(workspace: Path
         assert db.execute("SELECT count(*) FROM campaigns").fetchone() == (0,)
     finally:
         db.close()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGHUP], ids=["ctrl-c", "window closed"])
+def test_an_outbox_send_stops_at_an_interrupt_and_carries_on_later(
+        workspace: Path, sig: signal.Signals) -> None:
+    """Ctrl-C (or closing the window) while messages are written to the outbox folder
+    stops the run after the message being written, not after the last: exit 130, every
+    file written is in the journal, and the same command writes the rest, each once."""
+    list_arg, addresses = write_list(workspace, 4000)
+    new = workspace / "outbox" / "new"
+    proc = popen_mailer("send", SNIPPET, "--list", list_arg, "--yes", cwd=workspace,
+                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        wait_for(lambda: new.exists() and len(os.listdir(new)) >= 100, timeout=60)
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, err
+    written = len(os.listdir(new))
+    assert written < 1000, written  # before: all 4,000, the interrupt taken at the end
+    states = journal_states(workspace, f"{SNIPPET}--parents")
+    assert sum(s is State.WRITTEN for s in states.values()) == written
+    again = run_mailer("send", SNIPPET, "--list", list_arg, "--yes", cwd=workspace)
+    assert again.returncode == 0, again.stderr
+    from email.parser import BytesParser
+
+    to = [BytesParser().parsebytes(f.read_bytes(), headersonly=True)["To"].split("<")[-1]
+          .rstrip(">") for f in new.iterdir()]
+    assert sorted(to) == sorted(addresses)  # everyone once

@@ -7,6 +7,7 @@ mutt and Evolution, and by the stdlib :mod:`mailbox` module; writing goes throug
 
 from __future__ import annotations
 
+import asyncio
 import mailbox
 import os
 from collections.abc import Callable
@@ -61,7 +62,12 @@ class OutboxTransport(TransportBase):
         self, message: Message, on_data: Callable[[], None] | None = None
     ) -> Outcome:
         """Add the message to ``new/``; a disk problem (full, no permission) is deferred
-        with :attr:`Action.DISK`, which stops the run (every message would fail alike)."""
+        with :attr:`Action.DISK`, which stops the run (every message would fail alike).
+
+        Writing a file never waits on the event loop, so each message first gives it a
+        turn (``asyncio.sleep(0)``): otherwise a Ctrl-C, SIGTERM or SIGHUP, which the loop
+        takes, would wait until every message had been written."""
+        await asyncio.sleep(0)
         if self._box is None:
             await self.open()
         assert self._box is not None
