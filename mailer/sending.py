@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from email import policy
 from email.parser import BytesParser
 from enum import Enum
+from pathlib import Path
 from typing import Protocol
 
 from email_validator import EmailNotValidError, validate_email
@@ -50,7 +51,6 @@ from mailer.lists import ListReport, Recipient, require_recipients, summary_text
 from mailer.outcome import Outcome, State
 from mailer.ratelimit import DAY_S, Clock, DailyCap, SystemClock
 from mailer.render import Rendered
-from mailer.snippets import find_snippet
 from mailer.transports import TransportChoice, choose_transport
 from mailer.transports.base import OUTBOX
 from mailer.workspace import Workspace
@@ -282,9 +282,13 @@ def _open_journal_early(ws: Workspace, request: SendRequest) -> _EarlyJournal | 
         return None
     try:
         list_path = ws.list_path(request.list_name)
-        snippet_path = find_snippet(request.snippet, ws.snippet_dirs)
+        # The snippet's id as given (or its file's name): not looked up, which would load
+        # the language tables here. A wrong guess (a translation's file) is found when
+        # the real name is known, after the list is read; these rows are then undone.
+        given = Path(request.snippet)
+        snippet_id = given.stem if given.suffix in (".yaml", ".yml") else request.snippet
         name = check_campaign_name(
-            request.campaign or default_campaign_name(snippet_path.stem, list_path))
+            request.campaign or default_campaign_name(snippet_id, list_path))
     except MailerError:
         return None
     lock = SendLock(ws.state_dir)

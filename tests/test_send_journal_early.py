@@ -91,3 +91,15 @@ def test_a_kill_at_any_moment_of_the_start_leaves_all_rows_or_none(workspace: Pa
         assert campaigns in ({}, {name: 30000}), (delay, campaigns)
         seen.add("none" if not campaigns else "all")
     assert "none" in seen  # the earliest kills came before the commit
+
+
+def test_a_snippet_named_by_its_translations_file_is_recorded_under_its_own_id(
+        workspace: Path) -> None:
+    """The campaign's name is guessed before the list is read, from the snippet as given;
+    given by a translation's file name, the guess is wrong: its rows are undone and the
+    campaign is recorded under the name it really has, every row once."""
+    result = run_mailer("send", f"{SNIPPET}.pl", "--list", "example-parents.csv", "--yes",
+                        cwd=workspace)
+    assert result.returncode == 0, result.stderr
+    assert _campaigns(workspace) == {f"{SNIPPET}--example-parents": 15}
+    assert len(_outbox(workspace)) == 15
