@@ -200,28 +200,17 @@ def _has_json(db: sqlite3.Connection) -> bool:
 def _insert_streamed(db: sqlite3.Connection, name: str, batches: queue.SimpleQueue[object],
                      *, has_json: bool, has_language: bool) -> None:
     """Insert a ``pending`` row of campaign ``name`` for each address in each batch taken
-    from ``batches`` as it comes (tagged English, ``en``), until the end: a
-    :class:`_StreamEnd` (whose non-English tags are then set) or :data:`_STREAM_ABANDONED`.
-    Each batch goes in sorted (primary-key order, as :func:`_by_language` says why)."""
+    from ``batches`` as it comes (tagged English, ``en``; as :func:`_insert_pending`
+    writes them), until the end: a :class:`_StreamEnd` (whose non-English tags are then
+    set) or :data:`_STREAM_ABANDONED`."""
     while True:
         item = batches.get()
         if item is _STREAM_ABANDONED:
             return
         if isinstance(item, _StreamEnd):
             break
-        emails = sorted(map(_lower, item))  # type: ignore[call-overload]
-        for chunk in _chunks(emails):
-            if has_json and has_language:
-                db.execute("INSERT OR IGNORE INTO recipients (campaign, email, state, "
-                           "language) SELECT ?, value, 'pending', 'en' FROM json_each(?)",
-                           (name, json.dumps(chunk)))
-            elif has_json:
-                db.execute("INSERT OR IGNORE INTO recipients (campaign, email, state) "
-                           "SELECT ?, value, 'pending' FROM json_each(?)",
-                           (name, json.dumps(chunk)))
-            else:
-                _insert_pending(db, name, ((email, "en") for email in chunk),
-                                has_json=False, has_language=has_language)
+        _insert_pending(db, name, ((email, "en") for email in item),  # type: ignore[attr-defined]
+                        has_json=has_json, has_language=has_language)
     if not has_language:
         return
     for tag, emails in _by_language(item.languages).items():

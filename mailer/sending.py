@@ -297,21 +297,19 @@ def _open_journal_early(ws: Workspace, request: SendRequest) -> _EarlyJournal | 
     except MailerError:
         return None
     journal: Journal | None = None
+    early: _EarlyJournal | None = None
     try:
         journal = Journal(journal_path(ws.state_dir))
         if journal.campaign(name) is None:
-            return _EarlyJournal(name, lock, journal, journal.pending_stream(name))
+            early = _EarlyJournal(name, lock, journal, journal.pending_stream(name))
     except Exception:  # noqa: BLE001 - told after the list is read, as before
         pass
-    except BaseException:
-        if journal is not None:
-            journal.close()
-        lock.release()
-        raise
-    if journal is not None:
-        journal.close()
-    lock.release()
-    return None
+    finally:
+        if early is None:
+            if journal is not None:
+                journal.close()
+            lock.release()
+    return early
 
 
 def _journal_languages(languages: LanguagePlan, due: list[Recipient]
@@ -365,7 +363,7 @@ def prepare_send(
         raise
     lock: SendLock | None = early.lock if early is not None else None
     journal: Journal | None = early.journal if early is not None else None
-    pending: PendingRows | None = None
+    pending: PendingRows | None = early.pending if early is not None else None
     try:
         if on_report is not None:
             on_report(report)
@@ -399,12 +397,12 @@ def prepare_send(
             accept_list_change=request.list_changed,
         )
         composer = LanguageComposer(languages, config.sender)
-        if early is not None:
-            if plan.existing is None and name == early.name:
-                pending = early.pending
+        if pending is not None:  # the rows written as the list was read
+            if plan.existing is None and name == early.name:  # type: ignore[union-attr]
                 pending.end(_journal_languages(languages, plan.due))
             else:  # the campaign's name was not the one guessed before the list was read
-                early.pending.abandon()
+                pending.abandon()
+                pending = None
         if (pending is None and not request.dry_run and plan.existing is None
                 and journal is not None):
             # A new campaign's rows are written (not committed) while the pre-flight
@@ -413,8 +411,6 @@ def prepare_send(
                                             languages.message_languages(plan.due))
         first = preflight(composer, plan.due, str(report.path))  # type: ignore[arg-type]
     except BaseException:
-        if early is not None:
-            early.pending.abandon()
         if pending is not None:
             pending.abandon()
         if journal is not None:
