@@ -18,7 +18,7 @@ from mailer.outcome import State
 from tests.conftest import run_mailer, set_smtp
 from tests.sendkit import SNIPPET, assert_agree, journal_states, write_list
 from tests.smtp_server import RecordingHandler, SmtpServer
-from tests.test_send_process import _read_until, popen_mailer, wait_for
+from tests.test_send_process import _read_until, popen_mailer, stop_when, wait_for
 
 
 def ctrl_c_on_a_terminal(args: tuple[str, ...], cwd: Path, after: str,
@@ -290,14 +290,7 @@ def test_an_interrupt_is_taken_even_when_started_with_it_ignored(workspace: Path
                 "send", SNIPPET, "--list", list_arg, "--yes", cwd=workspace,
                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                 preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
-            try:
-                wait_for(relay.connected.is_set)
-                proc.send_signal(signal.SIGINT)
-                _, err = proc.communicate(timeout=20)
-            finally:
-                if proc.poll() is None:
-                    proc.kill()
-                    proc.wait()
+            _, err = stop_when(proc, relay.connected.is_set, timeout=20)
         finally:
             relay.close()
         assert server.received == []
@@ -320,14 +313,8 @@ def test_an_outbox_send_stops_at_an_interrupt_and_carries_on_later(
     new = workspace / "outbox" / "new"
     proc = popen_mailer("send", SNIPPET, "--list", list_arg, "--yes", cwd=workspace,
                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        wait_for(lambda: new.exists() and len(os.listdir(new)) >= 100, timeout=60)
-        proc.send_signal(sig)
-        _, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    _, err = stop_when(proc, lambda: new.exists() and len(os.listdir(new)) >= 100, sig,
+                       timeout=60, ready_timeout=60)
     assert proc.returncode == 130, err
     written = len(os.listdir(new))
     assert written < 1000, written  # before: all 4,000, the interrupt taken at the end

@@ -35,6 +35,22 @@ def wait_for(condition, timeout: float = 30.0) -> None:  # type: ignore[no-untyp
         time.sleep(0.005)
 
 
+def stop_when(proc: subprocess.Popen[bytes], ready, sig: int = signal.SIGINT,  # type: ignore[no-untyped-def]
+              timeout: float = 30.0, ready_timeout: float = 30.0
+              ) -> tuple[bytes | None, bytes | None]:
+    """Once ``ready()`` holds, send ``sig`` to ``proc`` and wait for it to end; returns its
+    (stdout, stderr). A process that does not end by ``timeout`` is killed (the test then
+    fails on its exit status)."""
+    try:
+        wait_for(ready, timeout=ready_timeout)
+        proc.send_signal(sig)
+        return proc.communicate(timeout=timeout)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
 def outbox_count(ws: Path) -> int:
     new = ws / "outbox" / "new"
     return len(list(new.iterdir())) if new.exists() else 0
@@ -92,14 +108,7 @@ def test_ctrl_c_stops_after_messages_in_flight_and_says_how_to_go_on(workspace: 
         set_smtp(workspace, host="127.0.0.1", port=server.port, security="none")
         proc = popen_mailer(*command, cwd=workspace, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE)
-        try:
-            wait_for(lambda: len(handler.received) >= 3 or proc.poll() is not None)
-            proc.send_signal(signal.SIGINT)
-            out, err = proc.communicate(timeout=30)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+        out, err = stop_when(proc, lambda: len(handler.received) >= 3 or proc.poll() is not None)
         states = journal_states(workspace, f"{SNIPPET}--parents")
         assert_agree(handler.received_by_recipient(), states)
         rerun = run_mailer(*command, cwd=workspace)
